@@ -1,0 +1,152 @@
+namespace DaneScan.Core;
+
+/// <summary>The outcome for one MX host, or one of its addresses (dane-rules §7).</summary>
+public enum HostOutcome
+{
+    /// <summary>A usable TLSA record matched the presented chain.</summary>
+    Authenticated,
+
+    /// <summary>DANE applies and the chain did not authenticate (see the reason).</summary>
+    AuthenticationFailed,
+
+    /// <summary>A secure TLSA RRset with no usable record: TLS is mandatory, no authentication (RFC 7672 §2.2).</summary>
+    EncryptOnly,
+
+    /// <summary>DANE applies and STARTTLS was not offered or was refused.</summary>
+    NoStartTls,
+
+    /// <summary>DANE applies and the TLS handshake failed.</summary>
+    HandshakeFailed,
+
+    /// <summary>DANE applies and the host could not be reached or spoke no usable SMTP.</summary>
+    Unreachable,
+
+    /// <summary>DANE does not apply: no TLSA (denied or insecure), or the host's addresses are insecure.</summary>
+    NotDane,
+
+    /// <summary>The TLSA lookup was bogus or failed: a sender must not use this host.</summary>
+    TlsaLookupFailed,
+
+    /// <summary>The host name has no A or AAAA records.</summary>
+    NoAddresses,
+
+    /// <summary>The host's address lookup was bogus or failed.</summary>
+    AddressLookupFailed,
+
+    /// <summary>DANE applies but the host was not probed (policy: opt-out, reserved address).</summary>
+    NotProbed,
+}
+
+/// <summary>Why: the specific reason behind a <see cref="HostOutcome"/>.</summary>
+public enum HostReason
+{
+    None,
+
+    // Authenticated
+    DaneEeMatched,
+    DaneTaMatched,
+
+    // AuthenticationFailed
+    NoMatchingRecord,
+    NameMismatch,
+    CertificateExpired,
+    CertificateNotYetValid,
+    ChainIncomplete,
+    ChainInvalid,
+    NoCertificatePresented,
+
+    // EncryptOnly
+    NoUsableRecords,
+
+    // NoStartTls
+    StartTlsNotOffered,
+    StartTlsRejected,
+
+    // HandshakeFailed
+    TlsHandshakeFailed,
+
+    // Unreachable
+    ConnectFailed,
+    Timeout,
+    SmtpProtocolError,
+    ServiceRefused,
+
+    // NotDane
+    TlsaSecureDenial,
+    TlsaInsecure,
+    HostInsecure,
+
+    // TlsaLookupFailed
+    TlsaBogus,
+    TlsaLookupFailure,
+
+    // NoAddresses, AddressLookupFailed
+    NoAddressRecords,
+    AddressBogus,
+    AddressLookupFailure,
+
+    // NotProbed
+    OptedOut,
+    ReservedAddress,
+}
+
+/// <summary>RFC 8460 §4.3 result types a failure maps to, where one fits.</summary>
+public enum Rfc8460ResultType
+{
+    None,
+    StartTlsNotSupported,
+    CertificateHostMismatch,
+    CertificateExpired,
+    CertificateNotTrusted,
+    ValidationFailure,
+    TlsaInvalid,
+    DnssecInvalid,
+    DaneRequired,
+}
+
+/// <summary>What became of the destination's MX lookup (dane-rules §1).</summary>
+public enum MxStatus
+{
+    /// <summary>One or more MX records; hosts judged.</summary>
+    MxHosts,
+
+    /// <summary>No MX RRset (NODATA): the domain is its own host.</summary>
+    ImplicitMx,
+
+    /// <summary>A lone null MX (RFC 7505): the domain accepts no mail.</summary>
+    NullMx,
+
+    /// <summary>A null MX beside other MX records: a misconfiguration; the other hosts are judged.</summary>
+    NullMxMixed,
+
+    /// <summary>The domain does not exist.</summary>
+    NxDomain,
+
+    /// <summary>The MX lookup was bogus: a sender would defer.</summary>
+    MxBogus,
+
+    /// <summary>The MX lookup failed: a sender would defer.</summary>
+    MxLookupFailed,
+}
+
+/// <summary>The DANE status of a domain over a set of its hosts (the primary MX hosts, or all of them).</summary>
+public enum DomainDaneStatus
+{
+    /// <summary>Every host in view has DANE and authenticated.</summary>
+    Protected,
+
+    /// <summary>Every host in view has DANE; none failed, but at least one is encrypt-only.</summary>
+    EncryptOnly,
+
+    /// <summary>Some hosts in view have DANE and authenticate, others have none.</summary>
+    Partial,
+
+    /// <summary>At least one host in view has DANE and fails (authentication, STARTTLS, handshake, TLSA lookup).</summary>
+    Failing,
+
+    /// <summary>No host in view has DANE.</summary>
+    NotDane,
+
+    /// <summary>No host to judge (null MX, NXDOMAIN, MX failure) or none probed.</summary>
+    NotApplicable,
+}
