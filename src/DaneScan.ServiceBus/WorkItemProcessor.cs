@@ -1,0 +1,147 @@
+using Azure.Messaging.ServiceBus;
+using DaneScan.Pipeline.Messages;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DaneScan.ServiceBus;
+
+/// <summary>Dead-letter reasons this adapter writes (Service Bus stores them in the DeadLetterReason property).</summary>
+public static class DeadLetterReasons
+{
+    public const string MalformedJson = "MalformedJson";
+    public const string WrongKind = "WrongMessageKind";
+    public const string UnknownSchemaVersion = "UnknownSchemaVersion";
+    public const string InvalidContent = "InvalidContent";
+
+    public static string For(DecodeFailure failure) => failure switch
+    {
+        DecodeFailure.MalformedJson => MalformedJson,
+        DecodeFailure.WrongKind => WrongKind,
+        DecodeFailure.UnknownSchemaVersion => UnknownSchemaVersion,
+        DecodeFailure.InvalidContent => InvalidContent,
+        _ => throw new ArgumentOutOfRangeException(nameof(failure), failure, "not a failure"),
+    };
+}
+
+/// <summary>How a received message was settled.</summary>
+public enum Settlement
+{
+    Completed,
+    DeadLettered,
+
+    /// <summary>The handler failed: the lock is released so Service Bus redelivers, up to the queue's max delivery count.</summary>
+    Abandoned,
+}
+
+/// <summary>What happened to one received message.</summary>
+public sealed record ProcessResult(Settlement Settlement, string? DeadLetterReason = null, string? Detail = null);
+
+/// <summary>
+/// The settlement operations of one received message; implemented over <see cref="ServiceBusReceiver"/> and over
+/// a <see cref="ServiceBusProcessor"/>'s <see cref="ProcessMessageEventArgs"/>.
+/// </summary>
+public interface IMessageSettler
+{
+    Task CompleteAsync(ServiceBusReceivedMessage message, CancellationToken cancellationToken = default);
+
+    Task DeadLetterAsync(ServiceBusReceivedMessage message, string reason, string description, CancellationToken cancellationToken = default);
+
+    Task AbandonAsync(ServiceBusReceivedMessage message, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Settles through a receiver (the portable worker's receive loop).</summary>
+public sealed class ReceiverSettler(ServiceBusReceiver receiver) : IMessageSettler
+{
+    public Task CompleteAsync(ServiceBusReceivedMessage message, CancellationToken cancellationToken = default) =>
+        receiver.CompleteMessageAsync(message, cancellationToken);
+
+    public Task DeadLetterAsync(ServiceBusReceivedMessage message, string reason, string description, CancellationToken cancellationToken = default) =>
+        receiver.DeadLetterMessageAsync(message, reason, description, cancellationToken);
+
+    public Task AbandonAsync(ServiceBusReceivedMessage message, CancellationToken cancellationToken = default) =>
+        receiver.AbandonMessageAsync(message, propertiesToModify: null, cancellationToken);
+}
+
+/// <summary>Settles through a processor's event arguments.</summary>
+public sealed class ProcessorSettler(ProcessMessageEventArgs args) : IMessageSettler
+{
+    public Task CompleteAsync(ServiceBusReceivedMessage message, CancellationToken cancellationToken = default) =>
+        args.CompleteMessageAsync(message, cancellationToken);
+
+    public Task DeadLetterAsync(ServiceBusReceivedMessage message, string reason, string description, CancellationToken cancellationToken = default) =>
+        args.DeadLetterMessageAsync(message, reason, description, cancellationToken);
+
+    public Task AbandonAsync(ServiceBusReceivedMessage message, CancellationToken cancellationToken = default) =>
+        args.AbandonMessageAsync(message, propertiesToModify: null, cancellationToken);
+}
+
+/// <summary>
+/// Decodes a received message, runs the stage handler and settles the message: complete on success,
+/// dead-letter at once with a reason when the body can never be processed (malformed JSON, wrong kind,
+/// unknown schema version, invalid content), abandon when the handler fails so that Service Bus redelivers
+/// it and dead-letters it itself after the queue's max delivery count. Handlers must be idempotent:
+/// a message can arrive more than once.
+/// </summary>
+public sealed partial class WorkItemProcessor
+{
+    /// <summary>Service Bus caps the dead-letter error description; keep well inside it.</summary>
+    public const int MaxDescriptionChars = 1024;
+
+    private readonly ILogger _logger;
+
+    public WorkItemProcessor(ILogger<WorkItemProcessor>? logger = null) => _logger = (ILogger?)logger ?? NullLogger.Instance;
+
+    public Task<ProcessResult> ProcessResolveBatchAsync(ServiceBusReceivedMessage message, IMessageSettler settler, Func<ResolveBatch, CancellationToken, Task> handler, CancellationToken cancellationToken = default) =>
+        ProcessAsync(message, settler, static body => WorkMessageCodec.DecodeResolveBatch(body.Span), handler, cancellationToken);
+
+    public Task<ProcessResult> ProcessProbeRequestAsync(ServiceBusReceivedMessage message, IMessageSettler settler, Func<ProbeRequest, CancellationToken, Task> handler, CancellationToken cancellationToken = default) =>
+        ProcessAsync(message, settler, static body => WorkMessageCodec.DecodeProbeRequest(body.Span), handler, cancellationToken);
+
+    private async Task<ProcessResult> ProcessAsync<T>(ServiceBusReceivedMessage message, IMessageSettler settler, Func<ReadOnlyMemory<byte>, DecodeResult<T>> decode, Func<T, CancellationToken, Task> handler, CancellationToken cancellationToken)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(settler);
+        ArgumentNullException.ThrowIfNull(handler);
+
+        var body = message.Body.ToMemory();
+        var decoded = decode(body);
+        if (!decoded.Succeeded)
+        {
+            var reason = DeadLetterReasons.For(decoded.Failure);
+            var description = Truncate(decoded.Detail ?? reason, MaxDescriptionChars);
+            LogPoison(_logger, message.MessageId, reason, description, WorkMessageCodec.Preview(body.Span));
+            await settler.DeadLetterAsync(message, reason, description, cancellationToken).ConfigureAwait(false);
+            return new ProcessResult(Settlement.DeadLettered, reason, description);
+        }
+
+        try
+        {
+            await handler(decoded.Message!, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down: leave the lock to expire or be released by the receiver's close; nothing was lost.
+            throw;
+        }
+#pragma warning disable CA1031 // Any handler failure is a reason to let Service Bus redeliver; it is logged, not swallowed.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogHandlerFailed(_logger, ex, message.MessageId, message.DeliveryCount);
+            await settler.AbandonAsync(message, cancellationToken).ConfigureAwait(false);
+            return new ProcessResult(Settlement.Abandoned, null, Truncate(ex.Message, MaxDescriptionChars));
+        }
+
+        await settler.CompleteAsync(message, cancellationToken).ConfigureAwait(false);
+        return new ProcessResult(Settlement.Completed);
+    }
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dead-lettering message {MessageId}: {Reason}: {Description}; body starts {Preview}")]
+    private static partial void LogPoison(ILogger logger, string messageId, string reason, string description, string preview);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Handler failed for message {MessageId} (delivery {DeliveryCount}); abandoning for redelivery")]
+    private static partial void LogHandlerFailed(ILogger logger, Exception exception, string messageId, int deliveryCount);
+}

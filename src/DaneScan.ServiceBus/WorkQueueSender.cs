@@ -1,0 +1,124 @@
+using Azure.Messaging.ServiceBus;
+using DaneScan.Pipeline.Messages;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DaneScan.ServiceBus;
+
+/// <summary>What one send call put on a queue.</summary>
+public sealed record SendSummary(int Messages, int SendCalls, long BodyBytes);
+
+/// <summary>
+/// Sends work messages to one queue. Messages are packed into <see cref="ServiceBusMessageBatch"/>es, which
+/// the SDK keeps within the namespace's size limit, so one send call carries as many messages as fit:
+/// fewer operations against the namespace's throttling budget (about 1,000 operations per second on Standard).
+/// </summary>
+public sealed partial class WorkQueueSender
+{
+    private readonly ServiceBusSender _sender;
+    private readonly ILogger _logger;
+
+    public WorkQueueSender(ServiceBusSender sender, ILogger<WorkQueueSender>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(sender);
+        _sender = sender;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    public string QueueName => _sender.EntityPath;
+
+    /// <summary>Builds the Service Bus message for a resolve batch: JSON body, deterministic MessageId, subject = kind.</summary>
+    public static ServiceBusMessage ToMessage(ResolveBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return new ServiceBusMessage(WorkMessageCodec.Encode(batch))
+        {
+            MessageId = MessageIds.For(batch),
+            ContentType = "application/json",
+            Subject = WorkMessageKinds.ResolveBatch,
+            CorrelationId = batch.RunId,
+            ApplicationProperties = { ["v"] = batch.SchemaVersion, ["runId"] = batch.RunId, ["domains"] = batch.Domains.Count },
+        };
+    }
+
+    /// <summary>Builds the Service Bus message for a probe request.</summary>
+    public static ServiceBusMessage ToMessage(ProbeRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return new ServiceBusMessage(WorkMessageCodec.Encode(request))
+        {
+            MessageId = MessageIds.For(request),
+            ContentType = "application/json",
+            Subject = WorkMessageKinds.ProbeRequest,
+            CorrelationId = request.RunId,
+            ApplicationProperties = { ["v"] = request.SchemaVersion, ["runId"] = request.RunId },
+        };
+    }
+
+    /// <summary>Splits the domains by measured size and sends the batches.</summary>
+    public Task<SendSummary> SendResolveBatchesAsync(string runId, IEnumerable<string> domains, int bodyBudgetBytes = WorkQueues.DefaultBodyBudgetBytes, CancellationToken cancellationToken = default) =>
+        SendAsync(ResolveBatchSplitter.Split(runId, domains, bodyBudgetBytes).Select(ToMessage), cancellationToken);
+
+    public Task<SendSummary> SendProbeRequestsAsync(IEnumerable<ProbeRequest> requests, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        return SendAsync(requests.Select(ToMessage), cancellationToken);
+    }
+
+    /// <summary>Sends messages in as few size-bounded send calls as they fit into.</summary>
+    public async Task<SendSummary> SendAsync(IEnumerable<ServiceBusMessage> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var sent = 0;
+        var calls = 0;
+        long bytes = 0;
+        ServiceBusMessageBatch? batch = null;
+        try
+        {
+            foreach (var message in messages)
+            {
+                batch ??= await _sender.CreateMessageBatchAsync(cancellationToken).ConfigureAwait(false);
+                if (batch.TryAddMessage(message))
+                {
+                    bytes += message.Body.ToMemory().Length;
+                    continue;
+                }
+
+                if (batch.Count == 0)
+                {
+                    throw new InvalidOperationException($"message {message.MessageId} ({message.Body.ToMemory().Length} bytes) does not fit into an empty batch of {batch.MaxSizeInBytes} bytes");
+                }
+
+                await _sender.SendMessagesAsync(batch, cancellationToken).ConfigureAwait(false);
+                calls++;
+                sent += batch.Count;
+                LogSent(_logger, batch.Count, _sender.EntityPath);
+                batch.Dispose();
+                batch = await _sender.CreateMessageBatchAsync(cancellationToken).ConfigureAwait(false);
+                if (!batch.TryAddMessage(message))
+                {
+                    throw new InvalidOperationException($"message {message.MessageId} ({message.Body.ToMemory().Length} bytes) does not fit into an empty batch of {batch.MaxSizeInBytes} bytes");
+                }
+
+                bytes += message.Body.ToMemory().Length;
+            }
+
+            if (batch is { Count: > 0 })
+            {
+                await _sender.SendMessagesAsync(batch, cancellationToken).ConfigureAwait(false);
+                calls++;
+                sent += batch.Count;
+                LogSent(_logger, batch.Count, _sender.EntityPath);
+            }
+        }
+        finally
+        {
+            batch?.Dispose();
+        }
+
+        return new SendSummary(sent, calls, bytes);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Sent {Count} messages to queue {Queue}")]
+    private static partial void LogSent(ILogger logger, int count, string queue);
+}
