@@ -1,0 +1,158 @@
+using DaneScan.Core;
+
+namespace DaneScan.Dns;
+
+/// <summary>
+/// The MX logic of RFC 7672 §2.1-§2.2.3: from a destination domain to its MX hosts, their addresses and
+/// their TLSA RRsets, each RRset with its own DNS outcome. Produces the raw <see cref="DomainObservation"/>;
+/// verdicts are computed from it elsewhere.
+/// </summary>
+public sealed class DomainResolver
+{
+    private readonly IRrsetResolver _resolver;
+    private readonly TimeProvider _time;
+    private readonly int _maxConcurrentHosts;
+
+    /// <param name="resolver">The RRset resolver (normally <see cref="ValidatingResolver"/>).</param>
+    /// <param name="timeProvider">The clock for <see cref="DomainObservation.ObservedUtc"/>.</param>
+    /// <param name="maxConcurrentHosts">How many MX hosts of one domain are resolved at once.</param>
+    public DomainResolver(IRrsetResolver resolver, TimeProvider? timeProvider = null, int maxConcurrentHosts = 4)
+    {
+        ArgumentNullException.ThrowIfNull(resolver);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrentHosts, 1);
+        _resolver = resolver;
+        _time = timeProvider ?? TimeProvider.System;
+        _maxConcurrentHosts = maxConcurrentHosts;
+    }
+
+    /// <summary>A resolver for a validating resolver endpoint with the given options.</summary>
+    public DomainResolver(DnsResolverOptions options)
+        : this(new ValidatingResolver(options))
+    {
+    }
+
+    /// <summary>
+    /// Resolves a domain's MX RRset and, for each MX host in preference order, its A and AAAA RRsets and
+    /// (when those are secure) its TLSA RRset. DNS trouble is recorded as outcomes, never thrown.
+    /// </summary>
+    /// <param name="domain">The destination domain, in A-labels (a trailing dot and upper case are tolerated).</param>
+    /// <param name="cancellationToken">Cancels the whole resolution (then this throws).</param>
+    public async Task<DomainObservation> ResolveAsync(string domain, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(domain);
+        var name = DnsNames.Normalize(domain);
+        var observed = _time.GetUtcNow();
+        var mx = await _resolver.LookupMxAsync(name, cancellationToken).ConfigureAwait(false);
+        var wanted = HostsToResolve(name, mx);
+
+        var hosts = new MxHostObservation[wanted.Count];
+        using var gate = new SemaphoreSlim(_maxConcurrentHosts);
+        var tasks = wanted.Select(async (host, index) =>
+        {
+            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                hosts[index] = await ResolveHostAsync(host.Name, host.Preference, host.Implicit, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }).ToList();
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+
+        return new DomainObservation
+        {
+            Domain = name,
+            ObservedUtc = observed,
+            Resolver = _resolver.Info,
+            Mx = mx,
+            Hosts = hosts,
+        };
+    }
+
+    /// <summary>
+    /// The hosts due for resolution (RFC 7672 §2.1, RFC 7505, RFC 5321 §5.1): none when the MX lookup
+    /// failed, was bogus, or the domain does not exist, or for a lone null MX; the domain itself (implicit MX)
+    /// on NODATA; otherwise the non-null exchanges, deduplicated at their lowest preference, in preference
+    /// order (a null MX beside other MX records is a misconfiguration; the other hosts are still resolved).
+    /// </summary>
+    public static IReadOnlyList<(string Name, ushort Preference, bool Implicit)> HostsToResolve(string domain, RrsetObservation<Core.MxRecord> mx)
+    {
+        ArgumentNullException.ThrowIfNull(mx);
+        if (mx.IsFailure || mx.Denial == DenialKind.NxDomain)
+        {
+            return [];
+        }
+
+        if (mx.Denial == DenialKind.NoData)
+        {
+            return [(DnsNames.Normalize(domain), (ushort)0, true)];
+        }
+
+        return mx.Records
+            .Where(r => !r.IsNullMx)
+            .GroupBy(r => DnsNames.Normalize(r.Exchange), StringComparer.Ordinal)
+            .Select(g => (Name: g.Key, Preference: g.Min(r => r.Preference), Implicit: false))
+            .OrderBy(h => h.Preference)
+            .ThenBy(h => h.Name, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>
+    /// One MX host: A and AAAA (the resolver follows CNAMEs; the chain is recorded and its security is the
+    /// AD bit of the whole answer), then TLSA at <c>_25._tcp.&lt;base&gt;</c> when the addresses are secure.
+    /// </summary>
+    /// <remarks>
+    /// TLSA is due when at least one address RRset is a secure answer and none is insecure (a failed
+    /// lookup of the other family does not hide the secure one; the failure stays recorded). The base is the
+    /// final CNAME target first; only if TLSA there is securely denied is the published name tried; a failed,
+    /// bogus or insecure lookup at the target is final (RFC 7672 §2.2.3).
+    /// </remarks>
+    public async Task<MxHostObservation> ResolveHostAsync(string hostName, ushort preference, bool isImplicit, CancellationToken cancellationToken = default)
+    {
+        var host = DnsNames.Normalize(hostName);
+        var aTask = _resolver.LookupAAsync(host, cancellationToken);
+        var aaaaTask = _resolver.LookupAaaaAsync(host, cancellationToken);
+        var a = await aTask.ConfigureAwait(false);
+        var aaaa = await aaaaTask.ConfigureAwait(false);
+
+        var lookups = new List<RrsetObservation<TlsaRecord>>(2);
+        string? tlsaBase = null;
+        if (TlsaDue(a, aaaa))
+        {
+            var secureAddresses = a.Outcome == DnsOutcome.SecureAnswer ? a : aaaa;
+            var target = secureAddresses.CnameChain.Count > 0 ? secureAddresses.CnameChain[^1] : host;
+            var first = await _resolver.LookupTlsaAsync(DnsNames.SmtpTlsaOwner(target), cancellationToken).ConfigureAwait(false);
+            lookups.Add(first);
+            tlsaBase = target;
+            if (target != host && first.Outcome == DnsOutcome.SecureDenial)
+            {
+                lookups.Add(await _resolver.LookupTlsaAsync(DnsNames.SmtpTlsaOwner(host), cancellationToken).ConfigureAwait(false));
+                tlsaBase = host;
+            }
+        }
+
+        return new MxHostObservation
+        {
+            Name = host,
+            Preference = preference,
+            Implicit = isImplicit,
+            A = a,
+            Aaaa = aaaa,
+            TlsaLookups = lookups,
+            TlsaBase = tlsaBase,
+        };
+    }
+
+    /// <summary>Whether the address RRsets allow a TLSA lookup (dane-rules §2).</summary>
+    public static bool TlsaDue(RrsetObservation<string> a, RrsetObservation<string> aaaa)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(aaaa);
+        var anySecureAddress = a.Outcome == DnsOutcome.SecureAnswer || aaaa.Outcome == DnsOutcome.SecureAnswer;
+        var anyInsecure = a.Outcome is DnsOutcome.InsecureAnswer or DnsOutcome.InsecureDenial
+            || aaaa.Outcome is DnsOutcome.InsecureAnswer or DnsOutcome.InsecureDenial;
+        return anySecureAddress && !anyInsecure;
+    }
+}
