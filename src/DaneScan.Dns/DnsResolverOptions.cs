@@ -24,6 +24,12 @@ public sealed record DnsResolverOptions
     /// <summary>The EDNS(0) UDP payload size advertised (1232 avoids IP fragmentation; larger answers go over TCP).</summary>
     public int EdnsBufferSize { get; init; } = 1232;
 
+    /// <summary>
+    /// When a SERVFAIL carries no DNSSEC Extended DNS Error, ask once more with Checking Disabled: an answer
+    /// then means the data failed validation (bogus). Needed for resolvers that send no EDE.
+    /// </summary>
+    public bool CheckingDisabledRequery { get; init; } = true;
+
     /// <summary>The trust recorded in every observation made with these options.</summary>
     public DnsTrustMode TrustMode { get; init; } = DnsTrustMode.ValidatingResolverAd;
 

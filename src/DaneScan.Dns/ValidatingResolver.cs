@@ -15,9 +15,10 @@ namespace DaneScan.Dns;
 /// Bogus is told apart from other SERVFAILs by the resolver's Extended DNS Error (RFC 8914), read from the
 /// raw OPT RDATA that DnsClient hands over (<see cref="OptRecord.Data"/>): a SERVFAIL carrying a DNSSEC
 /// info code (1, 2, 5-12) is <see cref="DnsOutcome.Bogus"/>; any other SERVFAIL is a lookup failure.
-/// DnsClient 1.8 cannot set the CD bit, so the classic CD re-query is not used; a resolver that does not
-/// send EDE (unbound needs <c>ede: yes</c>) therefore reports bogus data as <see cref="DnsOutcome.LookupFailure"/>
-/// with <see cref="LookupFailureKind.ServFail"/>, never as an answer.
+/// A SERVFAIL without such a code gets the classic second test (<see cref="DnsResolverOptions.CheckingDisabledRequery"/>):
+/// the same question with the CD bit, sent by <see cref="CheckingDisabledProbe"/> because DnsClient 1.8 cannot
+/// set CD. An answer with CD means bogus; SERVFAIL again (or silence) stays a lookup failure. So resolvers
+/// without EDE (unbound before 1.16, or without <c>ede: yes</c>) are still told apart.
 /// </remarks>
 public sealed class ValidatingResolver : IRrsetResolver
 {
@@ -126,7 +127,22 @@ public sealed class ValidatingResolver : IRrsetResolver
             return Failed<T>(owner, typeName, LookupFailureKind.NetworkError, ex.Message);
         }
 
-        return Classify(owner, typeName, response, select);
+        var observation = Classify(owner, typeName, response, select);
+        if (_options.CheckingDisabledRequery && observation is { Outcome: DnsOutcome.LookupFailure, Failure: LookupFailureKind.ServFail })
+        {
+            var rcode = await CheckingDisabledProbe.QueryRcodeAsync(_options.Endpoint, DnsNames.ToFqdn(owner), (ushort)type, _options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
+            if (rcode is 0 or 3)
+            {
+                return observation with
+                {
+                    Outcome = DnsOutcome.Bogus,
+                    Detail = "SERVFAIL, but " + (rcode == 0 ? "NOERROR" : "NXDOMAIN") + " with Checking Disabled: validation failed"
+                        + (observation.ExtendedDnsError is null ? " (no EDE sent)" : " (" + observation.Detail + ")"),
+                };
+            }
+        }
+
+        return observation;
     }
 
     /// <summary>Turns one response of the trusted resolver into the RRset's outcome.</summary>
