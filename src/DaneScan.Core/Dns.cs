@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace DaneScan.Core;
 
 /// <summary>
@@ -80,14 +82,17 @@ public sealed record RrsetObservation<T>(
     string? Detail = null)
 {
     /// <summary>True for <see cref="DnsOutcome.SecureAnswer"/> and <see cref="DnsOutcome.SecureDenial"/>.</summary>
+    [JsonIgnore]
     public bool IsSecure => Outcome is DnsOutcome.SecureAnswer or DnsOutcome.SecureDenial;
 
     /// <summary>True for <see cref="DnsOutcome.Bogus"/> and <see cref="DnsOutcome.LookupFailure"/>.</summary>
+    [JsonIgnore]
     public bool IsFailure => Outcome is DnsOutcome.Bogus or DnsOutcome.LookupFailure;
 }
 
 /// <summary>An MX record (RFC 1035 §3.3.9). A null MX (RFC 7505) has preference 0 and exchange ".".</summary>
 public sealed record MxRecord(ushort Preference, string Exchange)
 {
+    [JsonIgnore]
     public bool IsNullMx => Exchange is "." or "";
 }

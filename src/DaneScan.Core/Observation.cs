@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace DaneScan.Core;
 
 /// <summary>What the resolver was and how far it was trusted.</summary>
@@ -26,6 +28,7 @@ public sealed record MxHostObservation
     public IReadOnlyList<RrsetObservation<TlsaRecord>> TlsaLookups { get; init; } = [];
 
     /// <summary>The lookup whose answer applies, the last one tried, if any.</summary>
+    [JsonIgnore]
     public RrsetObservation<TlsaRecord>? Tlsa => TlsaLookups.Count == 0 ? null : TlsaLookups[^1];
 
     /// <summary>The TLSA base domain: the owner of <see cref="Tlsa"/> without "_25._tcp.", and the SNI to send.</summary>
@@ -50,6 +53,12 @@ public sealed record DomainObservation
 
     /// <summary>The MX hosts in preference order (one implicit host when the MX RRset was denied).</summary>
     public IReadOnlyList<MxHostObservation> Hosts { get; init; } = [];
+
+    /// <summary>
+    /// Optional: the TLSA lookup at `_25._tcp.&lt;domain&gt;` when the domain is not its own MX host. Senders never
+    /// use it; it only feeds the best-practice finding "TLSA published on the recipient domain, not the MX host".
+    /// </summary>
+    public RrsetObservation<TlsaRecord>? RecipientDomainTlsa { get; init; }
 }
 
 /// <summary>A domain's DNS observation with the probes of its hosts' addresses: everything its verdict depends on.</summary>

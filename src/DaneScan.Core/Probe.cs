@@ -31,6 +31,15 @@ public enum ProbeOutcome
     NotProbed,
 }
 
+/// <summary>Why a probe was not made (<see cref="ProbeOutcome.NotProbed"/>).</summary>
+public enum ProbeSkipReason
+{
+    None,
+    OptedOut,
+    ReservedAddress,
+    Policy,
+}
+
 /// <summary>The step of an SMTP probe.</summary>
 public enum ProbeStage
 {
@@ -49,6 +58,10 @@ public enum ProbeStage
 /// </summary>
 public sealed record ProbeObservation
 {
+    /// <summary>
+    /// The MX host name as published (A-labels, no trailing dot). The verdict finds a host's probes by this name
+    /// (or by its TLSA base domain) and by <see cref="Address"/>.
+    /// </summary>
     public required string Host { get; init; }
 
     public required string Address { get; init; }
@@ -64,6 +77,9 @@ public sealed record ProbeObservation
 
     /// <summary>The step that failed, when the outcome is not <see cref="ProbeOutcome.TlsEstablished"/>.</summary>
     public ProbeStage? FailedStage { get; init; }
+
+    /// <summary>Why the probe was not made, when <see cref="Outcome"/> is <see cref="ProbeOutcome.NotProbed"/>.</summary>
+    public ProbeSkipReason SkipReason { get; init; }
 
     /// <summary>For humans: a reply line, an exception message, a policy reason.</summary>
     public string? Detail { get; init; }

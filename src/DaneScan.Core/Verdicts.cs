@@ -55,6 +55,9 @@ public enum HostReason
     ChainInvalid,
     NoCertificatePresented,
 
+    /// <summary>Only a record that digest agility discards matched (RFC 7671 §9): a stronger digest for the same usage and selector is published and does not match.</summary>
+    MatchedOnlyWeakerDigest,
+
     // EncryptOnly
     NoUsableRecords,
 
@@ -80,6 +83,9 @@ public enum HostReason
     TlsaBogus,
     TlsaLookupFailure,
 
+    /// <summary>The host's addresses were secure but the observation holds no TLSA lookup: the verdict cannot assume there is no TLSA.</summary>
+    TlsaNotQueried,
+
     // NoAddresses, AddressLookupFailed
     NoAddressRecords,
     AddressBogus,
@@ -88,6 +94,12 @@ public enum HostReason
     // NotProbed
     OptedOut,
     ReservedAddress,
+
+    /// <summary>Not probed for another policy reason (see the probe's detail).</summary>
+    NotProbedByPolicy,
+
+    /// <summary>DANE applies but the scan holds no probe of this address.</summary>
+    ProbeMissing,
 }
 
 /// <summary>RFC 8460 §4.3 result types a failure maps to, where one fits.</summary>
@@ -149,4 +161,10 @@ public enum DomainDaneStatus
 
     /// <summary>No host to judge (null MX, NXDOMAIN, MX failure) or none probed.</summary>
     NotApplicable,
+
+    /// <summary>
+    /// No host in view failed, but at least one could not be judged: unreachable, not probed, or its address
+    /// lookup failed. Neither protected nor failing.
+    /// </summary>
+    Undetermined,
 }

@@ -1,0 +1,343 @@
+using System.Net;
+
+namespace DaneScan.Core;
+
+/// <summary>
+/// Turns observations into verdicts (dane-rules §1-§7): pure functions, no I/O, no clock. Validity dates are
+/// checked at each probe's <see cref="ProbeObservation.StartedUtc"/>, so a stored scan judged again later gives
+/// the same verdict.
+/// </summary>
+public static class DaneJudge
+{
+    /// <summary>Judges a domain from its DNS observation and the probes of its hosts' addresses.</summary>
+    public static DomainVerdict Judge(DomainScan scan)
+    {
+        ArgumentNullException.ThrowIfNull(scan);
+        return Judge(scan.Dns, scan.Probes);
+    }
+
+    /// <summary>Judges a domain from its DNS observation and the probes of its hosts' addresses.</summary>
+    public static DomainVerdict Judge(DomainObservation dns, IEnumerable<ProbeObservation> probes)
+    {
+        ArgumentNullException.ThrowIfNull(dns);
+        ArgumentNullException.ThrowIfNull(probes);
+        var probeList = probes.ToList();
+        var status = MxStatusOf(dns.Mx);
+        var mxSecure = dns.Mx.IsSecure;
+        var judged = status is MxStatus.MxHosts or MxStatus.ImplicitMx or MxStatus.NullMxMixed
+            ? dns.Hosts.Where(h => !IsNullMxName(h.Name)).ToList()
+            : [];
+        var lowest = judged.Count == 0 ? (ushort)0 : judged.Min(h => h.Preference);
+        var hosts = judged
+            .Select(h => JudgeHost(h, probeList, dns.Domain, mxSecure) with { Primary = h.Preference == lowest })
+            .ToList();
+        return new DomainVerdict
+        {
+            Domain = dns.Domain,
+            MxStatus = status,
+            MxOutcome = dns.Mx.Outcome,
+            MxSecure = mxSecure,
+            Primary = Combine(hosts.Where(h => h.Primary)),
+            All = Combine(hosts),
+            TrustMode = dns.Resolver.TrustMode,
+            Hosts = hosts,
+            Findings = BestPractice.Findings(dns, hosts, probeList),
+        };
+    }
+
+    /// <summary>What became of the MX lookup (dane-rules §1).</summary>
+    public static MxStatus MxStatusOf(RrsetObservation<MxRecord> mx)
+    {
+        ArgumentNullException.ThrowIfNull(mx);
+        switch (mx.Outcome)
+        {
+            case DnsOutcome.Bogus:
+                return MxStatus.MxBogus;
+            case DnsOutcome.LookupFailure:
+                return MxStatus.MxLookupFailed;
+            case DnsOutcome.SecureDenial or DnsOutcome.InsecureDenial:
+                return mx.Denial == DenialKind.NxDomain ? MxStatus.NxDomain : MxStatus.ImplicitMx;
+            default:
+                if (mx.Records.Count == 0)
+                {
+                    return MxStatus.ImplicitMx;
+                }
+
+                var nulls = mx.Records.Count(r => r.IsNullMx);
+                return nulls == 0 ? MxStatus.MxHosts : nulls == mx.Records.Count ? MxStatus.NullMx : MxStatus.NullMxMixed;
+        }
+    }
+
+    /// <summary>
+    /// Judges one MX host over all its addresses. The reference identifiers for DANE-TA name checks are the
+    /// TLSA base, the host name as published and, when <paramref name="mxSecure"/>, <paramref name="domain"/>.
+    /// </summary>
+    public static HostVerdict JudgeHost(MxHostObservation host, IReadOnlyList<ProbeObservation> probes, string domain, bool mxSecure)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(probes);
+        var tlsa = host.Tlsa;
+        var tlsaBase = host.TlsaBase ?? BaseOf(tlsa?.Name);
+        var references = DaneMatcher.ReferenceIdentifiers(tlsaBase, host.Name, domain, mxSecure);
+        var assessed = tlsa is { Outcome: DnsOutcome.SecureAnswer or DnsOutcome.InsecureAnswer }
+            ? TlsaRules.Assess(tlsa.Records)
+            : [];
+        var addresses = host.A.Records.Concat(host.Aaaa.Records).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var hostLevel = HostDnsVerdict(host);
+
+        List<AddressVerdict> perAddress;
+        if (hostLevel is { } h)
+        {
+            perAddress = [.. addresses.Select(a => new AddressVerdict(a, h.Outcome, h.Reason, ResultTypeFor(h.Reason), null, null, h.Detail))];
+        }
+        else
+        {
+            perAddress = [.. addresses.Select(a => JudgeAddress(a, FindProbe(probes, host, tlsaBase, a), tlsa!.Records, references))];
+        }
+
+        HostOutcome outcome;
+        HostReason reason;
+        string? detail;
+        TlsaMatch? match = null;
+        if (hostLevel is { } level)
+        {
+            (outcome, reason, detail) = (level.Outcome, level.Reason, level.Detail);
+        }
+        else
+        {
+            var worst = perAddress.OrderByDescending(a => Severity(a.Outcome)).First();
+            (outcome, reason, detail) = (worst.Outcome, worst.Reason, worst.Detail);
+            match = perAddress.FirstOrDefault(a => a.Match is not null)?.Match;
+            if (outcome != HostOutcome.Authenticated)
+            {
+                match = null;
+            }
+        }
+
+        return new HostVerdict
+        {
+            Name = host.Name,
+            Preference = host.Preference,
+            Implicit = host.Implicit,
+            TlsaBase = tlsa is null ? null : tlsaBase,
+            TlsaOutcome = tlsa?.Outcome,
+            Tlsa = assessed,
+            ReferenceIdentifiers = references,
+            Outcome = outcome,
+            Reason = reason,
+            ResultType = ResultTypeFor(reason),
+            Match = match,
+            Trust = outcome switch
+            {
+                HostOutcome.Authenticated => mxSecure ? TlsTrust.Verified : TlsTrust.Trusted,
+                HostOutcome.EncryptOnly => TlsTrust.Untrusted,
+                _ => TlsTrust.None,
+            },
+            Detail = detail,
+            Addresses = perAddress,
+        };
+    }
+
+    /// <summary>
+    /// The host-level verdict from DNS alone (dane-rules §2, §3), or null when DANE applies (secure addresses
+    /// and a secure, non-empty TLSA RRset) and the probes decide.
+    /// </summary>
+    public static (HostOutcome Outcome, HostReason Reason, string? Detail)? HostDnsVerdict(MxHostObservation host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        RrsetObservation<string>[] lookups = [host.A, host.Aaaa];
+        if (lookups.FirstOrDefault(l => l.Outcome == DnsOutcome.Bogus) is { } bogus)
+        {
+            return (HostOutcome.AddressLookupFailed, HostReason.AddressBogus, $"{bogus.Type} {bogus.Name}: bogus. {bogus.Detail}".Trim());
+        }
+
+        if (lookups.FirstOrDefault(l => l.Outcome == DnsOutcome.LookupFailure) is { } failed)
+        {
+            return (HostOutcome.AddressLookupFailed, HostReason.AddressLookupFailure, $"{failed.Type} {failed.Name}: {failed.Failure}. {failed.Detail}".Trim());
+        }
+
+        if (lookups.Any(l => l.Outcome is DnsOutcome.InsecureAnswer or DnsOutcome.InsecureDenial))
+        {
+            return (HostOutcome.NotDane, HostReason.HostInsecure, "The host's address records are not DNSSEC-signed: TLSA does not apply (RFC 7672 §2.2.2).");
+        }
+
+        if (host.A.Records.Count + host.Aaaa.Records.Count == 0)
+        {
+            return (HostOutcome.NoAddresses, HostReason.NoAddressRecords, "No A or AAAA records.");
+        }
+
+        var tlsa = host.Tlsa;
+        return tlsa switch
+        {
+            null => (HostOutcome.TlsaLookupFailed, HostReason.TlsaNotQueried, "The observation holds no TLSA lookup for a host with secure addresses."),
+            { Outcome: DnsOutcome.Bogus } => (HostOutcome.TlsaLookupFailed, HostReason.TlsaBogus, $"TLSA {tlsa.Name}: bogus. {tlsa.Detail}".Trim()),
+            { Outcome: DnsOutcome.LookupFailure } => (HostOutcome.TlsaLookupFailed, HostReason.TlsaLookupFailure, $"TLSA {tlsa.Name}: {tlsa.Failure}. {tlsa.Detail}".Trim()),
+            { Outcome: DnsOutcome.InsecureAnswer or DnsOutcome.InsecureDenial } => (HostOutcome.NotDane, HostReason.TlsaInsecure, $"TLSA {tlsa.Name}: insecure ({tlsa.Records.Count} records ignored)."),
+            { Outcome: DnsOutcome.SecureDenial } or { Records.Count: 0 } => (HostOutcome.NotDane, HostReason.TlsaSecureDenial, $"TLSA {tlsa.Name}: securely denied."),
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// Judges one address of a host to which DANE applies (secure addresses, secure non-empty TLSA RRset)
+    /// from its probe (null when the scan holds none).
+    /// </summary>
+    public static AddressVerdict JudgeAddress(string address, ProbeObservation? probe, IReadOnlyList<TlsaRecord> tlsa, IReadOnlyList<string> referenceIdentifiers)
+    {
+        ArgumentNullException.ThrowIfNull(tlsa);
+        ArgumentNullException.ThrowIfNull(referenceIdentifiers);
+        if (probe is null)
+        {
+            return Make(address, HostOutcome.NotProbed, HostReason.ProbeMissing, null, null, "The scan holds no probe of this address.");
+        }
+
+        var (outcome, reason) = ProbeOutcomeVerdict(probe);
+        if (probe.Outcome != ProbeOutcome.TlsEstablished)
+        {
+            return Make(address, outcome, reason, null, probe.Outcome, probe.Detail);
+        }
+
+        if (!tlsa.Any(TlsaRules.IsUsable))
+        {
+            return Make(address, HostOutcome.EncryptOnly, HostReason.NoUsableRecords, null, probe.Outcome, "No usable TLSA record: TLS is mandatory, without authentication.");
+        }
+
+        var judgement = DaneMatcher.Judge(probe.PresentedChain, tlsa, referenceIdentifiers, probe.StartedUtc);
+        return judgement.Authenticated
+            ? Make(address, HostOutcome.Authenticated, judgement.Reason, judgement.Match, probe.Outcome, judgement.Detail)
+            : Make(address, HostOutcome.AuthenticationFailed, judgement.Reason, null, probe.Outcome, judgement.Detail);
+    }
+
+    /// <summary>
+    /// Where a probe's outcome lands when DANE applies. <see cref="ProbeOutcome.TlsEstablished"/> maps to
+    /// <see cref="HostOutcome.Authenticated"/> here only as a placeholder: the chain decides.
+    /// </summary>
+    public static (HostOutcome Outcome, HostReason Reason) ProbeOutcomeVerdict(ProbeObservation probe)
+    {
+        ArgumentNullException.ThrowIfNull(probe);
+        return probe.Outcome switch
+        {
+            ProbeOutcome.TlsEstablished => (HostOutcome.Authenticated, HostReason.None),
+            ProbeOutcome.Unreachable => (HostOutcome.Unreachable, HostReason.ConnectFailed),
+            ProbeOutcome.Timeout when probe.FailedStage == ProbeStage.TlsHandshake => (HostOutcome.HandshakeFailed, HostReason.Timeout),
+            ProbeOutcome.Timeout => (HostOutcome.Unreachable, HostReason.Timeout),
+            ProbeOutcome.ProtocolError => (HostOutcome.Unreachable, HostReason.SmtpProtocolError),
+            ProbeOutcome.ServiceRefused => (HostOutcome.Unreachable, HostReason.ServiceRefused),
+            ProbeOutcome.StartTlsNotOffered => (HostOutcome.NoStartTls, HostReason.StartTlsNotOffered),
+            ProbeOutcome.StartTlsRejected => (HostOutcome.NoStartTls, HostReason.StartTlsRejected),
+            ProbeOutcome.TlsHandshakeFailed => (HostOutcome.HandshakeFailed, HostReason.TlsHandshakeFailed),
+            ProbeOutcome.NotProbed => (HostOutcome.NotProbed, probe.SkipReason switch
+            {
+                ProbeSkipReason.OptedOut => HostReason.OptedOut,
+                ProbeSkipReason.ReservedAddress => HostReason.ReservedAddress,
+                _ => HostReason.NotProbedByPolicy,
+            }),
+            _ => (HostOutcome.Unreachable, HostReason.SmtpProtocolError),
+        };
+    }
+
+    /// <summary>
+    /// The RFC 8460 §4.3 result type a DANE sender would report for a reason, or None where none fits
+    /// (success, encrypt-only, no DANE, unreachable, not probed).
+    /// </summary>
+    public static Rfc8460ResultType ResultTypeFor(HostReason reason) => reason switch
+    {
+        HostReason.StartTlsNotOffered or HostReason.StartTlsRejected => Rfc8460ResultType.StartTlsNotSupported,
+        HostReason.NameMismatch => Rfc8460ResultType.CertificateHostMismatch,
+        HostReason.CertificateExpired => Rfc8460ResultType.CertificateExpired,
+        HostReason.CertificateNotYetValid or HostReason.ChainIncomplete or HostReason.ChainInvalid => Rfc8460ResultType.CertificateNotTrusted,
+        HostReason.NoMatchingRecord or HostReason.MatchedOnlyWeakerDigest => Rfc8460ResultType.TlsaInvalid,
+        HostReason.TlsaBogus or HostReason.TlsaLookupFailure or HostReason.AddressBogus => Rfc8460ResultType.DnssecInvalid,
+        HostReason.NoCertificatePresented or HostReason.TlsHandshakeFailed => Rfc8460ResultType.ValidationFailure,
+        _ => Rfc8460ResultType.None,
+    };
+
+    /// <summary>
+    /// How bad an address outcome is when combining a host's addresses: the highest decides. Definite DANE
+    /// failures first, then outcomes that leave the host unjudged, then encrypt-only, then success.
+    /// </summary>
+    public static int Severity(HostOutcome outcome) => outcome switch
+    {
+        HostOutcome.AuthenticationFailed => 10,
+        HostOutcome.NoStartTls => 9,
+        HostOutcome.HandshakeFailed => 8,
+        HostOutcome.TlsaLookupFailed => 7,
+        HostOutcome.AddressLookupFailed => 6,
+        HostOutcome.Unreachable => 5,
+        HostOutcome.NotProbed => 4,
+        HostOutcome.EncryptOnly => 3,
+        HostOutcome.NoAddresses => 2,
+        HostOutcome.NotDane => 1,
+        _ => 0,
+    };
+
+    /// <summary>
+    /// The DANE status over a set of hosts (a view): NotApplicable when empty (hosts without addresses do not
+    /// count: no sender can use them); Failing when any host has DANE and fails (authentication, STARTTLS,
+    /// handshake, TLSA lookup); Undetermined when any could not be judged (unreachable, not probed, address
+    /// lookup failed); then Protected (all authenticated), EncryptOnly (all have DANE, some encrypt-only),
+    /// Partial (some have DANE, others not), NotDane (none has DANE).
+    /// </summary>
+    public static DomainDaneStatus Combine(IEnumerable<HostVerdict> hosts)
+    {
+        ArgumentNullException.ThrowIfNull(hosts);
+        var list = hosts.Where(h => h.Outcome != HostOutcome.NoAddresses).ToList();
+        if (list.Count == 0)
+        {
+            return DomainDaneStatus.NotApplicable;
+        }
+
+        if (list.Any(h => h.Outcome is HostOutcome.AuthenticationFailed or HostOutcome.NoStartTls or HostOutcome.HandshakeFailed or HostOutcome.TlsaLookupFailed))
+        {
+            return DomainDaneStatus.Failing;
+        }
+
+        if (list.Any(h => h.Outcome is HostOutcome.Unreachable or HostOutcome.NotProbed or HostOutcome.AddressLookupFailed))
+        {
+            return DomainDaneStatus.Undetermined;
+        }
+
+        var authenticated = list.Count(h => h.Outcome == HostOutcome.Authenticated);
+        var encryptOnly = list.Count(h => h.Outcome == HostOutcome.EncryptOnly);
+        if (authenticated == list.Count)
+        {
+            return DomainDaneStatus.Protected;
+        }
+
+        if (authenticated + encryptOnly == list.Count)
+        {
+            return DomainDaneStatus.EncryptOnly;
+        }
+
+        return authenticated + encryptOnly > 0 ? DomainDaneStatus.Partial : DomainDaneStatus.NotDane;
+    }
+
+    private static AddressVerdict Make(string address, HostOutcome outcome, HostReason reason, TlsaMatch? match, ProbeOutcome? probe, string? detail) =>
+        new(address, outcome, reason, ResultTypeFor(reason), match, probe, detail);
+
+    private static ProbeObservation? FindProbe(IReadOnlyList<ProbeObservation> probes, MxHostObservation host, string? tlsaBase, string address)
+    {
+        bool SameAddress(string a) =>
+            IPAddress.TryParse(a, out var x) && IPAddress.TryParse(address, out var y) ? x.Equals(y) : string.Equals(a, address, StringComparison.OrdinalIgnoreCase);
+
+        bool SameName(string a, string? b) => b is not null &&
+            string.Equals(a.TrimEnd('.'), b.TrimEnd('.'), StringComparison.OrdinalIgnoreCase);
+
+        return probes.FirstOrDefault(p => SameName(p.Host, host.Name) && SameAddress(p.Address))
+            ?? probes.FirstOrDefault(p => SameName(p.Host, tlsaBase) && SameAddress(p.Address));
+    }
+
+    private static string? BaseOf(string? tlsaOwner)
+    {
+        if (tlsaOwner is null)
+        {
+            return null;
+        }
+
+        var name = tlsaOwner.TrimEnd('.');
+        const string prefix = "_25._tcp.";
+        return name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? name[prefix.Length..] : name;
+    }
+
+    private static bool IsNullMxName(string name) => name is "." or "";
+}

@@ -1,0 +1,370 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace DaneScan.Core;
+
+/// <summary>Which TLSA record authenticated a host, and where in the chain (dane-rules §6).</summary>
+/// <param name="Record">The TLSA record that matched.</param>
+/// <param name="Depth">
+/// The depth of the matched certificate or key in the validated path: 0 is the leaf (always for DANE-EE),
+/// 1 its issuer, and so on. For a DANE-TA anchor taken from DNS (`2 0 0` not sent, or a `2 1 0` key that
+/// signed the top certificate) this is one more than the top presented certificate in the path.
+/// </param>
+/// <param name="ChainIndex">The position of the matched certificate in the chain as presented, or null when it came from DNS.</param>
+/// <param name="MatchedName">For DANE-TA: the reference identifier the leaf matched. Null for DANE-EE (no name check).</param>
+public sealed record TlsaMatch(TlsaRecord Record, int Depth, int? ChainIndex, string? MatchedName)
+{
+    public TlsaUsage Usage => Record.Usage;
+}
+
+/// <summary>The result of judging a presented chain against a TLSA RRset.</summary>
+/// <param name="Reason">
+/// <see cref="HostReason.DaneEeMatched"/> or <see cref="HostReason.DaneTaMatched"/> on success, otherwise the
+/// failure closest to success (a valid path with the wrong name beats an expired one beats an incomplete chain
+/// beats no match at all).
+/// </param>
+/// <param name="Match">The record that matched, on success.</param>
+/// <param name="Detail">For humans: which check failed on which certificate.</param>
+public sealed record ChainJudgement(HostReason Reason, TlsaMatch? Match, string? Detail = null)
+{
+    public bool Authenticated => Match is not null;
+}
+
+/// <summary>
+/// DANE-EE and DANE-TA matching of a presented chain (RFC 7671 §5.1, §5.2; RFC 7672 §3.1, §3.2). Pure.
+/// </summary>
+public static class DaneMatcher
+{
+    private const int MaxPathLength = 10;
+
+    /// <summary>
+    /// Judges <paramref name="presentedChain"/> (DER, leaf first, as the server sent it) against a TLSA RRset.
+    /// Only usable records kept by digest agility can authenticate (<see cref="TlsaRules.Assess"/>).
+    /// </summary>
+    /// <param name="presentedChain">The chain as presented.</param>
+    /// <param name="records">The TLSA RRset, all records (unusable ones are ignored here).</param>
+    /// <param name="referenceIdentifiers">The names a DANE-TA leaf must carry (see <see cref="ReferenceIdentifiers"/>).</param>
+    /// <param name="at">The time to check validity dates at: the probe's time, so a verdict can be recomputed.</param>
+    public static ChainJudgement Judge(
+        IReadOnlyList<byte[]> presentedChain,
+        IEnumerable<TlsaRecord> records,
+        IEnumerable<string> referenceIdentifiers,
+        DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(presentedChain);
+        ArgumentNullException.ThrowIfNull(records);
+        ArgumentNullException.ThrowIfNull(referenceIdentifiers);
+        if (presentedChain.Count == 0)
+        {
+            return new ChainJudgement(HostReason.NoCertificatePresented, null, "The server presented no certificate.");
+        }
+
+        var assessed = TlsaRules.Assess(records);
+        var effective = assessed.Where(a => a.Effective).Select(a => a.Record).ToList();
+        var references = referenceIdentifiers.Where(r => !string.IsNullOrWhiteSpace(r)).ToList();
+        var certs = presentedChain.Select(CertificateFacts.TryParse).ToList();
+        try
+        {
+            // DANE-EE(3): the leaf alone, no name or date checks (RFC 7671 §5.1).
+            foreach (var r in effective.Where(r => r.Usage == TlsaUsage.DaneEe))
+            {
+                if (Matches(presentedChain[0], certs[0], r))
+                {
+                    return new ChainJudgement(HostReason.DaneEeMatched, new TlsaMatch(r, 0, 0, null));
+                }
+            }
+
+            var best = new Failure(HostReason.NoMatchingRecord, 0, "No usable TLSA record matches the presented chain.");
+            var leaf = certs[0];
+            var taRecords = effective.Where(r => r.Usage == TlsaUsage.DaneTa).ToList();
+            if (leaf is null)
+            {
+                return taRecords.Count > 0
+                    ? new ChainJudgement(HostReason.ChainInvalid, null, "The leaf certificate does not parse.")
+                    : WeakerOrNoMatch(presentedChain, certs, assessed, best);
+            }
+
+            foreach (var r in taRecords)
+            {
+                var anchors = new List<Anchor>();
+                for (var i = 1; i < certs.Count; i++)
+                {
+                    if (certs[i] is { } c && Matches(presentedChain[i], c, r))
+                    {
+                        anchors.Add(new Anchor(c, c.PublicKey, i));
+                    }
+                }
+
+                // Anchors not sent by the server: the whole certificate (`2 0 0`), or a whole key (`2 1 0`)
+                // that signed the top certificate (RFC 7671 §5.2.2).
+                if (r is { Selector: TlsaSelector.Cert, MatchingType: TlsaMatchingType.Full } &&
+                    CertificateFacts.TryParse(r.Data) is { } dnsCert)
+                {
+                    anchors.Add(new Anchor(dnsCert, dnsCert.PublicKey, null));
+                }
+                else if (r is { Selector: TlsaSelector.Spki, MatchingType: TlsaMatchingType.Full } &&
+                    CertificateFacts.TryReadSpki(r.Data) is { } dnsKey)
+                {
+                    anchors.Add(new Anchor(null, dnsKey, null));
+                }
+
+                foreach (var anchor in anchors)
+                {
+                    var outcome = ValidatePaths(leaf, certs, anchor, at);
+                    if (outcome.Path is { } path)
+                    {
+                        var name = CertificateFacts.MatchingReference(leaf, references);
+                        if (name is null)
+                        {
+                            best = Better(best, new Failure(
+                                HostReason.NameMismatch,
+                                5,
+                                $"The leaf's names ({string.Join(", ", CertificateFacts.PresentedIdentifiers(leaf))}) match none of {string.Join(", ", references)}."));
+                            continue;
+                        }
+
+                        return new ChainJudgement(HostReason.DaneTaMatched, new TlsaMatch(r, path.AnchorDepth, anchor.ChainIndex, name));
+                    }
+
+                    best = Better(best, outcome.Failure!);
+                }
+            }
+
+            if (best.Reason == HostReason.NoMatchingRecord && taRecords.Count > 0 && !IssuerPresent(leaf, certs))
+            {
+                best = new Failure(HostReason.ChainIncomplete, 1, "DANE-TA records are published but the server did not send the leaf's issuer.");
+            }
+
+            return best.Reason == HostReason.NoMatchingRecord
+                ? WeakerOrNoMatch(presentedChain, certs, assessed, best)
+                : new ChainJudgement(best.Reason, null, best.Detail);
+        }
+        finally
+        {
+            foreach (var c in certs)
+            {
+                c?.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The reference identifiers for DANE-TA name checks (RFC 7672 §3.2.2, RFC 7671 §10.2): the TLSA base
+    /// domain, the MX host name as published, and the destination domain when the MX RRset is secure.
+    /// Lower case, no trailing dot, without duplicates, in that order.
+    /// </summary>
+    public static IReadOnlyList<string> ReferenceIdentifiers(string? tlsaBase, string mxHostName, string? destinationDomain, bool mxSecure)
+    {
+        var list = new List<string>();
+        void Add(string? name)
+        {
+            var n = name?.Trim().TrimEnd('.').ToLowerInvariant();
+            if (!string.IsNullOrEmpty(n) && !list.Contains(n))
+            {
+                list.Add(n);
+            }
+        }
+
+        Add(tlsaBase);
+        Add(mxHostName);
+        if (mxSecure)
+        {
+            Add(destinationDomain);
+        }
+
+        return list;
+    }
+
+    /// <summary>Whether a certificate matches a record's association data (parsing only when the SPKI is needed).</summary>
+    public static bool Matches(byte[] der, X509Certificate2? parsed, TlsaRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(der);
+        ArgumentNullException.ThrowIfNull(record);
+        byte[] content;
+        if (record.Selector == TlsaSelector.Cert)
+        {
+            content = der;
+        }
+        else if (record.Selector == TlsaSelector.Spki && parsed is not null)
+        {
+            content = parsed.PublicKey.ExportSubjectPublicKeyInfo();
+        }
+        else
+        {
+            return false;
+        }
+
+        byte[] data = record.MatchingType switch
+        {
+            TlsaMatchingType.Full => content,
+            TlsaMatchingType.Sha2_256 => System.Security.Cryptography.SHA256.HashData(content),
+            TlsaMatchingType.Sha2_512 => System.Security.Cryptography.SHA512.HashData(content),
+            _ => [],
+        };
+        return data.Length > 0 && data.AsSpan().SequenceEqual(record.Data);
+    }
+
+    private static ChainJudgement WeakerOrNoMatch(
+        IReadOnlyList<byte[]> chain, List<X509Certificate2?> certs, IReadOnlyList<TlsaRecordAssessment> assessed, Failure best)
+    {
+        foreach (var a in assessed.Where(a => a.IsUsable && !a.Effective))
+        {
+            var r = a.Record;
+            var hit = r.Usage == TlsaUsage.DaneEe
+                ? Matches(chain[0], certs[0], r)
+                : Enumerable.Range(1, chain.Count - 1).Any(i => Matches(chain[i], certs[i], r));
+            if (hit)
+            {
+                return new ChainJudgement(
+                    HostReason.MatchedOnlyWeakerDigest,
+                    null,
+                    $"Only {r} matches, and a stronger digest for the same usage and selector is published (RFC 7671 §9).");
+            }
+        }
+
+        return new ChainJudgement(best.Reason, null, best.Detail);
+    }
+
+    private static bool IssuerPresent(X509Certificate2 leaf, List<X509Certificate2?> certs) =>
+        leaf.SubjectName.RawData.AsSpan().SequenceEqual(leaf.IssuerName.RawData) ||
+        certs.Skip(1).Any(c => c is not null && c.SubjectName.RawData.AsSpan().SequenceEqual(leaf.IssuerName.RawData));
+
+    private static Failure Better(Failure a, Failure b) => b.Rank > a.Rank ? b : a;
+
+    /// <summary>
+    /// Finds paths from the leaf to the anchor through the presented certificates (by issuer name and
+    /// signature) and validates them: the first valid one wins, else the first failure.
+    /// </summary>
+    private static PathOutcome ValidatePaths(X509Certificate2 leaf, List<X509Certificate2?> presented, Anchor anchor, DateTimeOffset at)
+    {
+        var pool = presented.Skip(1).Where(c => c is not null).Select(c => c!).ToList();
+        if (anchor.Certificate is { } ac && anchor.ChainIndex is null)
+        {
+            pool.Add(ac);
+        }
+
+        Failure? firstFailure = null;
+        var path = new List<X509Certificate2> { leaf };
+        var found = false;
+        ValidPath? valid = null;
+
+        bool Search(X509Certificate2 current)
+        {
+            if (path.Count > MaxPathLength)
+            {
+                return false;
+            }
+
+            // A key-only anchor ends the path at the first certificate it signed.
+            if (anchor.Certificate is null && CertificateFacts.IsSignedBy(current, anchor.Key))
+            {
+                found = true;
+                var failure = Check(path, at);
+                if (failure is null)
+                {
+                    valid = new ValidPath(path.Count);
+                    return true;
+                }
+
+                firstFailure ??= failure;
+            }
+
+            foreach (var next in pool)
+            {
+                if (path.Any(p => p.RawData.AsSpan().SequenceEqual(next.RawData)) ||
+                    !next.SubjectName.RawData.AsSpan().SequenceEqual(current.IssuerName.RawData) ||
+                    !CertificateFacts.IsSignedBy(current, next.PublicKey))
+                {
+                    continue;
+                }
+
+                path.Add(next);
+                if (anchor.Certificate is { } a && next.RawData.AsSpan().SequenceEqual(a.RawData))
+                {
+                    found = true;
+                    var failure = Check(path, at);
+                    if (failure is null)
+                    {
+                        valid = new ValidPath(path.Count - 1);
+                        return true;
+                    }
+
+                    firstFailure ??= failure;
+                }
+                else if (Search(next))
+                {
+                    return true;
+                }
+
+                path.RemoveAt(path.Count - 1);
+            }
+
+            return false;
+        }
+
+        // A presented anchor may also be matched by key only (selector 1): then the signature, not the name,
+        // links the path. Name chaining covers the common case; the key check covers a renamed CA.
+        Search(leaf);
+        if (valid is { } v)
+        {
+            return new PathOutcome(v, null);
+        }
+
+        if (!found && anchor.Certificate is { } cert)
+        {
+            // The anchor's key signed the top of some path without a subject/issuer name link (RFC 7671 §5.2.2
+            // treats the record as a key): try the key.
+            var keyAnchor = anchor with { Certificate = null, Key = cert.PublicKey };
+            var byKey = ValidatePaths(leaf, presented, keyAnchor, at);
+            if (byKey.Path is not null)
+            {
+                return byKey;
+            }
+
+            firstFailure ??= byKey.Failure;
+        }
+
+        return new PathOutcome(null, firstFailure ?? new Failure(
+            HostReason.ChainIncomplete,
+            2,
+            anchor.ChainIndex is { } i
+                ? $"The certificate at chain index {i} matches a DANE-TA record, but no path leads from the leaf to it."
+                : "A DANE-TA record's certificate or key signs no certificate on a path from the leaf."));
+    }
+
+    /// <summary>Validates a candidate path: dates of every certificate, CA constraints of every issuer.</summary>
+    private static Failure? Check(List<X509Certificate2> path, DateTimeOffset at)
+    {
+        for (var d = 0; d < path.Count; d++)
+        {
+            var c = path[d];
+            var validity = CertificateFacts.Validity(c, at);
+            if (validity != ValidityState.Valid)
+            {
+                var expired = validity == ValidityState.Expired;
+                return new Failure(
+                    expired ? HostReason.CertificateExpired : HostReason.CertificateNotYetValid,
+                    4,
+                    $"The certificate at depth {d} ({c.Subject}) is {(expired ? "expired" : "not yet valid")} at {at:u}.");
+            }
+
+            if (d > 0)
+            {
+                var state = CertificateFacts.IssuerCapability(c, d - 1);
+                if (state != IssuerState.Ok)
+                {
+                    return new Failure(HostReason.ChainInvalid, 3, $"The certificate at depth {d} ({c.Subject}) cannot issue: {state}.");
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private sealed record Anchor(X509Certificate2? Certificate, PublicKey Key, int? ChainIndex);
+
+    private sealed record Failure(HostReason Reason, int Rank, string Detail);
+
+    private sealed record ValidPath(int AnchorDepth);
+
+    private sealed record PathOutcome(ValidPath? Path, Failure? Failure);
+}
