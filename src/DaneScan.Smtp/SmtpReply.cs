@@ -4,7 +4,7 @@ using System.Text;
 namespace DaneScan.Smtp;
 
 /// <summary>One complete SMTP reply (RFC 5321 §4.2): a three-digit code and one or more text lines.</summary>
-public sealed record SmtpReply(int Code, IReadOnlyList<string> Lines)
+internal sealed record SmtpReply(int Code, IReadOnlyList<string> Lines)
 {
     public bool IsPositiveCompletion => Code is >= 200 and < 300;
 

@@ -29,10 +29,14 @@ internal sealed class LoopbackSmtpServer : IAsyncDisposable
         _listener.Start();
         EndPoint = (IPEndPoint)_listener.LocalEndpoint;
         var context = SslStreamCertificateContext.Create(leaf, [.. intermediates], offline: true);
+        SentIntermediates = context.IntermediateCertificates.Count;
         _serve = ServeAsync(context, protocols, afterStartTls220, _stop.Token);
     }
 
     public IPEndPoint EndPoint { get; }
+
+    /// <summary>How many certificates the server sends after its leaf (fixed when the server is made).</summary>
+    public int SentIntermediates { get; }
 
     public IReadOnlyList<string> Commands
     {

@@ -60,6 +60,39 @@ public sealed class LoopbackTlsTests(TestCertificates certs) : IClassFixture<Tes
     }
 
     [Fact]
+    public async Task An_intermediate_known_to_the_local_store_is_not_added_to_a_leaf_only_chain()
+    {
+        // Put the leaf's issuer where .NET's chain builder looks (the user's CA store), show that the builder
+        // picks it up there, and that the prober still reports only what the server sent. The server's
+        // certificate context is made first, so that the server itself sends the leaf alone.
+        await using var server = new LoopbackSmtpServer(IPAddress.Parse("127.88.1.10"), _certs.EcLeaf, []);
+        Assert.Equal(0, server.SentIntermediates);
+        using X509Certificate2 issuer = X509CertificateLoader.LoadCertificate(_certs.Intermediate.RawData);
+        using var store = new X509Store(StoreName.CertificateAuthority, StoreLocation.CurrentUser);
+        store.Open(OpenFlags.ReadWrite);
+        store.Add(issuer);
+        try
+        {
+            using (var chain = new X509Chain())
+            {
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                chain.ChainPolicy.DisableCertificateDownloads = true;
+                chain.Build(_certs.EcLeaf);
+                Assert.Contains(chain.ChainElements, e => e.Certificate.RawData.AsSpan().SequenceEqual(issuer.RawData));
+            }
+
+            ProbeObservation o = await _prober.ProbeAsync(server.EndPoint, "mx.example.org", "mx.example.org");
+
+            Assert.Equal(ProbeOutcome.TlsEstablished, o.Outcome);
+            Assert.Equal([_certs.EcLeaf.RawData], o.PresentedChain);
+        }
+        finally
+        {
+            store.Remove(issuer);
+        }
+    }
+
+    [Fact]
     public async Task Leaf_and_intermediate_give_two_certificates_and_nothing_is_added()
     {
         await using var server = new LoopbackSmtpServer(IPAddress.Parse("127.88.1.3"), _certs.EcLeaf, [_certs.Intermediate]);
@@ -150,6 +183,55 @@ public sealed class LoopbackTlsTests(TestCertificates certs) : IClassFixture<Tes
         }
         finally
         {
+            listener.Stop();
+        }
+    }
+}
+
+/// <summary>Connect deadline: a listener that never accepts and whose backlog is full drops further SYNs.</summary>
+public sealed class ConnectDeadlineTests
+{
+    [Fact]
+    public async Task A_connect_that_never_completes_times_out_at_connect()
+    {
+        var listener = new TcpListener(IPAddress.Parse("127.88.1.9"), 0);
+        listener.Start(backlog: 1);
+        var parked = new List<Socket>();
+        try
+        {
+            var endpoint = (IPEndPoint)listener.LocalEndpoint;
+
+            // Fill the accept queue (nobody accepts); the kernel then drops new SYNs, so a connect hangs.
+            for (int i = 0; i < 8; i++)
+            {
+                var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                parked.Add(s);
+                using var quick = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+                try
+                {
+                    await s.ConnectAsync(endpoint, quick.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+
+            var prober = new SmtpProber(new SmtpProbeOptions("scanner.danescan.example", connectTimeout: TimeSpan.FromMilliseconds(500)));
+            ProbeObservation o = await prober.ProbeAsync(endpoint, "mx.example.org", "mx.example.org");
+
+            Assert.Equal(ProbeOutcome.Timeout, o.Outcome);
+            Assert.Equal(ProbeStage.Connect, o.FailedStage);
+            Assert.Contains("Connect deadline", o.Detail, StringComparison.Ordinal);
+            Assert.Null(o.Banner);
+        }
+        finally
+        {
+            foreach (Socket s in parked)
+            {
+                s.Dispose();
+            }
+
             listener.Stop();
         }
     }
