@@ -423,6 +423,21 @@ internal sealed class SmtpSession
         return clean.ToString();
     }
 
+    private void DiscardAvailable()
+    {
+        Span<byte> scratch = stackalloc byte[4096];
+        for (var total = 0; total < 1024 * 1024 && _socket.Available > 0;)
+        {
+            var n = _socket.Receive(scratch, SocketFlags.None);
+            if (n <= 0)
+            {
+                return;
+            }
+
+            total += n;
+        }
+    }
+
     private void Close(bool reset)
     {
         try
@@ -430,6 +445,12 @@ internal sealed class SmtpSession
             if (reset)
             {
                 _socket.LingerState = new LingerOption(true, 0);
+            }
+            else if (_socket.Connected)
+            {
+                // A graceful end: FIN, and what the client already sent is read away so the close is no reset.
+                _socket.Shutdown(SocketShutdown.Send);
+                DiscardAvailable();
             }
 
             _stream.Dispose();
