@@ -140,29 +140,34 @@ public static class DaneJudge
 
     /// <summary>
     /// The host-level verdict from DNS alone (dane-rules §2, §3), or null when DANE applies (secure addresses
-    /// and a secure, non-empty TLSA RRset) and the probes decide.
+    /// and a secure, non-empty TLSA RRset) and the probes decide. In order: any insecure address RRset makes
+    /// the host "not DANE"; without a secure answer holding addresses, a bogus or failed lookup makes it
+    /// "address lookup failed", else it has no addresses; then the TLSA lookup that applies (the last tried)
+    /// decides: bogus or failed, insecure, securely denied, or DANE applies.
     /// </summary>
     public static (HostOutcome Outcome, HostReason Reason, string? Detail)? HostDnsVerdict(MxHostObservation host)
     {
         ArgumentNullException.ThrowIfNull(host);
         RrsetObservation<string>[] lookups = [host.A, host.Aaaa];
-        if (lookups.FirstOrDefault(l => l.Outcome == DnsOutcome.Bogus) is { } bogus)
-        {
-            return (HostOutcome.AddressLookupFailed, HostReason.AddressBogus, $"{bogus.Type} {bogus.Name}: bogus. {bogus.Detail}".Trim());
-        }
-
-        if (lookups.FirstOrDefault(l => l.Outcome == DnsOutcome.LookupFailure) is { } failed)
-        {
-            return (HostOutcome.AddressLookupFailed, HostReason.AddressLookupFailure, $"{failed.Type} {failed.Name}: {failed.Failure}. {failed.Detail}".Trim());
-        }
-
         if (lookups.Any(l => l.Outcome is DnsOutcome.InsecureAnswer or DnsOutcome.InsecureDenial))
         {
             return (HostOutcome.NotDane, HostReason.HostInsecure, "The host's address records are not DNSSEC-signed: TLSA does not apply (RFC 7672 §2.2.2).");
         }
 
-        if (host.A.Records.Count + host.Aaaa.Records.Count == 0)
+        // One family's secure answer is enough to go on (as the resolver does); a failed lookup of the other
+        // family is kept in the observation but does not hide the addresses found.
+        if (!lookups.Any(l => l.Outcome == DnsOutcome.SecureAnswer && l.Records.Count > 0))
         {
+            if (lookups.FirstOrDefault(l => l.Outcome == DnsOutcome.Bogus) is { } bogus)
+            {
+                return (HostOutcome.AddressLookupFailed, HostReason.AddressBogus, $"{bogus.Type} {bogus.Name}: bogus. {bogus.Detail}".Trim());
+            }
+
+            if (lookups.FirstOrDefault(l => l.Outcome == DnsOutcome.LookupFailure) is { } failed)
+            {
+                return (HostOutcome.AddressLookupFailed, HostReason.AddressLookupFailure, $"{failed.Type} {failed.Name}: {failed.Failure}. {failed.Detail}".Trim());
+            }
+
             return (HostOutcome.NoAddresses, HostReason.NoAddressRecords, "No A or AAAA records.");
         }
 

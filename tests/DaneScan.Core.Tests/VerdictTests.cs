@@ -117,7 +117,9 @@ public class VerdictTests
     {
         { "address bogus", HostOutcome.AddressLookupFailed, HostReason.AddressBogus, Rfc8460ResultType.DnssecInvalid },
         { "address failure", HostOutcome.AddressLookupFailed, HostReason.AddressLookupFailure, Rfc8460ResultType.None },
-        { "aaaa bogus", HostOutcome.AddressLookupFailed, HostReason.AddressBogus, Rfc8460ResultType.DnssecInvalid },
+        { "both bogus", HostOutcome.AddressLookupFailed, HostReason.AddressBogus, Rfc8460ResultType.DnssecInvalid },
+        { "a failure, aaaa denied", HostOutcome.AddressLookupFailed, HostReason.AddressLookupFailure, Rfc8460ResultType.None },
+        { "a insecure, aaaa bogus", HostOutcome.NotDane, HostReason.HostInsecure, Rfc8460ResultType.None },
         { "address insecure", HostOutcome.NotDane, HostReason.HostInsecure, Rfc8460ResultType.None },
         { "no addresses", HostOutcome.NoAddresses, HostReason.NoAddressRecords, Rfc8460ResultType.None },
         { "nxdomain host", HostOutcome.NoAddresses, HostReason.NoAddressRecords, Rfc8460ResultType.None },
@@ -138,7 +140,9 @@ public class VerdictTests
         {
             "address bogus" => host with { A = Failed<string>(Mx, "A", DnsOutcome.Bogus) },
             "address failure" => host with { A = Failed<string>(Mx, "A", DnsOutcome.LookupFailure) },
-            "aaaa bogus" => host with { Aaaa = Failed<string>(Mx, "AAAA", DnsOutcome.Bogus) },
+            "both bogus" => host with { A = Failed<string>(Mx, "A", DnsOutcome.Bogus), Aaaa = Failed<string>(Mx, "AAAA", DnsOutcome.Bogus) },
+            "a failure, aaaa denied" => host with { A = Failed<string>(Mx, "A", DnsOutcome.LookupFailure) },
+            "a insecure, aaaa bogus" => host with { A = Answer(Mx, "A", false, Ip), Aaaa = Failed<string>(Mx, "AAAA", DnsOutcome.Bogus) },
             "address insecure" => Host(Mx, null, secureAddress: false),
             "no addresses" => host with { A = Denied<string>(Mx, "A", true), TlsaLookups = [] },
             "nxdomain host" => host with { A = Denied<string>(Mx, "A", true, DenialKind.NxDomain), Aaaa = Denied<string>(Mx, "AAAA", true, DenialKind.NxDomain), TlsaLookups = [] },
@@ -160,6 +164,19 @@ public class VerdictTests
         Assert.Null(h.Match);
         Assert.Equal(TlsTrust.None, h.Trust);
         Assert.All(h.Addresses, a => Assert.Equal(outcome, a.Outcome));
+    }
+
+    [Theory]
+    [InlineData(DnsOutcome.Bogus)]
+    [InlineData(DnsOutcome.LookupFailure)]
+    public void A_failed_lookup_of_one_family_does_not_hide_the_secure_other(DnsOutcome aaaa)
+    {
+        var host = Host(Mx, Tlsa(Mx, Ee)) with { Aaaa = Failed<string>(Mx, "AAAA", aaaa) };
+
+        var h = One(Domain("example.com", true, host), Tls(Mx, Ip, P.SelfSigned));
+
+        Assert.Equal(HostOutcome.Authenticated, h.Outcome);
+        Assert.Equal(Ip, Assert.Single(h.Addresses).Address);
     }
 
     [Fact]
