@@ -97,6 +97,27 @@ public static class CaseBuilder
         };
     }
 
+    /// <summary>A case with hand-made zones and hosts; the domain outcome follows from the hosts unless given.</summary>
+    public static LabCase Make(
+        string id,
+        string description,
+        string rule,
+        IReadOnlyList<ZoneSpec> zones,
+        IReadOnlyList<LabHost> hosts,
+        IReadOnlyList<ExpectedRrset> rrsets,
+        bool mxSecure = true,
+        MxStatus mx = MxStatus.MxHosts) => new()
+        {
+            Id = id,
+            Domain = $"{id}.{Tld}",
+            Description = description,
+            Rule = rule,
+            Zones = zones,
+            Hosts = hosts,
+            Expected = MxDomain(hosts, mxSecure, mx),
+            Rrsets = rrsets,
+        };
+
     /// <summary>
     /// The usual shape: zone <c>&lt;id&gt;.lab</c> (signed as given) with MX 10 <c>mx.&lt;id&gt;.lab</c>, its A record,
     /// and the TLSA records at <c>_25._tcp.mx.&lt;id&gt;.lab</c> (none: a secure denial).
