@@ -102,6 +102,9 @@ public sealed class LabEnvironment : IAsyncDisposable
     /// <summary>Every case host (MX hosts and implicit hosts), in catalogue order.</summary>
     public IReadOnlyList<LabHostInstance> Hosts { get; }
 
+    /// <summary>The scale part, when <see cref="LabOptions.Scale"/> was given.</summary>
+    public Scale.ScaleLab? Scale { get; private set; }
+
     /// <summary>The self-check made at start.</summary>
     public LabSelfCheck? SelfCheck { get; private set; }
 
@@ -145,6 +148,13 @@ public sealed class LabEnvironment : IAsyncDisposable
         {
             var zones = new List<ZoneSpec>(cases.SelectMany(c => c.Zones)) { SelfCheckZone() };
             var specs = hosts.Where(h => h.Smtp is not null).Select(h => h.Smtp!).ToList();
+            if (options.Scale is { } scaleOptions)
+            {
+                lab.Scale = await DaneScan.Lab.Scale.ScaleLab.GenerateAsync(scaleOptions, options, pki, Path.Combine(state, "scale"), cancellationToken).ConfigureAwait(false);
+                zones.AddRange(lab.Scale.Zones);
+                specs.AddRange(lab.Scale.SmtpSpecs);
+            }
+
             var compiled = await ZoneCompiler.CompileAsync(Path.Combine(state, "zones"), options.Addresses, zones, lab.ResolveData, now, cancellationToken).ConfigureAwait(false);
             await DnsServers.StartNsdAsync(state, options.Addresses, compiled, cancellationToken).ConfigureAwait(false);
             await DnsServers.StartUnboundAsync(state, options.Addresses, compiled, cancellationToken).ConfigureAwait(false);
@@ -168,6 +178,8 @@ public sealed class LabEnvironment : IAsyncDisposable
                 SmtpPort = options.SmtpPort,
                 Cases = cases.Count,
                 SmtpHosts = options.DnsOnly ? 0 : specs.Count,
+                ScaleDomains = lab.Scale?.Domains ?? 0,
+                ScaleExpectedFile = lab.Scale?.ExpectedFile,
                 StartedUtc = now,
                 StartSeconds = Math.Round(lab.StartSeconds, 2),
             };
@@ -279,28 +291,33 @@ public sealed class LabEnvironment : IAsyncDisposable
             info.ArgumentList.Add(part);
         }
 
+        var ready = Path.Combine(dir, "ready");
         info.ArgumentList.Add("--specs");
         info.ArgumentList.Add(specsFile);
+        info.ArgumentList.Add("--ready-file");
+        info.ArgumentList.Add(ready);
         info.Environment["LAB_SMTP_LOG"] = log;
         using (var process = Process.Start(info) ?? throw new LabException("cannot start the SMTP server process"))
         {
             PidFile.Write(SmtpPidFile(StateDirectory), process.Id);
         }
 
-        var listening = specs.Where(s => !s.Closed).ToList();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        foreach (var spec in listening)
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        while (!File.Exists(ready))
         {
-            while (!await CanConnectAsync(spec, cancellationToken).ConfigureAwait(false))
+            if (DateTime.UtcNow > deadline || PidFile.Running(SmtpPidFile(StateDirectory), specsFile) is null)
             {
-                if (DateTime.UtcNow > deadline || PidFile.Running(SmtpPidFile(StateDirectory), specsFile) is null)
-                {
-                    var tail = File.Exists(log) ? string.Join('\n', File.ReadAllLines(log).TakeLast(10)) : string.Empty;
-                    throw new LabException($"SMTP servers did not start listening ({spec.Address}:{spec.Port}): {tail}");
-                }
-
-                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+                var tail = File.Exists(log) ? string.Join('\n', File.ReadAllLines(log).TakeLast(10)) : string.Empty;
+                throw new LabException($"SMTP servers did not start listening: {tail}");
             }
+
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The ready file is written once every listener is bound; check one anyway.
+        if (specs.FirstOrDefault(s => !s.Closed) is { } first && !await CanConnectAsync(first, cancellationToken).ConfigureAwait(false))
+        {
+            throw new LabException($"SMTP server {first.Address}:{first.Port} does not accept connections");
         }
     }
 

@@ -21,6 +21,9 @@ public sealed record LabOptions
     /// <summary>Include the case catalogue (default). Turn off to run only scale domains.</summary>
     public bool IncludeCases { get; init; } = true;
 
+    /// <summary>Generate scale domains for benchmarks as well.</summary>
+    public Scale.ScaleOptions? Scale { get; init; }
+
     /// <summary>
     /// When set, the SMTP servers run in a detached background process started as this command followed by
     /// <c>--specs &lt;file&gt;</c> (the CLI uses <c>danescan lab smtp</c>); when null they run in this process.

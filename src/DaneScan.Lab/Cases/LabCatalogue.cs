@@ -291,7 +291,7 @@ public static class LabCatalogue
             var id = "mx-bogus";
             var mx = MxOf(id);
             yield return Make(id, "MX record changed after signing", "§1 bogus MX",
-                [Z(D(id), [Mx(D(id), 10, mx, tamper: true), A(mx)])],
+                [Z(D(id), [Mx(D(id), 10, mx, tamper: true), Rr(mx, "TXT", "\"not used\"")])],
                 [], [Bogus(D(id), "MX")], mxSecure: false, mx: MxStatus.MxBogus);
         }
 
@@ -299,7 +299,7 @@ public static class LabCatalogue
             var id = "expired-signatures";
             var mx = MxOf(id);
             yield return Make(id, "zone signed with signatures that expired yesterday", "§1 bogus MX (expired RRSIG)",
-                [Z(D(id), [Mx(D(id), 10, mx), A(mx)], fault: ZoneFault.ExpiredSignatures)],
+                [Z(D(id), [Mx(D(id), 10, mx)], fault: ZoneFault.ExpiredSignatures)],
                 [], [Bogus(D(id), "MX")], mxSecure: false, mx: MxStatus.MxBogus);
         }
 
@@ -307,7 +307,7 @@ public static class LabCatalogue
             var id = "ds-mismatch";
             var mx = MxOf(id);
             yield return Make(id, "the parent's DS matches no key of the zone", "§1 bogus MX (DS mismatch)",
-                [Z(D(id), [Mx(D(id), 10, mx), A(mx)], fault: ZoneFault.DsMismatch)],
+                [Z(D(id), [Mx(D(id), 10, mx)], fault: ZoneFault.DsMismatch)],
                 [], [Bogus(D(id), "MX")], mxSecure: false, mx: MxStatus.MxBogus);
         }
 

@@ -117,6 +117,10 @@ public static class DnsServers
               qname-minimisation: yes
               minimal-responses: no
               infra-host-ttl: 30
+              infra-cache-max-rtt: 1000
+              infra-keep-probing: yes
+              discard-timeout: 0
+              wait-limit: 0
               cache-max-negative-ttl: 60
               val-bogus-ttl: 5
               edns-buffer-size: 1232

@@ -1,0 +1,178 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using DaneScan.Lab;
+using DaneScan.Lab.Cases;
+using DaneScan.Lab.Dns;
+
+namespace DaneScan.Cli;
+
+/// <summary>
+/// <c>danescan lab up | down | status | cases</c>: runs the loopback lab (nsd, validating unbound, scripted SMTP
+/// servers in a background process) from a state directory, tracked by PID files.
+/// </summary>
+public static class LabCommand
+{
+    public static Command Create()
+    {
+        var lab = new Command("lab", "The loopback lab: DNSSEC-signed zones, a validating resolver and scripted SMTP servers on 127.X.0.0/16.");
+        lab.Add(Up());
+        lab.Add(Down());
+        lab.Add(Status());
+        lab.Add(Cases());
+        lab.Add(LabSmtpCommand.Create());
+        return lab;
+    }
+
+    private static Option<byte> OctetOption() => new("--octet")
+    {
+        Description = "The X of the 127.X.0.0/16 block the lab uses.",
+        DefaultValueFactory = _ => 53,
+    };
+
+    private static Option<string?> StateOption() => new("--state")
+    {
+        Description = "The lab's state directory (default /tmp/danescan-lab-<octet>).",
+    };
+
+    private static string StateOf(ParseResult parse, Option<string?> state, Option<byte> octet) =>
+        parse.GetValue(state) is { Length: > 0 } dir ? Path.GetFullPath(dir) : new LabOptions { Octet = parse.GetValue(octet) }.ResolvedStateDirectory;
+
+    private static Command Up()
+    {
+        var octet = OctetOption();
+        var state = StateOption();
+        var smtpPort = new Option<int>("--smtp-port") { Description = "The SMTP servers' port.", DefaultValueFactory = _ => 25 };
+        var dnsOnly = new Option<bool>("--dns-only") { Description = "Start no SMTP servers." };
+        var scale = new Option<int>("--scale") { Description = "Also generate N scale domains for benchmarks (0: none)." };
+        var hosts = new Option<int>("--hosts") { Description = "Scale: the number of MX hosts the domains share.", DefaultValueFactory = _ => 100 };
+        var noCases = new Option<bool>("--no-cases") { Description = "Leave out the case catalogue (scale domains only)." };
+        var command = new Command("up", "Generate keys, certificates and signed zones; start nsd, unbound and the SMTP servers; self-check.")
+        {
+            octet, state, smtpPort, dnsOnly, scale, hosts, noCases,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = new LabOptions
+            {
+                Octet = parse.GetValue(octet),
+                StateDirectory = StateOf(parse, state, octet),
+                SmtpPort = parse.GetValue(smtpPort),
+                DnsOnly = parse.GetValue(dnsOnly),
+                IncludeCases = !parse.GetValue(noCases),
+                Scale = parse.GetValue(scale) > 0 ? new DaneScan.Lab.Scale.ScaleOptions { Domains = parse.GetValue(scale), Hosts = parse.GetValue(hosts) } : null,
+                SmtpServerCommand = SelfCommand("lab", "smtp"),
+            };
+            try
+            {
+                var lab = await LabEnvironment.StartAsync(options, cancellationToken);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lab up in {lab.StartSeconds:F1} s (state {lab.StateDirectory})"));
+                Console.WriteLine($"  resolver (validating unbound): {lab.Resolver}");
+                Console.WriteLine($"  authoritative (nsd):           {lab.Authoritative}");
+                Console.WriteLine($"  cases: {lab.Cases.Count}, SMTP hosts: {lab.Hosts.Count(h => h.Smtp is not null) + (lab.Scale?.SmtpSpecs.Count ?? 0)} on port {options.SmtpPort}{(options.DnsOnly ? " (not started: --dns-only)" : string.Empty)}");
+                if (lab.Scale is { } s)
+                {
+                    Console.WriteLine($"  scale: {s.Domains} domains over {s.SmtpSpecs.Count} hosts; expected outcomes in {s.ExpectedFile}");
+                }
+
+                Console.WriteLine($"  self-check: AD on {LabEnvironment.SignedName}, SERVFAIL (EDE {lab.SelfCheck?.BogusExtendedDnsError}) on {LabEnvironment.BogusName}");
+                Console.WriteLine($"  try: dig @{lab.Resolver.Address} +dnssec MX ee-11.lab; stop with: danescan lab down --octet {options.Octet}");
+                return 0;
+            }
+            catch (LabException e)
+            {
+                await Console.Error.WriteLineAsync($"danescan lab up: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static Command Down()
+    {
+        var octet = OctetOption();
+        var state = StateOption();
+        var command = new Command("down", "Stop every process the lab started from its state directory.") { octet, state };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var dir = StateOf(parse, state, octet);
+            try
+            {
+                await LabEnvironment.StopAsync(dir, cancellationToken);
+            }
+            catch (LabException e)
+            {
+                await Console.Error.WriteLineAsync($"danescan lab down: {e.Message}");
+                return 1;
+            }
+
+            var status = LabEnvironment.Status(dir);
+            if (status.AnyRunning)
+            {
+                await Console.Error.WriteLineAsync("danescan lab down: processes still running: " + Describe(status));
+                return 1;
+            }
+
+            Console.WriteLine($"lab down (state {dir}): no lab process running");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Status()
+    {
+        var octet = OctetOption();
+        var state = StateOption();
+        var command = new Command("status", "Say which lab processes run and whether unbound validates.") { octet, state };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var dir = StateOf(parse, state, octet);
+            var status = LabEnvironment.Status(dir);
+            Console.WriteLine($"lab state {dir}");
+            Console.WriteLine("  " + Describe(status));
+            if (status.Manifest is { } m)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  started {m.StartedUtc:u} in {m.StartSeconds} s: octet {m.Octet}, resolver {m.Resolver}, nsd {m.Nsd}, {m.Cases} cases, {m.SmtpHosts} SMTP hosts on port {m.SmtpPort}, {m.ScaleDomains} scale domains"));
+            }
+
+            if (status.UnboundPid is not null && status.Manifest is { } manifest && IPEndPoint.TryParse(manifest.Resolver, out var resolver))
+            {
+                var good = await LabDnsQuery.QueryAsync(resolver, LabEnvironment.SignedName, LabDnsQuery.TypeTxt, TimeSpan.FromSeconds(3), cancellationToken);
+                var bad = await LabDnsQuery.QueryAsync(resolver, LabEnvironment.BogusName, LabDnsQuery.TypeTxt, TimeSpan.FromSeconds(3), cancellationToken);
+                var validates = good is { Rcode: 0, Authenticated: true } && bad is { Rcode: 2 };
+                Console.WriteLine($"  self-check: {(validates ? "unbound validates (AD on the signed name, SERVFAIL on the bogus one)" : "FAILED")}");
+                return validates && status.NsdPid is not null ? 0 : 1;
+            }
+
+            return status.AnyRunning ? 1 : 3;
+        });
+        return command;
+    }
+
+    private static Command Cases()
+    {
+        var markdown = new Option<bool>("--markdown") { Description = "Print the README case table." };
+        var command = new Command("cases", "List the lab's cases with their expected outcomes.") { markdown };
+        command.SetAction(parse =>
+        {
+            Console.Write(parse.GetValue(markdown) ? CaseTable.Markdown() : CaseTable.Text());
+            return 0;
+        });
+        return command;
+    }
+
+    private static string Describe(LabStatus status) =>
+        $"nsd: {Pid(status.NsdPid)}, unbound: {Pid(status.UnboundPid)}, SMTP servers process: {Pid(status.SmtpPid)}";
+
+    private static string Pid(int? pid) => pid is { } p ? $"running (pid {p})" : "not running";
+
+    /// <summary>The command that runs this danescan again (the apphost, or dotnet with this assembly).</summary>
+    private static string[] SelfCommand(params string[] args)
+    {
+        var process = Environment.ProcessPath ?? "dotnet";
+        var prefix = Path.GetFileNameWithoutExtension(process) == "dotnet"
+            ? new[] { process, typeof(LabCommand).Assembly.Location }
+            : [process];
+        return [.. prefix, .. args];
+    }
+}

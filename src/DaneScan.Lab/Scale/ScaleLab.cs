@@ -1,0 +1,259 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DaneScan.Core;
+using DaneScan.Lab.Cases;
+using DaneScan.Lab.Pki;
+using DaneScan.Lab.Smtp;
+
+namespace DaneScan.Lab.Scale;
+
+/// <summary>How many scale domains and hosts, and their mix. Shares are fractions between 0 and 1.</summary>
+public sealed record ScaleOptions
+{
+    /// <summary>N: the number of destination domains.</summary>
+    public int Domains { get; init; } = 10_000;
+
+    /// <summary>M: the number of MX hosts the domains share (each on its own 127.X address).</summary>
+    public int Hosts { get; init; } = 100;
+
+    /// <summary>The share of domains in signed zones (the rest are in unsigned zones: MX not secure).</summary>
+    public double SignedShare { get; init; } = 0.8;
+
+    /// <summary>The share of hosts that publish TLSA.</summary>
+    public double TlsaShare { get; init; } = 0.7;
+
+    /// <summary>Of the hosts with TLSA, the share whose record matches.</summary>
+    public double MatchingShare { get; init; } = 0.85;
+
+    /// <summary>The share of hosts that do not offer STARTTLS.</summary>
+    public double NoStartTlsShare { get; init; } = 0.05;
+
+    /// <summary>The exponent s of the Zipf-like share of domains per host: host k gets a share proportional to 1/k^s.</summary>
+    public double ZipfExponent { get; init; } = 1.0;
+
+    /// <summary>At most this many domains per zone (big zones with many names rather than many zones).</summary>
+    public int DomainsPerZone { get; init; } = 25_000;
+
+    /// <summary>The seed that makes a generation reproducible.</summary>
+    public int Seed { get; init; } = 1;
+}
+
+/// <summary>A scale host's set-up.</summary>
+public enum ScaleHostKind
+{
+    /// <summary>DANE-EE 3 1 1 matching the leaf.</summary>
+    TlsaMatching,
+
+    /// <summary>DANE-EE 3 1 1 of another key.</summary>
+    TlsaMismatching,
+
+    /// <summary>No TLSA (secure denial).</summary>
+    NoTlsa,
+}
+
+/// <summary>One line of the expected-outcome file (JSONL): what a correct scan reports for a scale domain.</summary>
+public sealed record ScaleExpectation
+{
+    public required string Domain { get; init; }
+
+    public required string MxHost { get; init; }
+
+    public required string Address { get; init; }
+
+    [JsonConverter(typeof(JsonStringEnumConverter<MxStatus>))]
+    public required MxStatus Mx { get; init; }
+
+    public required bool MxSecure { get; init; }
+
+    [JsonConverter(typeof(JsonStringEnumConverter<HostOutcome>))]
+    public required HostOutcome HostOutcome { get; init; }
+
+    [JsonConverter(typeof(JsonStringEnumConverter<HostReason>))]
+    public required HostReason HostReason { get; init; }
+
+    [JsonConverter(typeof(JsonStringEnumConverter<DomainDaneStatus>))]
+    public required DomainDaneStatus AllMx { get; init; }
+
+    [JsonConverter(typeof(JsonStringEnumConverter<DomainDaneStatus>))]
+    public required DomainDaneStatus PrimaryMx { get; init; }
+}
+
+/// <summary>
+/// Benchmark domains: N domains under a few big zones <c>scale&lt;k&gt;.lab</c> (signed or not), each with one MX
+/// to one of M hosts <c>mx&lt;i&gt;.scale-hosts.lab</c> (a signed zone) chosen with a Zipf-like skew, hosts with
+/// matching, mismatching or no TLSA and some without STARTTLS. The expected outcome of every domain is written
+/// to <see cref="ExpectedFile"/> (JSONL) so a scan can be compared with it.
+/// </summary>
+public sealed class ScaleLab
+{
+    public const string HostZone = "scale-hosts." + CaseBuilder.Tld;
+
+    private static readonly JsonSerializerOptions JsonLine = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    private ScaleLab(IReadOnlyList<ZoneSpec> zones, IReadOnlyList<SmtpHostSpec> specs, int domains, string expectedFile, IReadOnlyList<string> domainNames)
+    {
+        Zones = zones;
+        SmtpSpecs = specs;
+        Domains = domains;
+        ExpectedFile = expectedFile;
+        DomainNames = domainNames;
+    }
+
+    public IReadOnlyList<ZoneSpec> Zones { get; }
+
+    public IReadOnlyList<SmtpHostSpec> SmtpSpecs { get; }
+
+    public int Domains { get; }
+
+    /// <summary>The JSONL file of <see cref="ScaleExpectation"/>, one line per domain.</summary>
+    public string ExpectedFile { get; }
+
+    /// <summary>Every scale domain, in generation order.</summary>
+    public IReadOnlyList<string> DomainNames { get; }
+
+    /// <summary>Also writes <c>domains.txt</c> (one domain a line) next to the expectations.</summary>
+    public static async Task<ScaleLab> GenerateAsync(ScaleOptions scale, LabOptions lab, LabPki pki, string directory, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scale);
+        ArgumentNullException.ThrowIfNull(lab);
+        ArgumentNullException.ThrowIfNull(pki);
+        if (scale.Domains < 1 || scale.Hosts < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(scale), "scale needs at least one domain and one host");
+        }
+
+        Directory.CreateDirectory(directory);
+        var random = new Random(scale.Seed);
+        var unrelated = pki.SelfSigned(["unrelated.scale.invalid"], LabKeyType.EcdsaP256);
+        var unrelatedHash = Convert.ToHexStringLower(SHA256.HashData(unrelated.PublicKey.ExportSubjectPublicKeyInfo()));
+
+        // Hosts: kind and STARTTLS drawn per host; hosts are ranked so host 0 is the biggest.
+        var hostRecords = new List<ZoneRecord>(scale.Hosts * 2);
+        var specs = new List<SmtpHostSpec>(scale.Hosts);
+        var hostKinds = new ScaleHostKind[scale.Hosts];
+        var hostStartTls = new bool[scale.Hosts];
+        var hostNames = new string[scale.Hosts];
+        var hostAddresses = new string[scale.Hosts];
+        var tlsDir = Path.Combine(directory, "tls");
+        Directory.CreateDirectory(tlsDir);
+        for (var i = 0; i < scale.Hosts; i++)
+        {
+            var name = $"mx{i}.{HostZone}";
+            var address = lab.Addresses.ScaleHost(i).ToString();
+            var kind = random.NextDouble() < scale.TlsaShare
+                ? (random.NextDouble() < scale.MatchingShare ? ScaleHostKind.TlsaMatching : ScaleHostKind.TlsaMismatching)
+                : ScaleHostKind.NoTlsa;
+            var startTls = random.NextDouble() >= scale.NoStartTlsShare;
+            using var leaf = pki.SelfSigned([name], LabKeyType.EcdsaP256);
+            var chainFile = Path.Combine(tlsDir, name + ".chain.pem");
+            var keyFile = Path.Combine(tlsDir, name + ".key.pem");
+            ScriptedSmtpServers.WritePem(chainFile, keyFile, [leaf]);
+            hostRecords.Add(new ZoneRecord { Owner = name, Type = "A", Data = address });
+            if (kind != ScaleHostKind.NoTlsa)
+            {
+                var hash = kind == ScaleHostKind.TlsaMatching
+                    ? Convert.ToHexStringLower(SHA256.HashData(leaf.PublicKey.ExportSubjectPublicKeyInfo()))
+                    : unrelatedHash;
+                hostRecords.Add(new ZoneRecord { Owner = CaseBuilder.TlsaOwner(name), Type = "TLSA", Data = "3 1 1 " + hash });
+            }
+
+            specs.Add(new SmtpHostSpec
+            {
+                Address = address,
+                Port = lab.SmtpPort,
+                BannerName = name,
+                StartTls = startTls ? StartTlsBehaviour.Offered : StartTlsBehaviour.NotOffered,
+                ChainPemFile = chainFile,
+                KeyPemFile = keyFile,
+            });
+            hostKinds[i] = kind;
+            hostStartTls[i] = startTls;
+            hostNames[i] = name;
+            hostAddresses[i] = address;
+        }
+
+        // Zipf-like: cumulative weights 1/k^s.
+        var cumulative = new double[scale.Hosts];
+        var total = 0.0;
+        for (var k = 0; k < scale.Hosts; k++)
+        {
+            total += 1.0 / Math.Pow(k + 1, scale.ZipfExponent);
+            cumulative[k] = total;
+        }
+
+        var zoneCount = Math.Max(2, (scale.Domains + scale.DomainsPerZone - 1) / scale.DomainsPerZone);
+        var signedZones = (int)Math.Round(zoneCount * scale.SignedShare);
+        if (scale.SignedShare > 0 && signedZones == 0)
+        {
+            signedZones = 1;
+        }
+
+        var zoneRecords = Enumerable.Range(0, zoneCount).Select(_ => new List<ZoneRecord>(scale.Domains / zoneCount + 1)).ToArray();
+        var expectedFile = Path.Combine(directory, "expected.jsonl");
+        var domainNames = new List<string>(scale.Domains);
+        await using (var expected = new StreamWriter(expectedFile, append: false, Encoding.UTF8))
+        {
+            for (var j = 0; j < scale.Domains; j++)
+            {
+                var z = j % zoneCount;
+                var domain = $"d{j}.scale{z}.{CaseBuilder.Tld}";
+                var pick = random.NextDouble() * total;
+                var h = Array.BinarySearch(cumulative, pick);
+                h = h < 0 ? Math.Min(~h, scale.Hosts - 1) : h;
+                zoneRecords[z].Add(new ZoneRecord { Owner = domain, Type = "MX", Data = $"10 {hostNames[h]}." });
+                domainNames.Add(domain);
+                var (outcome, reason) = (hostKinds[h], hostStartTls[h]) switch
+                {
+                    (ScaleHostKind.NoTlsa, _) => (HostOutcome.NotDane, HostReason.TlsaSecureDenial),
+                    (_, false) => (HostOutcome.NoStartTls, HostReason.StartTlsNotOffered),
+                    (ScaleHostKind.TlsaMatching, true) => (HostOutcome.Authenticated, HostReason.DaneEeMatched),
+                    _ => (HostOutcome.AuthenticationFailed, HostReason.NoMatchingRecord),
+                };
+                var status = CaseBuilder.Aggregate([outcome]);
+                var line = new ScaleExpectation
+                {
+                    Domain = domain,
+                    MxHost = hostNames[h],
+                    Address = hostAddresses[h],
+                    Mx = MxStatus.MxHosts,
+                    MxSecure = z < signedZones,
+                    HostOutcome = outcome,
+                    HostReason = reason,
+                    AllMx = status,
+                    PrimaryMx = status,
+                };
+                await expected.WriteLineAsync(JsonSerializer.Serialize(line, JsonLine).AsMemory(), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await File.WriteAllLinesAsync(Path.Combine(directory, "domains.txt"), domainNames, cancellationToken).ConfigureAwait(false);
+        var zones = new List<ZoneSpec> { new() { Origin = HostZone, Records = hostRecords } };
+        for (var z = 0; z < zoneCount; z++)
+        {
+            zones.Add(new ZoneSpec
+            {
+                Origin = $"scale{z}.{CaseBuilder.Tld}",
+                Signing = z < signedZones ? ZoneSigning.EcdsaP256 : ZoneSigning.Unsigned,
+                Denial = ZoneDenial.Nsec3,
+                Records = zoneRecords[z],
+            });
+        }
+
+        return new ScaleLab(zones, specs, scale.Domains, expectedFile, domainNames);
+    }
+
+    /// <summary>Reads an expected-outcome file.</summary>
+    public static IEnumerable<ScaleExpectation> ReadExpected(string path)
+    {
+        foreach (var line in File.ReadLines(path))
+        {
+            if (line.Length > 0)
+            {
+                yield return JsonSerializer.Deserialize<ScaleExpectation>(line, JsonLine) ?? throw new InvalidDataException("empty line");
+            }
+        }
+    }
+}
