@@ -31,6 +31,9 @@ dotnet restore DaneScan.sln --verbosity quiet
 dotnet build DaneScan.sln --no-restore -c Release -warnaserror --verbosity quiet -nologo
 dotnet format DaneScan.sln --verify-no-changes --no-restore --verbosity quiet
 
+# Bicep: build and lint every template with the pinned CLI; any warning fails the run.
+bash eng/bicep.sh
+
 # Test projects run one after another: several start lab processes on their own loopback addresses.
 log="$state/test.log"
 status=0

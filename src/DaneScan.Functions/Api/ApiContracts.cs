@@ -1,0 +1,83 @@
+using DaneScan.Core;
+
+namespace DaneScan.Functions.Api;
+
+// The statistics API's JSON shapes (camelCase, enums as strings). Stable: add members, never rename.
+
+/// <summary>A page of items and the opaque token for the next page (null on the last page).</summary>
+public sealed record Page<T>(IReadOnlyList<T> Items, string? ContinuationToken);
+
+/// <summary>Paging asked for by a client: <c>?top=</c> (1..1000, default 100) and <c>?continuation=</c>.</summary>
+public sealed record PageRequest(int Top, string? ContinuationToken)
+{
+    public const int DefaultTop = 100;
+    public const int MaxTop = 1000;
+}
+
+public enum RunState
+{
+    Enumerating,
+    Scanning,
+    Completed,
+}
+
+public sealed record RunListItem(string RunId, DateTimeOffset StartedUtc, DateTimeOffset? EndedUtc, RunState State, long Domains);
+
+public sealed record RunSummary(
+    string RunId,
+    DateTimeOffset StartedUtc,
+    DateTimeOffset? EndedUtc,
+    RunState State,
+    string ScannerVersion,
+    DnsTrustMode TrustMode,
+    string VantagePoint,
+    IReadOnlyList<string> Lists,
+    long DomainsEnumerated,
+    long DomainsRejected,
+    IReadOnlyDictionary<DomainDaneStatus, long> DomainsByStatus,
+    long HostsProbed,
+    IReadOnlyDictionary<HostOutcome, long> HostsByOutcome);
+
+/// <summary>The dimensions the per-run counts are broken down by.</summary>
+public enum CountDimension
+{
+    Tld,
+    MxProvider,
+    TlsaParameters,
+}
+
+/// <summary>One row of a breakdown: the key (a TLD, an MX provider, a TLSA "usage selector mtype") and its domains by status.</summary>
+public sealed record CountRow(string Key, long Domains, IReadOnlyDictionary<DomainDaneStatus, long> ByStatus);
+
+public sealed record FindingCount(string Code, long Domains, long Hosts);
+
+public sealed record TimeSeriesPoint(string RunId, DateTimeOffset StartedUtc, double Value);
+
+public sealed record TimeSeries(string Metric, IReadOnlyList<TimeSeriesPoint> Points);
+
+/// <summary>One domain's stored record in a run: what its verdict was computed from, and the verdict.</summary>
+public sealed record DomainRecord(string RunId, string Domain, DomainDaneStatus Status, DomainScan Scan);
+
+/// <summary>Error body of every non-2xx answer (RFC 9457 members).</summary>
+public sealed record Problem(string Title, int Status, string? Detail);
+
+/// <summary>The statistics queries the API serves; implemented over the result store by DaneScan.Storage.</summary>
+public interface IStatisticsQueries
+{
+    Task<Page<RunListItem>> ListRunsAsync(PageRequest page, CancellationToken cancellationToken = default);
+
+    /// <summary>Null when the run is unknown.</summary>
+    Task<RunSummary?> GetRunAsync(string runId, CancellationToken cancellationToken = default);
+
+    /// <summary>Null when the run is unknown.</summary>
+    Task<Page<CountRow>?> GetCountsAsync(string runId, CountDimension dimension, PageRequest page, CancellationToken cancellationToken = default);
+
+    /// <summary>Null when the run is unknown.</summary>
+    Task<Page<FindingCount>?> ListFindingsAsync(string runId, PageRequest page, CancellationToken cancellationToken = default);
+
+    /// <summary>The metric's value per completed run between the bounds; null when the metric is unknown.</summary>
+    Task<TimeSeries?> GetTimeSeriesAsync(string metric, DateTimeOffset? fromUtc, DateTimeOffset? toUtc, CancellationToken cancellationToken = default);
+
+    /// <summary>Null when the run or the domain is unknown.</summary>
+    Task<DomainRecord?> GetDomainAsync(string runId, string domain, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,11 @@
+using DaneScan.ServiceBus;
+
+namespace DaneScan.Functions;
+
+/// <summary>The senders of the two work queues.</summary>
+public sealed class QueueSenders(WorkQueueSender resolve, WorkQueueSender probe)
+{
+    public WorkQueueSender Resolve { get; } = resolve;
+
+    public WorkQueueSender Probe { get; } = probe;
+}

@@ -1,0 +1,122 @@
+using System.Net;
+using DaneScan.ServiceBus;
+using Microsoft.Extensions.Options;
+
+namespace DaneScan.Functions.Settings;
+
+/// <summary>Settings of the enumerate timer (app settings <c>EnumerateSchedule</c> and <c>Enumerate__*</c>).</summary>
+public sealed class EnumerateOptions
+{
+    public const string SectionName = "Enumerate";
+
+    /// <summary>The NCRONTAB schedule (six fields, seconds first) the timer trigger reads as <c>%EnumerateSchedule%</c>.</summary>
+    public string? Schedule { get; set; }
+
+    /// <summary>The blob container that holds the domain lists.</summary>
+    public string ListsContainer { get; set; } = "lists";
+
+    /// <summary>Byte budget of one resolve message body (below Service Bus Standard's 256 KB).</summary>
+    public int BatchBodyBudgetBytes { get; set; } = WorkQueues.DefaultBodyBudgetBytes;
+}
+
+/// <summary>Settings of the resolve and probe stages (app settings <c>Scan__*</c>).</summary>
+public sealed class ScanOptions
+{
+    public const string SectionName = "Scan";
+
+    /// <summary>The validating resolver, <c>address:port</c> (Azure's own resolver does not validate DNSSEC).</summary>
+    public string? ResolverEndpoint { get; set; }
+
+    /// <summary>The name the prober sends in EHLO: it should resolve back to the scanner's egress address.</summary>
+    public string? HeloName { get; set; }
+}
+
+/// <summary>Where results are stored (app settings <c>Storage__*</c>; identity-based, no keys).</summary>
+public sealed class StorageOptions
+{
+    public const string SectionName = "Storage";
+
+    public string? TableServiceUri { get; set; }
+
+    public string? BlobServiceUri { get; set; }
+}
+
+internal sealed class EnumerateOptionsValidator : IValidateOptions<EnumerateOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EnumerateOptions options)
+    {
+        var errors = new List<string>();
+        var fields = options.Schedule?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        if (fields.Length != 6)
+        {
+            errors.Add($"EnumerateSchedule must be an NCRONTAB expression with six fields (second minute hour day month weekday), for example '0 0 3 * * 0' for Sundays 03:00 UTC; it is '{options.Schedule}'.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ListsContainer) || options.ListsContainer.Length is < 3 or > 63 || !options.ListsContainer.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+        {
+            errors.Add($"Enumerate__ListsContainer must be a blob container name (3-63 lower-case letters, digits, hyphens); it is '{options.ListsContainer}'.");
+        }
+
+        if (options.BatchBodyBudgetBytes is < 1024 or > WorkQueues.StandardMaxMessageBytes - 1024)
+        {
+            errors.Add($"Enumerate__BatchBodyBudgetBytes must be between 1024 and {WorkQueues.StandardMaxMessageBytes - 1024} (Service Bus Standard caps a message at 256 KB); it is {options.BatchBodyBudgetBytes}.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+internal sealed class ScanOptionsValidator : IValidateOptions<ScanOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ScanOptions options)
+    {
+        var errors = new List<string>();
+        if (!IPEndPoint.TryParse(options.ResolverEndpoint ?? string.Empty, out var ep) || ep.Port == 0)
+        {
+            errors.Add($"Scan__ResolverEndpoint must be the validating resolver's address:port (for example 10.40.1.4:53); it is '{options.ResolverEndpoint}'. Azure's built-in resolver (168.63.129.16) does not validate DNSSEC.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.HeloName) || Uri.CheckHostName(options.HeloName) != UriHostNameType.Dns || !options.HeloName.Contains('.', StringComparison.Ordinal))
+        {
+            errors.Add($"Scan__HeloName must be a fully qualified host name to send in EHLO (one that names the scanner and resolves to its egress address); it is '{options.HeloName}'.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StorageOptions options)
+    {
+        var errors = new List<string>();
+        Check(options.TableServiceUri, "Storage__TableServiceUri", "https://<account>.table.core.windows.net", errors);
+        Check(options.BlobServiceUri, "Storage__BlobServiceUri", "https://<account>.blob.core.windows.net", errors);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void Check(string? value, string key, string example, List<string> errors)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http"))
+        {
+            errors.Add($"{key} must be the service URI, for example {example}; it is '{value}'. Keys and connection strings are not used: the app signs in with its managed identity.");
+        }
+        else if (uri.Scheme == "http" && !IPAddress.TryParse(uri.Host, out _) && uri.Host != "localhost")
+        {
+            errors.Add($"{key} must use https outside local development; it is '{value}'.");
+        }
+        else if (!string.IsNullOrEmpty(uri.Query))
+        {
+            errors.Add($"{key} must not carry a query string (a SAS token is a key); it is '{value}'.");
+        }
+    }
+}
+
+internal sealed class ServiceBusConnectionOptionsValidator : IValidateOptions<ServiceBusConnectionOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ServiceBusConnectionOptions options)
+    {
+        var errors = options.Validate();
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
