@@ -1,0 +1,153 @@
+using System.Text.Json.Serialization;
+using DaneScan.Core;
+using DaneScan.Pipeline.Lists;
+
+namespace DaneScan.Pipeline.Ports;
+
+/// <summary>What the result store keeps for one destination domain of a run: its DNS observation and where it came from.</summary>
+public sealed record DomainRecord
+{
+    public required DomainObservation Observation { get; init; }
+
+    /// <summary>The list the domain came from, if known.</summary>
+    public string? Source { get; init; }
+
+    /// <summary>The domain's rank in a ranked list (Tranco), if any.</summary>
+    public long? Rank { get; init; }
+
+    /// <summary>The key: the destination domain.</summary>
+    [JsonIgnore]
+    public string Domain => Observation.Domain;
+}
+
+/// <summary>What the result store keeps for one (MX host, address) probe of a run, shared by every domain that uses the host.</summary>
+public sealed record ProbeRecord
+{
+    public required ProbeObservation Observation { get; init; }
+
+    /// <summary>The key: the MX host name as published.</summary>
+    [JsonIgnore]
+    public string Host => Observation.Host;
+
+    /// <summary>The key: the address probed, in canonical text form.</summary>
+    [JsonIgnore]
+    public string Address => Observation.Address;
+}
+
+/// <summary>Where a run is.</summary>
+public enum RunState
+{
+    /// <summary>Started and not finished (or killed: a rerun of the same id resumes it).</summary>
+    Running,
+
+    /// <summary>Every enumerated domain was recorded.</summary>
+    Completed,
+}
+
+/// <summary>One list a run read, with its hash and the fate of every line.</summary>
+public sealed record ListManifest
+{
+    public required string Source { get; init; }
+
+    public string? Sha256 { get; init; }
+
+    public DomainListFormat Format { get; init; }
+
+    public bool Gzip { get; init; }
+
+    public long Lines { get; init; }
+
+    public long Accepted { get; init; }
+
+    public long BlankLines { get; init; }
+
+    public long CommentLines { get; init; }
+
+    public long HeaderLines { get; init; }
+
+    /// <summary>Rejected lines by reason.</summary>
+    public IReadOnlyDictionary<DomainRejectReason, long> Rejected { get; init; } = new Dictionary<DomainRejectReason, long>();
+
+    public static ListManifest From(DomainListReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        return new ListManifest
+        {
+            Source = report.Source,
+            Sha256 = report.Sha256,
+            Format = report.Format,
+            Gzip = report.Gzip,
+            Lines = report.Lines,
+            Accepted = report.Accepted,
+            BlankLines = report.BlankLines,
+            CommentLines = report.CommentLines,
+            HeaderLines = report.HeaderLines,
+            Rejected = report.Rejections.ToDictionary(kv => kv.Key, kv => kv.Value.Count),
+        };
+    }
+}
+
+/// <summary>Counts a run keeps in its manifest.</summary>
+public sealed record RunCounts
+{
+    /// <summary>Domains accepted from the lists (after duplicates and opt-outs).</summary>
+    public long DomainsEnumerated { get; init; }
+
+    /// <summary>Domains dropped because they are on the opt-out list.</summary>
+    public long DomainsOptedOut { get; init; }
+
+    public long DomainsRecorded { get; init; }
+
+    public long ProbesRecorded { get; init; }
+}
+
+/// <summary>
+/// The run manifest: what was scanned, from where, with what trust, by which version, and how far it got.
+/// Versioned JSON (<see cref="SchemaVersion"/>).
+/// </summary>
+public sealed record RunManifest
+{
+    public const int CurrentSchemaVersion = 1;
+
+    public int SchemaVersion { get; init; } = CurrentSchemaVersion;
+
+    public required string RunId { get; init; }
+
+    public RunState State { get; init; }
+
+    public DateTimeOffset StartedUtc { get; init; }
+
+    public DateTimeOffset? EndedUtc { get; init; }
+
+    public string? ScannerVersion { get; init; }
+
+    public DnsTrustMode? TrustMode { get; init; }
+
+    /// <summary>The DNSSEC trust anchor the resolver validates with (for example the root KSK tag, or the lab's key).</summary>
+    public string? TrustAnchor { get; init; }
+
+    public string? Resolver { get; init; }
+
+    /// <summary>Where the scan ran from (a name the user gives, for example "lab" or "azure-westeurope").</summary>
+    public string? VantagePoint { get; init; }
+
+    public IReadOnlyList<ListManifest> Lists { get; init; } = [];
+
+    public RunCounts Counts { get; init; } = new();
+
+    /// <summary>Settings that shaped the run (concurrency, EHLO name, lab mode...), as text.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>
+/// Pre-aggregated counts of a run, for dashboards: keys are "dimension|value" (for example
+/// "domains.primary|Protected" or "hosts.outcome|Authenticated"), values are counts.
+/// </summary>
+public sealed record RunStatistics
+{
+    public required string RunId { get; init; }
+
+    public DateTimeOffset ComputedUtc { get; init; }
+
+    public IReadOnlyDictionary<string, long> Counts { get; init; } = new Dictionary<string, long>();
+}
