@@ -1,0 +1,271 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using DaneScan.Pipeline.Ports;
+
+namespace DaneScan.Storage;
+
+/// <summary>
+/// The local result store: one directory per run under a root folder, needing no service.
+/// <code>
+/// &lt;root&gt;/&lt;runId&gt;/manifest.json     the run manifest (replaced atomically)
+/// &lt;root&gt;/&lt;runId&gt;/domains.jsonl     one {"key":domain,"record":DomainRecord} a line, append-only
+/// &lt;root&gt;/&lt;runId&gt;/probes.jsonl      one {"key":"host|address","record":ProbeRecord} a line, append-only
+/// &lt;root&gt;/&lt;runId&gt;/statistics.json   pre-aggregated counts (replaced atomically)
+/// &lt;root&gt;/&lt;runId&gt;/writer.lock       locked by the one store writing the run
+/// </code>
+/// A run killed at any moment and reopened loses at most the line being written, which is cut off
+/// (see <see cref="JsonlLog{T}"/>); every record is stored once (first write wins). Appends reach the
+/// operating system at once (they survive the process being killed); fsync happens on manifest writes,
+/// <see cref="FlushAsync"/> and disposal.
+/// </summary>
+public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
+{
+    public const string ManifestFile = "manifest.json";
+    public const string DomainsFile = "domains.jsonl";
+    public const string ProbesFile = "probes.jsonl";
+    public const string StatisticsFile = "statistics.json";
+
+    /// <summary>Held (exclusively locked) while a store has the run open for writing.</summary>
+    public const string LockFile = "writer.lock";
+
+    private readonly SemaphoreSlim _open = new(1, 1);
+    private readonly Dictionary<string, RunLogs> _runs = new(StringComparer.Ordinal);
+
+    public RunDirectoryStore(string root)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(root);
+        Root = Path.GetFullPath(root);
+    }
+
+    public string Root { get; }
+
+    /// <summary>The directory of a run.</summary>
+    public string RunDirectory(string runId) => Path.Combine(Root, ValidRunId(runId));
+
+    /// <summary>Bytes of a torn last line cut off when the run's files were reopened (0 when the last write was whole).</summary>
+    public async Task<(long DomainsTornBytes, long ProbesTornBytes)> RecoveryAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        var logs = await LogsAsync(runId, cancellationToken).ConfigureAwait(false);
+        return (logs.Domains.TornBytesDropped, logs.Probes.TornBytesDropped);
+    }
+
+    public async Task WriteManifestAsync(RunManifest manifest, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        await WriteAtomicallyAsync(Path.Combine(RunDirectory(manifest.RunId), ManifestFile), manifest, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<RunManifest?> ReadManifestAsync(string runId, CancellationToken cancellationToken = default) =>
+        ReadJsonAsync<RunManifest>(Path.Combine(RunDirectory(runId), ManifestFile), cancellationToken);
+
+    public async Task WriteDomainsAsync(string runId, IReadOnlyList<DomainRecord> records, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var logs = await LogsAsync(runId, cancellationToken).ConfigureAwait(false);
+        await logs.Domains.AppendAsync(records, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task WriteProbesAsync(string runId, IReadOnlyList<ProbeRecord> records, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var logs = await LogsAsync(runId, cancellationToken).ConfigureAwait(false);
+        await logs.Probes.AppendAsync(records, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<DomainRecord?> ReadDomainAsync(string runId, string domain, CancellationToken cancellationToken = default)
+    {
+        var logs = await LogsAsync(runId, cancellationToken).ConfigureAwait(false);
+        return await logs.Domains.ReadAsync(RecordJson.DomainKey(domain), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<ProbeRecord?> ReadProbeAsync(string runId, string host, string address, CancellationToken cancellationToken = default)
+    {
+        var logs = await LogsAsync(runId, cancellationToken).ConfigureAwait(false);
+        return await logs.Probes.ReadAsync(RecordJson.ProbeKey(host, address), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async IAsyncEnumerable<DomainRecord> EnumerateDomainsAsync(string runId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var line in JsonlLog<DomainRecord>.EnumerateAsync(Path.Combine(RunDirectory(runId), DomainsFile), cancellationToken).ConfigureAwait(false))
+        {
+            yield return line.Record;
+        }
+    }
+
+    public async IAsyncEnumerable<ProbeRecord> EnumerateProbesAsync(string runId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var line in JsonlLog<ProbeRecord>.EnumerateAsync(Path.Combine(RunDirectory(runId), ProbesFile), cancellationToken).ConfigureAwait(false))
+        {
+            yield return line.Record;
+        }
+    }
+
+    public IAsyncEnumerable<string> EnumerateDomainNamesAsync(string runId, CancellationToken cancellationToken = default) =>
+        JsonlLog<DomainRecord>.EnumerateKeysAsync(Path.Combine(RunDirectory(runId), DomainsFile), cancellationToken);
+
+    public Task WriteStatisticsAsync(RunStatistics statistics, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(statistics);
+        return WriteAtomicallyAsync(Path.Combine(RunDirectory(statistics.RunId), StatisticsFile), statistics, cancellationToken);
+    }
+
+    public Task<RunStatistics?> ReadStatisticsAsync(string runId, CancellationToken cancellationToken = default) =>
+        ReadJsonAsync<RunStatistics>(Path.Combine(RunDirectory(runId), StatisticsFile), cancellationToken);
+
+    /// <summary>Makes every append so far durable (fsync).</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        List<RunLogs> runs;
+        await _open.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            runs = [.. _runs.Values];
+        }
+        finally
+        {
+            _open.Release();
+        }
+
+        foreach (var logs in runs)
+        {
+            await logs.Domains.FlushToDiskAsync(cancellationToken).ConfigureAwait(false);
+            await logs.Probes.FlushToDiskAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var logs in _runs.Values)
+        {
+            await logs.Domains.DisposeAsync().ConfigureAwait(false);
+            await logs.Probes.DisposeAsync().ConfigureAwait(false);
+            await logs.WriterLock.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _runs.Clear();
+        _open.Dispose();
+    }
+
+    /// <summary>A run id becomes a directory name: letters, digits, '.', '_' and '-', not starting with '.'.</summary>
+    public static string ValidRunId(string runId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        if (runId.Length > 128 || runId[0] == '.' || !runId.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+        {
+            throw new ArgumentException($"Run id '{runId}' must be 1-128 letters, digits, '.', '_' or '-', not starting with '.'.", nameof(runId));
+        }
+
+        return runId;
+    }
+
+    private async Task<RunLogs> LogsAsync(string runId, CancellationToken cancellationToken)
+    {
+        var dir = RunDirectory(runId);
+        await _open.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_runs.TryGetValue(runId, out var logs))
+            {
+                return logs;
+            }
+
+            CreateDirectory(dir);
+            FileStream writerLock;
+            try
+            {
+                writerLock = new FileStream(Path.Combine(dir, LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException e)
+            {
+                throw new StorageException(StorageFaultKind.Conflict, $"run {runId} in {Root} is open for writing by another store or process", e);
+            }
+
+            JsonlLog<DomainRecord>? domains = null;
+            try
+            {
+                domains = await JsonlLog<DomainRecord>.OpenAsync(Path.Combine(dir, DomainsFile), RecordJson.Key, cancellationToken).ConfigureAwait(false);
+                var probes = await JsonlLog<ProbeRecord>.OpenAsync(Path.Combine(dir, ProbesFile), RecordJson.Key, cancellationToken).ConfigureAwait(false);
+                logs = new RunLogs(domains, probes, writerLock);
+            }
+            catch
+            {
+                if (domains is not null)
+                {
+                    await domains.DisposeAsync().ConfigureAwait(false);
+                }
+
+                await writerLock.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            _runs.Add(runId, logs);
+            return logs;
+        }
+        finally
+        {
+            _open.Release();
+        }
+    }
+
+    private static void CreateDirectory(string dir)
+    {
+        try
+        {
+            Directory.CreateDirectory(dir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException(StorageFaultKind.FileSystem, $"cannot create {dir}: {e.Message}", e);
+        }
+    }
+
+    private static async Task WriteAtomicallyAsync<T>(string path, T value, CancellationToken cancellationToken)
+    {
+        CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = path + ".tmp";
+        try
+        {
+            var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous);
+            await using (stream.ConfigureAwait(false))
+            {
+                await JsonSerializer.SerializeAsync(stream, value, RecordJson.IndentedOptions, cancellationToken).ConfigureAwait(false);
+                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException(StorageFaultKind.FileSystem, $"cannot write {path}: {e.Message}", e);
+        }
+    }
+
+    private static async Task<T?> ReadJsonAsync<T>(string path, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096, FileOptions.Asynchronous);
+            await using (stream.ConfigureAwait(false))
+            {
+                return await JsonSerializer.DeserializeAsync<T>(stream, RecordJson.Options, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (JsonException e)
+        {
+            throw new StorageException(StorageFaultKind.Corrupt, $"{path} is not a readable {typeof(T).Name}: {e.Message}", e);
+        }
+        catch (IOException e)
+        {
+            throw new StorageException(StorageFaultKind.FileSystem, $"cannot read {path}: {e.Message}", e);
+        }
+    }
+
+    private sealed record RunLogs(JsonlLog<DomainRecord> Domains, JsonlLog<ProbeRecord> Probes, FileStream WriterLock);
+}
