@@ -1,0 +1,42 @@
+using DaneScan.Core;
+using DaneScan.Pipeline.Politeness;
+using DaneScan.Smtp;
+
+namespace DaneScan.Pipeline.Engine;
+
+/// <summary>
+/// Probes one target politely: the opt-out list and the address policy first (a refusal becomes a
+/// <see cref="ProbeOutcome.NotProbed"/> observation, never a silent gap), then at most one connection at
+/// a time per address with a minimum interval between connections, under a global cap.
+/// </summary>
+public sealed class HostProber(SmtpProber prober, PolitenessPolicy policy, ConnectionLimiter limiter, TimeProvider? timeProvider = null)
+{
+    private readonly SmtpProber _prober = prober ?? throw new ArgumentNullException(nameof(prober));
+    private readonly PolitenessPolicy _policy = policy ?? throw new ArgumentNullException(nameof(policy));
+    private readonly ConnectionLimiter _limiter = limiter ?? throw new ArgumentNullException(nameof(limiter));
+    private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
+
+    /// <summary>Probes the target, or records why it was not probed.</summary>
+    public async Task<ProbeObservation> ProbeAsync(ProbeTarget target, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var decision = _policy.CheckProbe(target.Host, target.Address);
+        if (!decision.Allowed)
+        {
+            return new ProbeObservation
+            {
+                Host = target.Host,
+                Address = target.Address.ToString(),
+                Port = target.Port,
+                ServerName = target.ServerName,
+                StartedUtc = _time.GetUtcNow(),
+                Outcome = ProbeOutcome.NotProbed,
+                SkipReason = decision.Refusal == PolitenessRefusal.ReservedAddress ? ProbeSkipReason.ReservedAddress : ProbeSkipReason.OptedOut,
+                Detail = decision.Detail,
+            };
+        }
+
+        using var lease = await _limiter.AcquireAsync(target.Address, cancellationToken).ConfigureAwait(false);
+        return await _prober.ProbeAsync(new System.Net.IPEndPoint(target.Address, target.Port), target.Host, target.ServerName, cancellationToken).ConfigureAwait(false);
+    }
+}
