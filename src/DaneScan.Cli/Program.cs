@@ -11,6 +11,7 @@ public static class Program
     {
         var root = new RootCommand("DaneScan: measures the adoption and correctness of DANE for SMTP (RFC 7672).");
         // Verbs: one line each, kept sorted.
+        root.Add(CheckCommand.Create());
         root.Add(LabCommand.Create());
         return root;
     }

@@ -364,6 +364,11 @@ public sealed class LabEnvironment : IAsyncDisposable
         [
             CaseBuilder.Rr(SignedName, "TXT", "\"signed\""),
             CaseBuilder.Rr(BogusName, "TXT", "\"signed\"", tamper: true),
+
+            // The scanner's own resolver self-check (DaneScan.Dns.ResolverSelfCheck) asks for A records.
+            // 192.0.2.1 is documentation space (RFC 5737): data only, never contacted.
+            CaseBuilder.Rr(SignedName, "A", "192.0.2.1"),
+            CaseBuilder.Rr(BogusName, "A", "192.0.2.1", tamper: true),
         ],
     };
 

@@ -1,0 +1,194 @@
+using System.Globalization;
+using System.Text;
+using DaneScan.Core;
+
+namespace DaneScan.Cli;
+
+/// <summary>The human report of <c>danescan check</c>: what a DANE expert looks for, at a glance.</summary>
+public static class CheckReport
+{
+    public static string Render(DomainScan scan, DomainVerdict verdict, string? warning = null)
+    {
+        ArgumentNullException.ThrowIfNull(scan);
+        ArgumentNullException.ThrowIfNull(verdict);
+        var o = new StringBuilder();
+        var dns = scan.Dns;
+        if (warning is not null)
+        {
+            o.AppendLine(CultureInfo.InvariantCulture, $"WARNING: {warning}");
+            o.AppendLine();
+        }
+
+        o.AppendLine(CultureInfo.InvariantCulture, $"{dns.Domain}");
+        o.AppendLine(CultureInfo.InvariantCulture, $"  verdict     all MX: {verdict.All}   primary MX: {verdict.Primary}");
+        o.AppendLine(CultureInfo.InvariantCulture, $"  MX          {verdict.MxStatus} ({Outcome(dns.Mx)}{Ttl(dns.Mx.Ttl)})");
+        o.AppendLine(CultureInfo.InvariantCulture, $"  resolver    {dns.Resolver.Endpoint} ({dns.Resolver.TrustMode}) at {dns.ObservedUtc:u}");
+
+        foreach (var host in verdict.Hosts)
+        {
+            var obs = dns.Hosts.FirstOrDefault(h => string.Equals(h.Name, host.Name, StringComparison.OrdinalIgnoreCase));
+            o.AppendLine();
+            var label = host.Implicit ? "implicit MX" : $"MX {host.Preference}";
+            o.AppendLine(CultureInfo.InvariantCulture, $"  {label} {host.Name}{(host.Primary ? " (primary)" : "")}");
+            o.AppendLine(CultureInfo.InvariantCulture, $"    verdict   {host.Outcome} / {host.Reason}{ResultType(host.ResultType)}{Trust(host.Trust)}");
+            if (host.Detail is not null && host.Outcome != HostOutcome.Authenticated)
+            {
+                o.AppendLine(CultureInfo.InvariantCulture, $"    why       {host.Detail}");
+            }
+
+            if (obs is not null)
+            {
+                if (obs.A.CnameChain.Count > 0)
+                {
+                    o.AppendLine(CultureInfo.InvariantCulture, $"    CNAME     {string.Join(" -> ", obs.A.CnameChain)}");
+                }
+
+                o.AppendLine(CultureInfo.InvariantCulture, $"    A         {Records(obs.A)}");
+                o.AppendLine(CultureInfo.InvariantCulture, $"    AAAA      {Records(obs.Aaaa)}");
+                foreach (var lookup in obs.TlsaLookups)
+                {
+                    o.AppendLine(CultureInfo.InvariantCulture, $"    TLSA      {lookup.Name}: {Outcome(lookup)}{Ttl(lookup.Ttl)}");
+                }
+            }
+
+            foreach (var t in host.Tlsa)
+            {
+                var matched = host.Match is not null && host.Match.Record.Equals(t.Record);
+                var state = t.Usability != TlsaUsability.Usable ? $"unusable: {t.Usability}"
+                    : !t.Effective ? "usable, set aside by digest agility"
+                    : "usable";
+                o.AppendLine(CultureInfo.InvariantCulture, $"      {Short(t.Record)}  {Mnemonic(t.Record)}  [{state}]{(matched ? $"  MATCHED at depth {host.Match!.Depth}" : "")}");
+            }
+
+            foreach (var address in host.Addresses)
+            {
+                var probe = scan.Probes.FirstOrDefault(p =>
+                    string.Equals(p.Host, host.Name, StringComparison.OrdinalIgnoreCase) && p.Address == address.Address);
+                o.AppendLine(CultureInfo.InvariantCulture, $"    {address.Address}: {address.Outcome} / {address.Reason}{ResultType(address.ResultType)}");
+                if (probe is null)
+                {
+                    continue;
+                }
+
+                if (probe.Outcome == ProbeOutcome.NotProbed)
+                {
+                    o.AppendLine(CultureInfo.InvariantCulture, $"      not probed: {probe.Detail}");
+                    continue;
+                }
+
+                o.AppendLine(CultureInfo.InvariantCulture, $"      banner    {probe.Banner ?? "-"}");
+                o.AppendLine(CultureInfo.InvariantCulture, $"      STARTTLS  {(probe.StartTlsOffered ? "offered" : "not offered")}{(probe.StartTlsReply is null ? "" : $", reply \"{probe.StartTlsReply}\"")}, SNI {probe.ServerName ?? "-"}");
+                if (probe.Outcome == ProbeOutcome.TlsEstablished)
+                {
+                    o.AppendLine(CultureInfo.InvariantCulture, $"      TLS       {probe.TlsProtocol} {probe.CipherSuite}, leaf key {probe.LeafKey}");
+                    RenderChain(o, probe, host);
+                }
+                else
+                {
+                    o.AppendLine(CultureInfo.InvariantCulture, $"      probe     {probe.Outcome} at {probe.FailedStage}: {probe.Detail}");
+                }
+            }
+        }
+
+        if (verdict.Findings.Count > 0)
+        {
+            o.AppendLine();
+            o.AppendLine("  findings");
+            foreach (var f in verdict.Findings)
+            {
+                o.AppendLine(CultureInfo.InvariantCulture, $"    - {f.Code}{(f.Host is null ? "" : $" ({f.Host})")}: {f.Detail}");
+            }
+        }
+
+        return o.ToString();
+    }
+
+    private static void RenderChain(StringBuilder o, ProbeObservation probe, HostVerdict host)
+    {
+        var usable = host.Tlsa.Where(t => t.Effective).Select(t => t.Record).ToList();
+        for (var i = 0; i < probe.PresentedChain.Count; i++)
+        {
+            var der = probe.PresentedChain[i];
+            using var cert = CertificateFacts.TryParse(der);
+            var subject = cert?.Subject ?? "(unparseable certificate)";
+            var dates = cert is null ? "" : $", {cert.NotBefore.ToUniversalTime():yyyy-MM-dd}..{cert.NotAfter.ToUniversalTime():yyyy-MM-dd}";
+            var names = cert is null ? "" : string.Join(",", CertificateFacts.DnsNames(cert));
+            var matching = usable.Where(r => DaneMatcher.Matches(der, cert, r)).Select(Short).ToList();
+            var mark = matching.Count > 0 ? $"matches {string.Join("; ", matching)}" : "no usable record matches";
+            o.AppendLine(CultureInfo.InvariantCulture, $"      chain[{i}] {subject}{(names.Length > 0 ? $" SAN={names}" : "")}{dates}  ({mark})");
+        }
+    }
+
+    private static string Records<T>(RrsetObservation<T> rrset) =>
+        rrset.Records.Count == 0
+            ? Outcome(rrset)
+            : $"{string.Join(", ", rrset.Records)} ({Outcome(rrset)}{Ttl(rrset.Ttl)})";
+
+    private static string Outcome<T>(RrsetObservation<T> rrset)
+    {
+        var text = rrset.Outcome.ToString();
+        if (rrset.Denial != DenialKind.None)
+        {
+            text += $" {rrset.Denial}";
+        }
+
+        if (rrset.IsFailure)
+        {
+            text += $" {rrset.Failure}{(rrset.ExtendedDnsError is { } ede ? $" EDE {ede}" : "")}{(rrset.Detail is null ? "" : $": {rrset.Detail}")}";
+        }
+
+        return text;
+    }
+
+    private static string Ttl(uint? ttl) => ttl is { } t ? $", TTL {t}" : "";
+
+    private static string ResultType(Rfc8460ResultType type) => type == Rfc8460ResultType.None ? "" : $" [RFC 8460: {Rfc8460Name(type)}]";
+
+    private static string Trust(TlsTrust trust) => trust == TlsTrust.None ? "" : $" (Postfix: {trust})";
+
+    /// <summary>The RFC 8460 §4.3 spelling of a result type.</summary>
+    public static string Rfc8460Name(Rfc8460ResultType type) => type switch
+    {
+        Rfc8460ResultType.StartTlsNotSupported => "starttls-not-supported",
+        Rfc8460ResultType.CertificateHostMismatch => "certificate-host-mismatch",
+        Rfc8460ResultType.CertificateExpired => "certificate-expired",
+        Rfc8460ResultType.CertificateNotTrusted => "certificate-not-trusted",
+        Rfc8460ResultType.ValidationFailure => "validation-failure",
+        Rfc8460ResultType.TlsaInvalid => "tlsa-invalid",
+        Rfc8460ResultType.DnssecInvalid => "dnssec-invalid",
+        Rfc8460ResultType.DaneRequired => "dane-required",
+        _ => "none",
+    };
+
+    private static string Short(TlsaRecord r)
+    {
+        var hex = Convert.ToHexStringLower(r.Data);
+        return $"{(byte)r.Usage} {(byte)r.Selector} {(byte)r.MatchingType} {(hex.Length > 16 ? hex[..16] + "..." : hex)}";
+    }
+
+    private static string Mnemonic(TlsaRecord r)
+    {
+        var usage = r.Usage switch
+        {
+            TlsaUsage.PkixTa => "PKIX-TA",
+            TlsaUsage.PkixEe => "PKIX-EE",
+            TlsaUsage.DaneTa => "DANE-TA",
+            TlsaUsage.DaneEe => "DANE-EE",
+            _ => $"usage {(byte)r.Usage}",
+        };
+        var selector = r.Selector switch
+        {
+            TlsaSelector.Cert => "Cert",
+            TlsaSelector.Spki => "SPKI",
+            _ => $"selector {(byte)r.Selector}",
+        };
+        var matching = r.MatchingType switch
+        {
+            TlsaMatchingType.Full => "Full",
+            TlsaMatchingType.Sha2_256 => "SHA2-256",
+            TlsaMatchingType.Sha2_512 => "SHA2-512",
+            _ => $"matching {(byte)r.MatchingType}",
+        };
+        return $"{usage} {selector} {matching}";
+    }
+}
