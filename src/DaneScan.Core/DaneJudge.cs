@@ -251,7 +251,7 @@ public static class DaneJudge
         HostReason.NameMismatch => Rfc8460ResultType.CertificateHostMismatch,
         HostReason.CertificateExpired => Rfc8460ResultType.CertificateExpired,
         HostReason.CertificateNotYetValid or HostReason.ChainIncomplete or HostReason.ChainInvalid => Rfc8460ResultType.CertificateNotTrusted,
-        HostReason.NoMatchingRecord or HostReason.MatchedOnlyWeakerDigest => Rfc8460ResultType.TlsaInvalid,
+        HostReason.NoMatchingRecord => Rfc8460ResultType.TlsaInvalid,
         HostReason.TlsaBogus or HostReason.TlsaLookupFailure or HostReason.AddressBogus => Rfc8460ResultType.DnssecInvalid,
         HostReason.NoCertificatePresented or HostReason.TlsHandshakeFailed => Rfc8460ResultType.ValidationFailure,
         _ => Rfc8460ResultType.None,
@@ -277,29 +277,25 @@ public static class DaneJudge
     };
 
     /// <summary>
-    /// The DANE status over a set of hosts (a view): NotApplicable when empty (hosts without addresses do not
-    /// count: no sender can use them); Failing when any host has DANE and fails (authentication, STARTTLS,
-    /// handshake, TLSA lookup); Undetermined when any could not be judged (unreachable, not probed, address
-    /// lookup failed); then Protected (all authenticated), EncryptOnly (all have DANE, some encrypt-only),
-    /// Partial (some have DANE, others not), NotDane (none has DANE).
+    /// The DANE status over a set of hosts (a view). Hosts that cannot be judged do not count: no addresses,
+    /// a failed address lookup, not probed. With none left: NotApplicable. Failing when any host has DANE and
+    /// a DANE sender could not deliver securely (authentication, STARTTLS, handshake, unreachable) or its TLSA
+    /// lookup failed; then NotDane (none has DANE), Partial (some have DANE, others not), EncryptOnly (all
+    /// have DANE, some encrypt-only), Protected (all authenticated). This is also the lab's reading.
     /// </summary>
     public static DomainDaneStatus Combine(IEnumerable<HostVerdict> hosts)
     {
         ArgumentNullException.ThrowIfNull(hosts);
-        var list = hosts.Where(h => h.Outcome != HostOutcome.NoAddresses).ToList();
+        var list = hosts.Where(h => h.Outcome is not (HostOutcome.NoAddresses or HostOutcome.AddressLookupFailed or HostOutcome.NotProbed)).ToList();
         if (list.Count == 0)
         {
             return DomainDaneStatus.NotApplicable;
         }
 
-        if (list.Any(h => h.Outcome is HostOutcome.AuthenticationFailed or HostOutcome.NoStartTls or HostOutcome.HandshakeFailed or HostOutcome.TlsaLookupFailed))
+        if (list.Any(h => h.Outcome is HostOutcome.AuthenticationFailed or HostOutcome.NoStartTls or HostOutcome.HandshakeFailed or
+            HostOutcome.Unreachable or HostOutcome.TlsaLookupFailed))
         {
             return DomainDaneStatus.Failing;
-        }
-
-        if (list.Any(h => h.Outcome is HostOutcome.Unreachable or HostOutcome.NotProbed or HostOutcome.AddressLookupFailed))
-        {
-            return DomainDaneStatus.Undetermined;
         }
 
         var authenticated = list.Count(h => h.Outcome == HostOutcome.Authenticated);

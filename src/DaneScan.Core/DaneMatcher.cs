@@ -20,7 +20,8 @@ public sealed record TlsaMatch(TlsaRecord Record, int Depth, int? ChainIndex, st
 /// <param name="Reason">
 /// <see cref="HostReason.DaneEeMatched"/> or <see cref="HostReason.DaneTaMatched"/> on success, otherwise the
 /// failure closest to success (a valid path with the wrong name beats an expired one beats an incomplete chain
-/// beats no match at all).
+/// beats no match at all). A match only by a record that digest agility discards is
+/// <see cref="HostReason.NoMatchingRecord"/>, said so in the detail.
 /// </param>
 /// <param name="Match">The record that matched, on success.</param>
 /// <param name="Detail">For humans: which check failed on which certificate.</param>
@@ -129,9 +130,9 @@ public static class DaneMatcher
                 }
             }
 
-            if (best.Reason == HostReason.NoMatchingRecord && taRecords.Count > 0 && !IssuerPresent(leaf, certs))
+            if (best.Reason == HostReason.NoMatchingRecord && taRecords.Count > 0 && !ReachesSelfIssued(leaf, certs))
             {
-                best = new Failure(HostReason.ChainIncomplete, 1, "DANE-TA records are published but the server did not send the leaf's issuer.");
+                best = new Failure(HostReason.ChainIncomplete, 1, "DANE-TA records are published, none matches a certificate sent, and the chain sent stops below a self-issued certificate: the anchor was not sent.");
             }
 
             return best.Reason == HostReason.NoMatchingRecord
@@ -215,18 +216,42 @@ public static class DaneMatcher
             if (hit)
             {
                 return new ChainJudgement(
-                    HostReason.MatchedOnlyWeakerDigest,
+                    HostReason.NoMatchingRecord,
                     null,
-                    $"Only {r} matches, and a stronger digest for the same usage and selector is published (RFC 7671 §9).");
+                    $"Only {r} matches, and digest agility discards it: a stronger digest for the same usage and selector is published (RFC 7671 §9).");
             }
         }
 
         return new ChainJudgement(best.Reason, null, best.Detail);
     }
 
-    private static bool IssuerPresent(X509Certificate2 leaf, List<X509Certificate2?> certs) =>
-        leaf.SubjectName.RawData.AsSpan().SequenceEqual(leaf.IssuerName.RawData) ||
-        certs.Skip(1).Any(c => c is not null && c.SubjectName.RawData.AsSpan().SequenceEqual(leaf.IssuerName.RawData));
+    /// <summary>
+    /// Whether following issuer names from the leaf through the presented certificates ends at a self-issued
+    /// certificate (a root). When it does not, the chain sent stops short and a DANE-TA anchor above it was
+    /// not sent: RFC 7671 §5.2.2 requires the server to send it.
+    /// </summary>
+    private static bool ReachesSelfIssued(X509Certificate2 leaf, List<X509Certificate2?> certs)
+    {
+        var current = leaf;
+        for (var steps = 0; steps <= certs.Count; steps++)
+        {
+            if (current.SubjectName.RawData.AsSpan().SequenceEqual(current.IssuerName.RawData))
+            {
+                return true;
+            }
+
+            var issuer = certs.Skip(1).FirstOrDefault(c => c is not null && !ReferenceEquals(c, current) &&
+                c.SubjectName.RawData.AsSpan().SequenceEqual(current.IssuerName.RawData));
+            if (issuer is null)
+            {
+                return false;
+            }
+
+            current = issuer;
+        }
+
+        return false;
+    }
 
     private static Failure Better(Failure a, Failure b) => b.Rank > a.Rank ? b : a;
 

@@ -55,9 +55,6 @@ public enum HostReason
     ChainInvalid,
     NoCertificatePresented,
 
-    /// <summary>Only a record that digest agility discards matched (RFC 7671 §9): a stronger digest for the same usage and selector is published and does not match.</summary>
-    MatchedOnlyWeakerDigest,
-
     // EncryptOnly
     NoUsableRecords,
 
@@ -161,10 +158,4 @@ public enum DomainDaneStatus
 
     /// <summary>No host to judge (null MX, NXDOMAIN, MX failure) or none probed.</summary>
     NotApplicable,
-
-    /// <summary>
-    /// No host in view failed, but at least one could not be judged: unreachable, not probed, or its address
-    /// lookup failed. Neither protected nor failing.
-    /// </summary>
-    Undetermined,
 }

@@ -118,7 +118,8 @@ public class MatchingTests
 
         var j = Judge(Chain(P.SelfSigned), weak, strongOther);
 
-        Assert.Equal(HostReason.MatchedOnlyWeakerDigest, j.Reason);
+        Assert.Equal(HostReason.NoMatchingRecord, j.Reason);
+        Assert.Contains("digest agility", j.Detail, StringComparison.Ordinal);
         Assert.False(j.Authenticated);
     }
 
@@ -342,11 +343,19 @@ public class MatchingTests
     }
 
     [Fact]
-    public void DaneTa_digest_of_a_certificate_not_sent_does_not_authenticate()
+    public void DaneTa_digest_of_a_root_not_sent_is_an_incomplete_chain()
     {
         var j = Judge(Chain(P.Leaf, P.Intermediate), P.Root.Tlsa(TlsaUsage.DaneTa, TlsaSelector.Spki, TlsaMatchingType.Sha2_256));
 
         Assert.False(j.Authenticated);
+        Assert.Equal(HostReason.ChainIncomplete, j.Reason);
+    }
+
+    [Fact]
+    public void DaneTa_digest_matching_nothing_in_a_chain_up_to_its_root_is_no_match()
+    {
+        var j = Judge(Chain(P.Leaf, P.Intermediate, P.Root), P.Other.Tlsa(TlsaUsage.DaneTa, TlsaSelector.Spki, TlsaMatchingType.Sha2_256));
+
         Assert.Equal(HostReason.NoMatchingRecord, j.Reason);
     }
 

@@ -444,9 +444,11 @@ public class VerdictTests
         { new[] { HostOutcome.NotDane, HostOutcome.NoStartTls }, DomainDaneStatus.Failing },
         { new[] { HostOutcome.HandshakeFailed }, DomainDaneStatus.Failing },
         { new[] { HostOutcome.TlsaLookupFailed, HostOutcome.Unreachable }, DomainDaneStatus.Failing },
-        { new[] { HostOutcome.Authenticated, HostOutcome.Unreachable }, DomainDaneStatus.Undetermined },
-        { new[] { HostOutcome.NotProbed }, DomainDaneStatus.Undetermined },
-        { new[] { HostOutcome.AddressLookupFailed, HostOutcome.NotDane }, DomainDaneStatus.Undetermined },
+        { new[] { HostOutcome.Authenticated, HostOutcome.Unreachable }, DomainDaneStatus.Failing },
+        { new[] { HostOutcome.NotProbed }, DomainDaneStatus.NotApplicable },
+        { new[] { HostOutcome.Authenticated, HostOutcome.NotProbed }, DomainDaneStatus.Protected },
+        { new[] { HostOutcome.AddressLookupFailed, HostOutcome.NotDane }, DomainDaneStatus.NotDane },
+        { new[] { HostOutcome.AddressLookupFailed }, DomainDaneStatus.NotApplicable },
     };
 
     [Theory]
