@@ -198,7 +198,7 @@ internal sealed class SmtpSession
             var block = EndlessBlock.Value;
             while (!token.IsCancellationRequested)
             {
-                await _stream.WriteAsync(block, token);
+                await WriteAsync(block, token);
                 await Task.Delay(10, token);
             }
 
@@ -208,7 +208,7 @@ internal sealed class SmtpSession
         if (_spec.Quirk == SmtpQuirk.OversizedReply)
         {
             await WriteAsync(first, token);
-            await _stream.WriteAsync(OversizedLine.Value, token);
+            await WriteAsync(OversizedLine.Value, token);
             first = string.Empty;
         }
 
@@ -405,11 +405,14 @@ internal sealed class SmtpSession
         }
     }
 
-    private async Task WriteAsync(string text, CancellationToken token)
+    private Task WriteAsync(string text, CancellationToken token) => WriteAsync(Encoding.ASCII.GetBytes(text), token);
+
+    /// <summary>Writes within the idle timeout: a client that stops reading does not hold the connection.</summary>
+    private async Task WriteAsync(byte[] bytes, CancellationToken token)
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(token);
         idle.CancelAfter(_limits.IdleTimeout);
-        await _stream.WriteAsync(Encoding.ASCII.GetBytes(text), idle.Token);
+        await _stream.WriteAsync(bytes, idle.Token);
     }
 
     private static string Printable(string text)
