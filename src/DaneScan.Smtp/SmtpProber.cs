@@ -49,9 +49,9 @@ public sealed class SmtpProber
                 Options.ConnectTimeout,
                 async token => { await socket.ConnectAsync(endpoint, token).ConfigureAwait(false); return 0; },
                 cancellationToken).ConfigureAwait(false);
-            if (connect.Failure is not null)
+            if (connect.Failed)
             {
-                return connect.Failure;
+                return run.Finish(connect);
             }
 
             await using var stream = new NetworkStream(socket, ownsSocket: true);
@@ -78,8 +78,11 @@ public sealed class SmtpProber
         return run.DialogueAsync(transport, cancellationToken);
     }
 
-    /// <summary>The result of one step: Failure is the finished observation when the step failed.</summary>
-    private readonly record struct StepResult<T>(T Value, ProbeObservation? Failure);
+    /// <summary>The result of one step: a value, or how and why it failed.</summary>
+    private readonly record struct StepResult<T>(T Value, ProbeOutcome? FailedWith, ProbeStage Stage, string? Detail)
+    {
+        public bool Failed => FailedWith is not null;
+    }
 
     /// <summary>The state of one probe, filled in step by step.</summary>
     private sealed class ProbeRun
@@ -118,9 +121,9 @@ public sealed class SmtpProber
             // Banner (RFC 5321 §4.3.1: 220, or 554 for a refusal).
             StepResult<SmtpReply> banner = await StepAsync(
                 ProbeStage.Banner, _options.StepTimeout, reader.ReadReplyAsync, cancellationToken).ConfigureAwait(false);
-            if (banner.Failure is not null)
+            if (banner.Failed)
             {
-                return banner.Failure;
+                return Finish(banner);
             }
 
             _banner = banner.Value.ToString();
@@ -132,9 +135,9 @@ public sealed class SmtpProber
             // EHLO.
             StepResult<SmtpReply> ehlo = await StepAsync(
                 ProbeStage.Ehlo, _options.StepTimeout, token => CommandAsync(transport, reader, SmtpCommand.Ehlo, token), cancellationToken).ConfigureAwait(false);
-            if (ehlo.Failure is not null)
+            if (ehlo.Failed)
             {
-                return ehlo.Failure;
+                return Finish(ehlo);
             }
 
             if (ehlo.Value.Code != 250)
@@ -153,9 +156,9 @@ public sealed class SmtpProber
             // STARTTLS (RFC 3207): only 220 lets the handshake start.
             StepResult<SmtpReply> startTls = await StepAsync(
                 ProbeStage.StartTls, _options.StepTimeout, token => CommandAsync(transport, reader, SmtpCommand.StartTls, token), cancellationToken).ConfigureAwait(false);
-            if (startTls.Failure is not null)
+            if (startTls.Failed)
             {
-                return startTls.Failure;
+                return Finish(startTls);
             }
 
             _startTlsReply = SmtpReplyReader.Clip(startTls.Value.ToString(), 300);
@@ -188,9 +191,9 @@ public sealed class SmtpProber
                     cancellationToken).ConfigureAwait(false);
                 _chain = capture.Chain;
                 _leafKey = capture.LeafKey;
-                if (handshake.Failure is not null)
+                if (handshake.Failed)
                 {
-                    return handshake.Failure;
+                    return Finish(handshake);
                 }
 
                 _tlsProtocol = ssl.SslProtocol.ToString();
@@ -200,10 +203,10 @@ public sealed class SmtpProber
                 var tlsReader = new SmtpReplyReader(ssl, _options);
                 StepResult<SmtpReply> ehlo2 = await StepAsync(
                     ProbeStage.EhloAfterTls, _options.StepTimeout, token => CommandAsync(ssl, tlsReader, SmtpCommand.Ehlo, token), cancellationToken).ConfigureAwait(false);
-                if (ehlo2.Failure is not null)
+                if (ehlo2.Failed)
                 {
                     _ehloAfterTlsOk = false;
-                    _notes.Add("EHLO after TLS failed: " + ehlo2.Failure.Detail);
+                    _notes.Add($"EHLO after TLS failed ({ehlo2.FailedWith}): {ehlo2.Detail}");
                     return Finish(ProbeOutcome.TlsEstablished, null, null);
                 }
 
@@ -215,9 +218,9 @@ public sealed class SmtpProber
 
                 StepResult<SmtpReply> quit = await StepAsync(
                     ProbeStage.Quit, _options.StepTimeout, token => CommandAsync(ssl, tlsReader, SmtpCommand.Quit, token), cancellationToken).ConfigureAwait(false);
-                if (quit.Failure is not null)
+                if (quit.Failed)
                 {
-                    _notes.Add("QUIT failed: " + quit.Failure.Detail);
+                    _notes.Add($"QUIT failed ({quit.FailedWith}): {quit.Detail}");
                 }
                 else if (quit.Value.Code != 221)
                 {
@@ -286,7 +289,7 @@ public sealed class SmtpProber
             TimeSpan remaining = _options.OverallTimeout - Stopwatch.GetElapsedTime(_startTimestamp);
             if (remaining <= TimeSpan.Zero)
             {
-                return new(default!, Finish(ProbeOutcome.Timeout, stage, $"overall deadline of {Seconds(_options.OverallTimeout)} passed before {stage}"));
+                return new(default!, ProbeOutcome.Timeout, stage, $"overall deadline of {Seconds(_options.OverallTimeout)} passed before {stage}");
             }
 
             bool overallBinds = remaining < stepLimit;
@@ -300,7 +303,7 @@ public sealed class SmtpProber
             {
                 T value = await action(deadline.Token).ConfigureAwait(false);
                 RecordTiming(stage, started);
-                return new(value, null);
+                return new(value, null, stage, null);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -323,7 +326,7 @@ public sealed class SmtpProber
                 }
             }
 
-            return new(default!, Finish(outcome, stage, detail));
+            return new(default!, outcome, stage, detail);
         }
 
         private void RecordTiming(ProbeStage stage, long started)
@@ -396,6 +399,8 @@ public sealed class SmtpProber
 
             return keywords;
         }
+
+        public ProbeObservation Finish<T>(StepResult<T> failed) => Finish(failed.FailedWith!.Value, failed.Stage, failed.Detail);
 
         private ProbeObservation Finish(ProbeOutcome outcome, ProbeStage? failedStage, string? detail)
         {

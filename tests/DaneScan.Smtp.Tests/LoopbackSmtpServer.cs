@@ -23,14 +23,15 @@ internal sealed class LoopbackSmtpServer : IAsyncDisposable
         X509Certificate2 leaf,
         X509Certificate2[] intermediates,
         SslProtocols protocols = SslProtocols.None,
-        string afterStartTls220 = "")
+        string afterStartTls220 = "",
+        string? ehloAfterTlsReply = null)
     {
         _listener = new TcpListener(address, 0);
         _listener.Start();
         EndPoint = (IPEndPoint)_listener.LocalEndpoint;
         var context = SslStreamCertificateContext.Create(leaf, [.. intermediates], offline: true);
         SentIntermediates = context.IntermediateCertificates.Count;
-        _serve = ServeAsync(context, protocols, afterStartTls220, _stop.Token);
+        _serve = ServeAsync(context, protocols, afterStartTls220, ehloAfterTlsReply, _stop.Token);
     }
 
     public IPEndPoint EndPoint { get; }
@@ -55,7 +56,9 @@ internal sealed class LoopbackSmtpServer : IAsyncDisposable
     /// <summary>Waits for the session to end and surfaces any server-side failure.</summary>
     public Task Completion => _serve;
 
-    private async Task ServeAsync(SslStreamCertificateContext context, SslProtocols protocols, string piggyback, CancellationToken ct)
+    /// <param name="ehloAfterTlsReply">The reply to EHLO inside TLS; null for a normal 250, "" to close the connection instead.</param>
+    private async Task ServeAsync(
+        SslStreamCertificateContext context, SslProtocols protocols, string piggyback, string? ehloAfterTlsReply, CancellationToken ct)
     {
         using TcpClient client = await _listener.AcceptTcpClientAsync(ct);
         NetworkStream net = client.GetStream();
@@ -94,7 +97,12 @@ internal sealed class LoopbackSmtpServer : IAsyncDisposable
             {
                 if (line.StartsWith("EHLO", StringComparison.OrdinalIgnoreCase))
                 {
-                    await WriteAsync(ssl, "250-mx.example.org\r\n250 PIPELINING\r\n", ct);
+                    if (ehloAfterTlsReply == string.Empty)
+                    {
+                        break;
+                    }
+
+                    await WriteAsync(ssl, ehloAfterTlsReply ?? "250-mx.example.org\r\n250 PIPELINING\r\n", ct);
                 }
                 else if (line.Equals("QUIT", StringComparison.OrdinalIgnoreCase))
                 {

@@ -144,6 +144,22 @@ public sealed class LoopbackTlsTests(TestCertificates certs) : IClassFixture<Tes
         Assert.True(o.EhloAfterTlsOk);
     }
 
+    [Theory]
+    [InlineData("127.88.1.11", "554 5.7.0 not after all\r\n", "EHLO after TLS answered 554")]
+    [InlineData("127.88.1.12", "", "EHLO after TLS failed (ProtocolError)")]
+    public async Task A_failed_ehlo_after_tls_keeps_the_tls_result_and_says_so(string address, string reply, string expected)
+    {
+        await using var server = new LoopbackSmtpServer(IPAddress.Parse(address), _certs.EcLeaf, [], ehloAfterTlsReply: reply);
+
+        ProbeObservation o = await _prober.ProbeAsync(server.EndPoint, "mx.example.org", "mx.example.org");
+
+        Assert.Equal(ProbeOutcome.TlsEstablished, o.Outcome);
+        Assert.Null(o.FailedStage);
+        Assert.False(o.EhloAfterTlsOk);
+        Assert.Equal([_certs.EcLeaf.RawData], o.PresentedChain);
+        Assert.StartsWith(expected, o.Detail, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_closed_port_is_unreachable_at_connect()
     {
