@@ -16,6 +16,14 @@ internal sealed class RecordingSender(string queue, long maxBatchBytes = WorkQue
 
     public override string EntityPath => queue;
 
+    public bool Closed { get; private set; }
+
+    public override Task CloseAsync(CancellationToken cancellationToken = default)
+    {
+        Closed = true;
+        return Task.CompletedTask;
+    }
+
     public override ValueTask<ServiceBusMessageBatch> CreateMessageBatchAsync(CancellationToken cancellationToken = default)
     {
         var store = new List<ServiceBusMessage>();
