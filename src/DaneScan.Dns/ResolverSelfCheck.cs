@@ -1,5 +1,6 @@
 using System.Net;
 using DaneScan.Core;
+using DnsClient;
 
 namespace DaneScan.Dns;
 
@@ -36,6 +37,19 @@ public static class ResolverSelfCheck
     /// <summary>A deliberately broken name on the public internet (kept bogus for resolver tests).</summary>
     public const string InternetBrokenName = "dnssec-failed.org";
 
+    /// <summary>The types asked for the broken name, until one comes back SERVFAIL.</summary>
+    private static readonly QueryType[] BrokenNameTypes = [QueryType.A, QueryType.TXT, QueryType.AAAA, QueryType.MX];
+
+    private static bool IsUnreachable(RrsetObservation<string> o) =>
+        o.Outcome == DnsOutcome.LookupFailure && o.Failure is LookupFailureKind.Timeout or LookupFailureKind.NetworkError or LookupFailureKind.Refused;
+
+    private static bool IsServFail(RrsetObservation<string> o) =>
+        o.Outcome == DnsOutcome.Bogus || (o.Outcome == DnsOutcome.LookupFailure && o.Failure == LookupFailureKind.ServFail);
+
+    /// <summary>
+    /// Asks the signed name (type A: an answer or a denial, either must carry AD) and then the broken name
+    /// (A, TXT, AAAA, MX until one comes back SERVFAIL).
+    /// </summary>
     public static Task<ResolverCheckResult> CheckAsync(IPEndPoint endpoint, string signedName, string brokenName, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
@@ -48,12 +62,26 @@ public static class ResolverSelfCheck
         ArgumentException.ThrowIfNullOrWhiteSpace(signedName);
         ArgumentException.ThrowIfNullOrWhiteSpace(brokenName);
         var resolver = new ValidatingResolver(options);
-        var signed = await resolver.LookupAAsync(signedName, cancellationToken).ConfigureAwait(false);
-        var broken = await resolver.LookupAAsync(brokenName, cancellationToken).ConfigureAwait(false);
         var endpoint = options.Endpoint.ToString();
+        var signed = await resolver.LookupAAsync(signedName, cancellationToken).ConfigureAwait(false);
+        RrsetObservation<string>? broken = null;
+        if (!IsUnreachable(signed))
+        {
+            // The broken name may be broken for one RRset only (a tampered signature): any SERVFAIL counts.
+            foreach (var type in BrokenNameTypes)
+            {
+                broken = await resolver.LookupAsync(brokenName, type, type.ToString(), static r => r.ToString(), cancellationToken).ConfigureAwait(false);
+                if (IsServFail(broken))
+                {
+                    break;
+                }
+            }
+        }
 
-        if (signed.Outcome == DnsOutcome.LookupFailure
-            && signed.Failure is LookupFailureKind.Timeout or LookupFailureKind.NetworkError or LookupFailureKind.Refused)
+        broken ??= new RrsetObservation<string>(DnsNames.Normalize(brokenName), "A", DnsOutcome.LookupFailure, DenialKind.None, [], null, [],
+            LookupFailureKind.None, Detail: "not asked: the resolver did not answer the signed name");
+
+        if (IsUnreachable(signed))
         {
             return new ResolverCheckResult(ResolverValidation.Unreachable, endpoint, signed, broken,
                 $"{endpoint} did not answer {signed.Name} ({signed.Failure}: {signed.Detail})");
@@ -65,9 +93,7 @@ public static class ResolverSelfCheck
                 $"{endpoint} answered the signed name {signed.Name} without AD ({signed.Outcome})");
         }
 
-        var servFail = broken.Outcome == DnsOutcome.Bogus
-            || (broken.Outcome == DnsOutcome.LookupFailure && broken.Failure == LookupFailureKind.ServFail);
-        if (!servFail)
+        if (!IsServFail(broken))
         {
             return new ResolverCheckResult(ResolverValidation.NotValidating, endpoint, signed, broken,
                 $"{endpoint} did not answer SERVFAIL for the broken name {broken.Name} ({broken.Outcome}{(broken.Failure == LookupFailureKind.None ? "" : ", " + broken.Failure)})");

@@ -90,6 +90,7 @@ public sealed class ValidatingResolver : IRrsetResolver
         where T : class
     {
         ArgumentNullException.ThrowIfNull(select);
+        cancellationToken.ThrowIfCancellationRequested();
         var owner = DnsNames.Normalize(name);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_options.QueryDeadline);
@@ -101,6 +102,11 @@ public sealed class ValidatingResolver : IRrsetResolver
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return Failed<T>(owner, typeName, LookupFailureKind.Timeout, "no answer within the query deadline");
+        }
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
+        {
+            // DnsClient may report a cancelled query as its own error: the caller's cancellation wins.
+            throw new OperationCanceledException("The lookup was cancelled.", ex, cancellationToken);
         }
         catch (DnsResponseParseException ex)
         {
