@@ -1,0 +1,440 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Azure;
+using Azure.Core;
+using Azure.Data.Tables;
+using DaneScan.Pipeline.Lists;
+using DaneScan.Pipeline.Ports;
+
+namespace DaneScan.Storage;
+
+/// <summary>Settings of the Table Storage result store.</summary>
+public sealed record TableStoreOptions
+{
+    /// <summary>Prefix of the four table names: {prefix}Domains, {prefix}Probes, {prefix}Runs, {prefix}Stats.</summary>
+    public string TablePrefix { get; init; } = "danescan";
+
+    /// <summary>
+    /// How many partitions a run's records are spread over (PartitionKey = "runId|bucket"). Writers and
+    /// readers of a run must agree; enumeration does not depend on it.
+    /// </summary>
+    public int Buckets { get; init; } = 64;
+
+    /// <summary>Retries of transient faults (timeouts, 408, 429, 5xx, connection errors), with exponential back-off.</summary>
+    public int MaxRetries { get; init; } = 5;
+
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan NetworkTimeout { get; init; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>Counters of what the store sent, for benchmarks and tests.</summary>
+public sealed class TableWriteCounters
+{
+    private long _transactions;
+    private long _entities;
+
+    public long Transactions => Interlocked.Read(ref _transactions);
+
+    public long Entities => Interlocked.Read(ref _entities);
+
+    internal void Add(int entities)
+    {
+        Interlocked.Increment(ref _transactions);
+        Interlocked.Add(ref _entities, entities);
+    }
+}
+
+/// <summary>
+/// The result store on Azure Table Storage (and Azurite). Layout:
+/// <list type="table">
+/// <item><term>{prefix}Domains</term><description>PartitionKey "runId|NN" (NN = bucket of SHA-256(domain)), RowKey = domain</description></item>
+/// <item><term>{prefix}Probes</term><description>PartitionKey "runId|NN" (bucket of SHA-256("host|address")), RowKey = "host|address"</description></item>
+/// <item><term>{prefix}Runs</term><description>PartitionKey = runId, RowKey "manifest"</description></item>
+/// <item><term>{prefix}Stats</term><description>PartitionKey = runId, RowKey = "dimension|value", Count</description></item>
+/// </list>
+/// Spreading a run over buckets avoids one hot partition (2,000 entities/s per partition). Every write
+/// is an upsert-replace keyed by (run, domain) or (run, host, address), so a redelivered message
+/// changes nothing; writes go in entity-group transactions of at most 100 entities of one partition
+/// and under 4 MiB. Faults come out as <see cref="StorageException"/> after the SDK's retries.
+/// </summary>
+public sealed class TableResultStore : IResultStore
+{
+    public const int MaxBatchEntities = 100;
+
+    /// <summary>Budget for one transaction's request body (Table Storage refuses batches of 4 MiB or more).</summary>
+    public const long MaxBatchBytes = 3_500_000;
+
+    private const string ManifestRow = "manifest";
+    private const string ComputedRow = "_computed";
+    private readonly TableStoreOptions _options;
+    private readonly TableClient _domains;
+    private readonly TableClient _probes;
+    private readonly TableClient _runs;
+    private readonly TableClient _stats;
+
+    private TableResultStore(TableServiceClient service, TableStoreOptions options)
+    {
+        _options = options;
+        _domains = service.GetTableClient(options.TablePrefix + "Domains");
+        _probes = service.GetTableClient(options.TablePrefix + "Probes");
+        _runs = service.GetTableClient(options.TablePrefix + "Runs");
+        _stats = service.GetTableClient(options.TablePrefix + "Stats");
+    }
+
+    public TableWriteCounters Counters { get; } = new();
+
+    public IReadOnlyList<string> TableNames => [_domains.Name, _probes.Name, _runs.Name, _stats.Name];
+
+    /// <summary>A service client with the store's retry policy, from a connection string ("UseDevelopmentStorage=true" for Azurite).</summary>
+    public static TableServiceClient CreateServiceClient(string connectionString, TableStoreOptions? options = null)
+    {
+        options ??= new TableStoreOptions();
+        var clientOptions = new TableClientOptions();
+        clientOptions.Retry.MaxRetries = options.MaxRetries;
+        clientOptions.Retry.Mode = RetryMode.Exponential;
+        clientOptions.Retry.Delay = options.RetryDelay;
+        clientOptions.Retry.MaxDelay = options.MaxRetryDelay;
+        clientOptions.Retry.NetworkTimeout = options.NetworkTimeout;
+        return new TableServiceClient(connectionString, clientOptions);
+    }
+
+    /// <summary>Opens the store, creating its tables when missing.</summary>
+    public static async Task<TableResultStore> OpenAsync(TableServiceClient service, TableStoreOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        options ??= new TableStoreOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Buckets, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.Buckets, 1000);
+        var store = new TableResultStore(service, options);
+        foreach (var table in new[] { store._domains, store._probes, store._runs, store._stats })
+        {
+            await Guard(() => table.CreateIfNotExistsAsync(cancellationToken), $"create table {table.Name}").ConfigureAwait(false);
+        }
+
+        return store;
+    }
+
+    /// <summary>Deletes the store's tables (tests and disposable deployments).</summary>
+    public async Task DeleteTablesAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (var table in new[] { _domains, _probes, _runs, _stats })
+        {
+            await Guard(() => table.DeleteAsync(cancellationToken), $"delete table {table.Name}").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The partition of a record key within a run.</summary>
+    public string PartitionFor(string runId, string key)
+    {
+        var bucket = DomainDeduplicator.Fingerprint(key) % (ulong)_options.Buckets;
+        return string.Create(CultureInfo.InvariantCulture, $"{ValidRunId(runId)}|{bucket:D3}");
+    }
+
+    public async Task WriteManifestAsync(RunManifest manifest, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var entity = new TableEntity(ValidRunId(manifest.RunId), ManifestRow)
+        {
+            ["State"] = manifest.State.ToString(),
+            ["StartedUtc"] = manifest.StartedUtc,
+            ["EndedUtc"] = manifest.EndedUtc,
+        };
+        TablePayload.Write(entity, RecordJson.Serialize(manifest), $"manifest of {manifest.RunId}");
+        await Guard(() => _runs.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken), $"write manifest {manifest.RunId}").ConfigureAwait(false);
+    }
+
+    public async Task<RunManifest?> ReadManifestAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        var entity = await GetAsync(_runs, ValidRunId(runId), ManifestRow, cancellationToken).ConfigureAwait(false);
+        return entity is null ? null : Decode<RunManifest>(entity);
+    }
+
+    public Task WriteDomainsAsync(string runId, IReadOnlyList<DomainRecord> records, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var entities = records.Select(r =>
+        {
+            var key = RecordJson.Key(r);
+            var entity = new TableEntity(PartitionFor(runId, key), key)
+            {
+                ["Domain"] = r.Domain,
+                ["Source"] = TablePayload.Column(r.Source),
+                ["Rank"] = r.Rank,
+                ["ObservedUtc"] = r.Observation.ObservedUtc,
+                ["MxOutcome"] = r.Observation.Mx.Outcome.ToString(),
+                ["HostCount"] = r.Observation.Hosts.Count,
+                ["SchemaVersion"] = r.Observation.SchemaVersion,
+            };
+            var size = TablePayload.Write(entity, RecordJson.Serialize(r), $"domain {key}");
+            return (entity, size);
+        });
+        return WriteBatchesAsync(_domains, entities, cancellationToken);
+    }
+
+    public Task WriteProbesAsync(string runId, IReadOnlyList<ProbeRecord> records, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var entities = records.Select(r =>
+        {
+            var key = RecordJson.Key(r);
+            var entity = new TableEntity(PartitionFor(runId, key), key)
+            {
+                ["Host"] = r.Host,
+                ["Address"] = r.Address,
+                ["Outcome"] = r.Observation.Outcome.ToString(),
+                ["StartedUtc"] = r.Observation.StartedUtc,
+            };
+            var size = TablePayload.Write(entity, RecordJson.Serialize(r), $"probe {key}");
+            return (entity, size);
+        });
+        return WriteBatchesAsync(_probes, entities, cancellationToken);
+    }
+
+    public async Task<DomainRecord?> ReadDomainAsync(string runId, string domain, CancellationToken cancellationToken = default)
+    {
+        var key = RecordJson.DomainKey(domain);
+        var entity = await GetAsync(_domains, PartitionFor(runId, key), key, cancellationToken).ConfigureAwait(false);
+        return entity is null ? null : Decode<DomainRecord>(entity);
+    }
+
+    public async Task<ProbeRecord?> ReadProbeAsync(string runId, string host, string address, CancellationToken cancellationToken = default)
+    {
+        var key = RecordJson.ProbeKey(host, address);
+        var entity = await GetAsync(_probes, PartitionFor(runId, key), key, cancellationToken).ConfigureAwait(false);
+        return entity is null ? null : Decode<ProbeRecord>(entity);
+    }
+
+    public async IAsyncEnumerable<DomainRecord> EnumerateDomainsAsync(string runId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var entity in QueryRunAsync(_domains, runId, null, cancellationToken).ConfigureAwait(false))
+        {
+            yield return Decode<DomainRecord>(entity);
+        }
+    }
+
+    public async IAsyncEnumerable<ProbeRecord> EnumerateProbesAsync(string runId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var entity in QueryRunAsync(_probes, runId, null, cancellationToken).ConfigureAwait(false))
+        {
+            yield return Decode<ProbeRecord>(entity);
+        }
+    }
+
+    public async IAsyncEnumerable<string> EnumerateDomainNamesAsync(string runId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var entity in QueryRunAsync(_domains, runId, ["RowKey"], cancellationToken).ConfigureAwait(false))
+        {
+            yield return entity.RowKey;
+        }
+    }
+
+    public async Task WriteStatisticsAsync(RunStatistics statistics, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(statistics);
+        var runId = ValidRunId(statistics.RunId);
+
+        // Replace the run's statistics: rows of an earlier computation that no longer exist are removed.
+        var stale = new List<TableEntity>();
+        await foreach (var row in QueryAsync(_stats, TableClient.CreateQueryFilter($"PartitionKey eq {runId}"), ["PartitionKey", "RowKey"], cancellationToken).ConfigureAwait(false))
+        {
+            if (row.RowKey != ComputedRow && !statistics.Counts.ContainsKey(row.RowKey))
+            {
+                stale.Add(row);
+            }
+        }
+
+        foreach (var group in stale.Chunk(MaxBatchEntities))
+        {
+            var actions = group.Select(e => new TableTransactionAction(TableTransactionActionType.Delete, e, ETag.All)).ToList();
+            await Guard(() => _stats.SubmitTransactionAsync(actions, cancellationToken), $"delete stale statistics of {runId}").ConfigureAwait(false);
+        }
+
+        var entities = statistics.Counts
+            .Select(kv => (new TableEntity(runId, StatisticsRowKey(kv.Key)) { ["Count"] = kv.Value }, 256L))
+            .Append((new TableEntity(runId, ComputedRow) { ["ComputedUtc"] = statistics.ComputedUtc }, 256L));
+        await WriteBatchesAsync(_stats, entities, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<RunStatistics?> ReadStatisticsAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        DateTimeOffset? computed = null;
+        await foreach (var row in QueryAsync(_stats, TableClient.CreateQueryFilter($"PartitionKey eq {ValidRunId(runId)}"), null, cancellationToken).ConfigureAwait(false))
+        {
+            if (row.RowKey == ComputedRow)
+            {
+                computed = row.GetDateTimeOffset("ComputedUtc");
+            }
+            else
+            {
+                counts[row.RowKey] = row.GetInt64("Count") ?? 0;
+            }
+        }
+
+        return computed is null && counts.Count == 0 ? null : new RunStatistics { RunId = runId, ComputedUtc = computed ?? default, Counts = counts };
+    }
+
+    /// <summary>Groups entities by partition and submits them in transactions of at most 100 entities and <see cref="MaxBatchBytes"/>.</summary>
+    private async Task WriteBatchesAsync(TableClient table, IEnumerable<(TableEntity Entity, long Size)> entities, CancellationToken cancellationToken)
+    {
+        foreach (var partition in entities.GroupBy(e => e.Entity.PartitionKey, StringComparer.Ordinal))
+        {
+            var batch = new List<TableTransactionAction>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            long bytes = 0;
+            foreach (var (entity, size) in partition)
+            {
+                // A transaction may touch a row once: a repeated key within one call keeps its last version.
+                if (!seen.Add(entity.RowKey))
+                {
+                    batch.RemoveAll(a => a.Entity.RowKey == entity.RowKey);
+                }
+
+                if (batch.Count == MaxBatchEntities || (batch.Count > 0 && bytes + size > MaxBatchBytes))
+                {
+                    await SubmitAsync(table, batch, cancellationToken).ConfigureAwait(false);
+                    batch = [];
+                    seen.Clear();
+                    seen.Add(entity.RowKey);
+                    bytes = 0;
+                }
+
+                batch.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, entity));
+                bytes += size;
+            }
+
+            if (batch.Count > 0)
+            {
+                await SubmitAsync(table, batch, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task SubmitAsync(TableClient table, List<TableTransactionAction> batch, CancellationToken cancellationToken)
+    {
+        await Guard(() => table.SubmitTransactionAsync(batch, cancellationToken), $"write {batch.Count} entities to {table.Name}/{batch[0].Entity.PartitionKey}").ConfigureAwait(false);
+        Counters.Add(batch.Count);
+    }
+
+    private static async Task<TableEntity?> GetAsync(TableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken)
+    {
+        var response = await Guard(() => table.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, cancellationToken: cancellationToken), $"read {table.Name}/{partitionKey}/{rowKey}").ConfigureAwait(false);
+        return response.HasValue ? response.Value : null;
+    }
+
+    private static IAsyncEnumerable<TableEntity> QueryRunAsync(TableClient table, string runId, IEnumerable<string>? select, CancellationToken cancellationToken)
+    {
+        var id = ValidRunId(runId);
+        // '|' (0x7C) separates the run id from the bucket; '}' (0x7D) is the next character.
+        var filter = TableClient.CreateQueryFilter($"PartitionKey ge {id + "|"} and PartitionKey lt {id + "}"}");
+        return QueryAsync(table, filter, select, cancellationToken);
+    }
+
+    private static async IAsyncEnumerable<TableEntity> QueryAsync(TableClient table, string filter, IEnumerable<string>? select, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string? continuation = null;
+        do
+        {
+            var pages = table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: select, cancellationToken: cancellationToken).AsPages(continuation);
+            var enumerator = pages.GetAsyncEnumerator(cancellationToken);
+            Page<TableEntity> page;
+            try
+            {
+                if (!await Guard(async () => await enumerator.MoveNextAsync().ConfigureAwait(false), $"query {table.Name}").ConfigureAwait(false))
+                {
+                    yield break;
+                }
+
+                page = enumerator.Current;
+            }
+            finally
+            {
+                await enumerator.DisposeAsync().ConfigureAwait(false);
+            }
+
+            foreach (var entity in page.Values)
+            {
+                yield return entity;
+            }
+
+            continuation = page.ContinuationToken;
+        }
+        while (continuation is not null);
+    }
+
+    private static T Decode<T>(TableEntity entity)
+    {
+        try
+        {
+            return RecordJson.Deserialize<T>(TablePayload.Read(entity));
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new StorageException(StorageFaultKind.Corrupt, $"entity {entity.PartitionKey}/{entity.RowKey} holds no readable {typeof(T).Name}", e);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new StorageException(StorageFaultKind.Corrupt, $"entity {entity.PartitionKey}/{entity.RowKey} holds broken gzip", e);
+        }
+    }
+
+    private static string ValidRunId(string runId) => RunDirectoryStore.ValidRunId(runId);
+
+    private static string StatisticsRowKey(string key)
+    {
+        if (key.Length == 0 || key.Length > 512 || key.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c)))
+        {
+            throw new StorageException(StorageFaultKind.InvalidRequest, $"statistics key '{key}' cannot be a RowKey");
+        }
+
+        return key;
+    }
+
+    /// <summary>Runs a storage call and turns its faults into classified <see cref="StorageException"/>s.</summary>
+    internal static async Task<T> Guard<T>(Func<Task<T>> call, string what)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (RequestFailedException e)
+        {
+            throw Classify(e, what);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.All(i => i is RequestFailedException or HttpRequestException or IOException))
+        {
+            // Azure.Core's retry policy gives up with an AggregateException of the attempts' transport errors.
+            throw new StorageException(StorageFaultKind.Unavailable, $"{what}: {e.InnerExceptions[^1].Message}", e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new StorageException(StorageFaultKind.Unavailable, $"{what}: {e.Message}", e);
+        }
+    }
+
+    internal static StorageException Classify(RequestFailedException e, string what)
+    {
+        var kind = e.Status switch
+        {
+            0 => StorageFaultKind.Unavailable,
+            401 or 403 => StorageFaultKind.Unauthorized,
+            409 or 412 => StorageFaultKind.Conflict,
+            413 => StorageFaultKind.RecordTooLarge,
+            429 => StorageFaultKind.Throttled,
+            503 when e.ErrorCode is "ServerBusy" => StorageFaultKind.Throttled,
+            408 or >= 500 => StorageFaultKind.Transient,
+            400 when e.ErrorCode is "EntityTooLarge" or "PropertyValueTooLarge" or "RequestBodyTooLarge" => StorageFaultKind.RecordTooLarge,
+            _ => StorageFaultKind.InvalidRequest,
+        };
+        return new StorageException(kind, $"{what}: HTTP {e.Status} {e.ErrorCode}: {FirstLine(e.Message)}", e);
+    }
+
+    private static string FirstLine(string message)
+    {
+        var nl = message.IndexOf('\n', StringComparison.Ordinal);
+        return nl < 0 ? message : message[..nl].TrimEnd();
+    }
+}
