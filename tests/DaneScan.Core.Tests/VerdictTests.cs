@@ -194,6 +194,24 @@ public class VerdictTests
         Assert.Equal(Mx, h.TlsaBase);
     }
 
+    [Theory]
+    [InlineData(DnsOutcome.Bogus, HostReason.TlsaBogus)]
+    [InlineData(DnsOutcome.LookupFailure, HostReason.TlsaLookupFailure)]
+    public void A_failed_tlsa_lookup_at_the_cname_target_does_not_fall_back(DnsOutcome outcome, HostReason reason)
+    {
+        var host = Host(Mx, null) with
+        {
+            TlsaLookups = [Failed<TlsaRecord>("_25._tcp.target.example.org", "TLSA", outcome)],
+            TlsaBase = "target.example.org",
+        };
+
+        var h = One(Domain("example.com", true, host), Tls(Mx, Ip, P.SelfSigned));
+
+        Assert.Equal(HostOutcome.TlsaLookupFailed, h.Outcome);
+        Assert.Equal(reason, h.Reason);
+        Assert.Equal("target.example.org", h.TlsaBase);
+    }
+
     [Fact]
     public void Tlsa_at_the_cname_target_makes_it_a_reference_identifier()
     {
