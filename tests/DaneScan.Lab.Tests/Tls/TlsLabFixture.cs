@@ -53,6 +53,9 @@ public sealed class TlsLabFixture : IAsyncLifetime
         var rsa = Pem("rsa", RsaSelfSigned);
         var ecdsa = Pem("ecdsa", EcdsaSelfSigned);
         var expiredChain = Pem("expired-int", LeafUnderExpiredIntermediate, Pki.ExpiredIntermediate, Pki.Root);
+        var wrongName = Pem("wrong-name", WrongNameLeaf, Pki.Intermediate);
+        var expiredLeaf = Pem("expired-leaf", ExpiredLeaf);
+        var cnOnly = Pem("cn-only", CnOnlyLeaf, Pki.Intermediate);
 
         Add("full", 1, full);
         Add("leaf-int", 2, withIntermediate);
@@ -74,6 +77,9 @@ public sealed class TlsLabFixture : IAsyncLifetime
         Add("endless", 18, leafOnly, s => s with { Quirk = SmtpQuirk.EndlessMultilineEhlo });
         Add("oversized", 19, leafOnly, s => s with { Quirk = SmtpQuirk.OversizedReply });
         Add("silent", 20, leafOnly, s => s with { Quirk = SmtpQuirk.SilentAfterConnect });
+        Add("wrong-name", 21, wrongName);
+        Add("expired-leaf", 22, expiredLeaf);
+        Add("cn-only", 23, cnOnly);
 
         Servers = await ScriptedSmtpServers.StartAsync([.. Hosts.Values]);
     }
