@@ -105,6 +105,16 @@ public sealed class LabEnvironment : IAsyncDisposable
     /// <summary>The scale part, when <see cref="LabOptions.Scale"/> was given.</summary>
     public Scale.ScaleLab? Scale { get; private set; }
 
+    /// <summary>The lab root's DS record (". IN DS ..."): the trust anchor of its resolver.</summary>
+    public string RootAnchor { get; private set; } = string.Empty;
+
+    /// <summary>The root trust anchor in BIND's syntax, for <c>delv -a &lt;file&gt;</c>.</summary>
+    public string DelvTrustAnchor()
+    {
+        var fields = RootAnchor.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return string.Create(CultureInfo.InvariantCulture, $"trust-anchors {{\n  . static-ds {fields[3]} {fields[4]} {fields[5]} \"{fields[6]}\";\n}};\n");
+    }
+
     /// <summary>The self-check made at start.</summary>
     public LabSelfCheck? SelfCheck { get; private set; }
 
@@ -156,6 +166,7 @@ public sealed class LabEnvironment : IAsyncDisposable
             }
 
             var compiled = await ZoneCompiler.CompileAsync(Path.Combine(state, "zones"), options.Addresses, zones, lab.ResolveData, now, cancellationToken).ConfigureAwait(false);
+            lab.RootAnchor = compiled.RootAnchor;
             await DnsServers.StartNsdAsync(state, options.Addresses, compiled, cancellationToken).ConfigureAwait(false);
             await DnsServers.StartUnboundAsync(state, options.Addresses, compiled, cancellationToken).ConfigureAwait(false);
             if (!options.DnsOnly && specs.Count > 0)
@@ -194,10 +205,16 @@ public sealed class LabEnvironment : IAsyncDisposable
     }
 
     /// <summary>Asks unbound for the signed and the broken self-check names.</summary>
-    public async Task<LabSelfCheck> CheckAsync(CancellationToken cancellationToken = default)
+    public Task<LabSelfCheck> CheckAsync(CancellationToken cancellationToken = default) => CheckResolverAsync(Resolver, cancellationToken);
+
+    /// <summary>
+    /// Checks that a resolver validates the lab's zones: AD on <see cref="SignedName"/> and SERVFAIL on
+    /// <see cref="BogusName"/>. A non-validating server (nsd itself, say) fails it.
+    /// </summary>
+    public static async Task<LabSelfCheck> CheckResolverAsync(IPEndPoint resolver, CancellationToken cancellationToken = default)
     {
-        var good = await LabDnsQuery.QueryAsync(Resolver, SignedName, LabDnsQuery.TypeTxt, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
-        var bad = await LabDnsQuery.QueryAsync(Resolver, BogusName, LabDnsQuery.TypeTxt, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        var good = await LabDnsQuery.QueryAsync(resolver, SignedName, LabDnsQuery.TypeTxt, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        var bad = await LabDnsQuery.QueryAsync(resolver, BogusName, LabDnsQuery.TypeTxt, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
         return new LabSelfCheck(good is { Rcode: 0, Authenticated: true }, bad is { Rcode: 2 }, bad?.ExtendedDnsError);
     }
 

@@ -7,7 +7,8 @@ namespace DaneScan.Lab.Tests.Dns;
 /// <summary>
 /// For every case of the catalogue, dig (an independent tool) confirms the intended DNSSEC state of each
 /// relevant RRset at the lab's validating unbound: the AD flag, the rcode, the Extended DNS Error, and with
-/// +cd (checking disabled) that bogus data is really there and only its validation fails.
+/// +cd (checking disabled) that bogus data is really there and only its validation fails. delv, validating
+/// on its own from the lab's root trust anchor (unbound only relays with CD set), must agree.
 /// </summary>
 [Collection(LabCollection.Name)]
 public sealed class CaseDnsStateTests(LabFixture fixture)
@@ -64,6 +65,34 @@ public sealed class CaseDnsStateTests(LabFixture fixture)
                 break;
             default:
                 Assert.Fail($"unexpected outcome {expected.Outcome}");
+                break;
+        }
+
+        var anchor = Path.Combine(fixture.Lab.StateDirectory, "delv-anchor.conf");
+        if (!File.Exists(anchor))
+        {
+            await File.WriteAllTextAsync(anchor + "." + Environment.CurrentManagedThreadId, fixture.Lab.DelvTrustAnchor());
+            File.Move(anchor + "." + Environment.CurrentManagedThreadId, anchor, overwrite: true);
+        }
+
+        var delv = await Delv.QueryAsync(fixture.Lab.Resolver, anchor, expected.Name, expected.Type);
+        var delvBecause = $"{caseId}: {expected}\ndelv: {delv.Raw}\n{delv.Errors}";
+        switch (expected.Outcome)
+        {
+            case DnsOutcome.SecureAnswer:
+                Assert.True(delv.FullyValidated && !delv.Negative, delvBecause);
+                break;
+            case DnsOutcome.SecureDenial:
+                Assert.True(delv.FullyValidated && delv.Negative, delvBecause);
+                break;
+            case DnsOutcome.InsecureAnswer:
+                Assert.True(delv.Unsigned && !delv.Negative, delvBecause);
+                break;
+            case DnsOutcome.InsecureDenial:
+                Assert.True(delv.Unsigned && delv.Negative, delvBecause);
+                break;
+            default:
+                Assert.True(delv.ResolutionFailed && !delv.FullyValidated, delvBecause);
                 break;
         }
     }
