@@ -117,6 +117,34 @@ public sealed class LabCatalogueTests(DnsLabFixture fixture)
         }
     }
 
+    [Theory]
+    [MemberData(nameof(CaseIds))]
+    public async Task Core_reads_each_observation_as_the_lab_expects_and_it_survives_json(string caseId)
+    {
+        var labCase = LabCatalogue.Get(caseId);
+        var observation = await new DomainResolver(fixture.ResolverOptions()).ResolveAsync(labCase.Domain);
+
+        Assert.Equal(labCase.Expected.Mx, DaneJudge.MxStatusOf(observation.Mx));
+        foreach (var (expected, host) in labCase.Hosts.Zip(observation.Hosts))
+        {
+            var verdict = DaneJudge.HostDnsVerdict(host);
+            if (CaseBuilder.DaneApplies(expected.Expected.Outcome))
+            {
+                Assert.True(verdict is null, $"{caseId}: {host.Name}: DANE applies, but the DNS side says {verdict}");
+            }
+            else if (expected.Expected.Outcome != HostOutcome.NotProbed)
+            {
+                Assert.True(verdict is { } v && v.Outcome == expected.Expected.Outcome && v.Reason == expected.Expected.Reason,
+                    $"{caseId}: {host.Name}: expected {expected.Expected.Outcome}/{expected.Expected.Reason}, DNS side says {verdict}");
+            }
+        }
+
+        var json = DaneJson.SerializeScan(new DomainScan(observation, []));
+        var back = DaneJson.DeserializeScan(json);
+        Assert.Equal(json, DaneJson.SerializeScan(back));
+        Assert.Equal(observation.Hosts.Select(h => h.Tlsa?.Records.Count), back.Dns.Hosts.Select(h => h.Tlsa?.Records.Count));
+    }
+
     /// <summary>What each expected host reason says about the DNS side of the host.</summary>
     private static void AssertDnsFactsOf(ExpectedHost expected, MxHostObservation host, string where)
     {
