@@ -31,7 +31,7 @@ public sealed class SmtpProber
     /// <summary>Opens TCP to <paramref name="endpoint"/> and probes it.</summary>
     /// <param name="endpoint">The server's address and port (normally 25).</param>
     /// <param name="host">The MX host name, recorded in the observation.</param>
-    /// <param name="serverName">The SNI to send: the TLSA base domain; null sends none.</param>
+    /// <param name="serverName">The SNI to send: the TLSA base domain (a trailing dot is dropped); null or empty sends none.</param>
     /// <param name="cancellationToken">Cancels the probe (throws); deadlines do not throw.</param>
     public async Task<ProbeObservation> ProbeAsync(
         IPEndPoint endpoint, string host, string? serverName, CancellationToken cancellationToken = default)
@@ -111,7 +111,9 @@ public sealed class SmtpProber
             _options = options;
             _endpoint = endpoint;
             _host = host;
-            _serverName = string.IsNullOrEmpty(serverName) ? null : serverName;
+            // SNI carries no trailing dot (RFC 6066 §3).
+            string? name = serverName?.Trim().TrimEnd('.');
+            _serverName = string.IsNullOrEmpty(name) ? null : name;
         }
 
         public async Task<ProbeObservation> DialogueAsync(Stream transport, CancellationToken cancellationToken)

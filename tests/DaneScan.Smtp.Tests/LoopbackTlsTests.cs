@@ -121,7 +121,7 @@ public sealed class LoopbackTlsTests(TestCertificates certs) : IClassFixture<Tes
     {
         await using var server = new LoopbackSmtpServer(IPAddress.Parse("127.88.1.5"), _certs.EcLeaf, []);
 
-        ProbeObservation o = await _prober.ProbeAsync(server.EndPoint, "mx.example.org", "mail.provider.example");
+        ProbeObservation o = await _prober.ProbeAsync(server.EndPoint, "mx.example.org", "mail.provider.example.");
         await server.Completion;
 
         Assert.Equal("mail.provider.example", server.ReceivedServerName);
