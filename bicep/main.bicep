@@ -83,6 +83,7 @@ var allFunctions = [
   'ListFindings'
   'TimeSeries'
   'GetDomain'
+  'OpenApiDocument'
 ]
 var useVnet = enableVirtualNetwork || probeHosting == 'elasticPremium' || deployResolver
 

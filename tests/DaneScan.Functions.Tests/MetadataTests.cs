@@ -31,7 +31,7 @@ public sealed class MetadataTests
     [Fact]
     public void The_app_has_exactly_the_expected_functions_all_dotnet_isolated()
     {
-        string[] expected = ["Enumerate", "Resolve", "Probe", "ListRuns", "GetRun", "CountsByTld", "CountsByMxProvider", "CountsByTlsaParameters", "ListFindings", "TimeSeries", "GetDomain"];
+        string[] expected = ["Enumerate", "Resolve", "Probe", "ListRuns", "GetRun", "CountsByTld", "CountsByMxProvider", "CountsByTlsaParameters", "ListFindings", "TimeSeries", "GetDomain", "OpenApiDocument"];
         Assert.Equal(expected.Order(), Functions.Keys.Order());
         Assert.All(Functions.Values, f =>
         {
@@ -78,6 +78,7 @@ public sealed class MetadataTests
     [InlineData("ListFindings", "runs/{runId}/findings")]
     [InlineData("TimeSeries", "timeseries/{metric}")]
     [InlineData("GetDomain", "runs/{runId}/domains/{domain}")]
+    [InlineData("OpenApiDocument", "openapi")]
     public void Statistics_routes_are_get_only_with_function_level_keys(string function, string route)
     {
         var t = Trigger(function);
@@ -117,5 +118,18 @@ public sealed class MetadataTests
         {
             Assert.Contains(setting, bicep, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void The_probe_app_in_bicep_disables_every_function_but_Probe()
+    {
+        // main.bicep lists every function so that the probe-only app can disable all but Probe; a function
+        // missing from that list would run in the probe app too.
+        var bicep = File.ReadAllText(Path.Combine(Repo.Root, "bicep", "main.bicep"));
+        var start = bicep.IndexOf("var allFunctions = [", StringComparison.Ordinal);
+        Assert.True(start >= 0, "main.bicep has no allFunctions list");
+        var end = bicep.IndexOf(']', start);
+        var listed = bicep[start..end].Split('\n').Skip(1).Select(l => l.Trim().Trim('\'')).Where(l => l.Length > 0).ToList();
+        Assert.Equal(Functions.Keys.Order(), listed.Order());
     }
 }

@@ -140,6 +140,28 @@ public sealed partial class StatisticsApi(IStatisticsQueries queries)
             : await OkAsync(req, record, LongCache).ConfigureAwait(false);
     }
 
+    /// <summary>The OpenAPI 3.1 document describing these routes and their JSON shapes.</summary>
+    [Function("OpenApiDocument")]
+    public static async Task<HttpResponseData> OpenApiDocumentAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "openapi")] HttpRequestData req)
+    {
+        ArgumentNullException.ThrowIfNull(req);
+        var response = req.CreateResponse(HttpStatusCode.OK);
+        response.Headers.Add("Content-Type", "application/json; charset=utf-8");
+        response.Headers.Add("Cache-Control", LongCache);
+        await response.Body.WriteAsync(OpenApiBytes()).ConfigureAwait(false);
+        return response;
+    }
+
+    internal static byte[] OpenApiBytes()
+    {
+        using var stream = typeof(StatisticsApi).Assembly.GetManifestResourceStream("DaneScan.Functions.openapi.json")
+            ?? throw new InvalidOperationException("the OpenAPI document is not embedded in the assembly");
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
     private async Task<HttpResponseData> CountsAsync(HttpRequestData req, string runId, CountDimension dimension, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(req);
