@@ -11,7 +11,7 @@ namespace DaneScan.Core;
 /// but an intermediate as the custom root fails with <c>PartialChain</c> (and with the root in the extra store,
 /// <c>UntrustedRoot</c>). A DANE-TA(2) anchor is often an intermediate, or only a key (RFC 7671 §5.2.2), so the
 /// signatures (RSA PKCS#1 v1.5 and PSS, ECDSA; SHA-1/256/384/512), validity dates, basic constraints, path
-/// length and key usage are checked here. Not checked: name constraints, policies, extended key usage.
+/// length, key usage and the TLS server purpose are checked here. Not checked: name constraints, policies.
 /// Pure: no I/O, no certificate stores. The tests compare it with X509Chain where X509Chain can judge.
 /// </summary>
 public static class CertificateFacts
@@ -168,6 +168,36 @@ public static class CertificateFacts
         }
 
         return IssuerState.Ok;
+    }
+
+    /// <summary>
+    /// Whether the certificate may serve on a TLS server path (OpenSSL's SSL server purpose): for the leaf, a key
+    /// usage extension, when present, must allow digitalSignature, keyEncipherment or keyAgreement; for any
+    /// certificate, an extended key usage extension, when present, must include serverAuth or anyExtendedKeyUsage.
+    /// </summary>
+    public static bool AllowsTlsServer(X509Certificate2 certificate, bool leaf)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        if (leaf && certificate.Extensions.OfType<X509KeyUsageExtension>().FirstOrDefault() is { } ku &&
+            (ku.KeyUsages & (X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment | X509KeyUsageFlags.KeyAgreement)) == 0)
+        {
+            return false;
+        }
+
+        if (certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().FirstOrDefault() is { } eku)
+        {
+            foreach (var oid in eku.EnhancedKeyUsages)
+            {
+                if (oid.Value is "1.3.6.1.5.5.7.3.1" or "2.5.29.37.0")
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>Whether <paramref name="subject"/>'s signature verifies with <paramref name="issuerKey"/>.</summary>

@@ -283,7 +283,7 @@ public static class DaneMatcher
             if (anchor.Certificate is null && CertificateFacts.IsSignedBy(current, anchor.Key))
             {
                 found = true;
-                var failure = Check(path, at);
+                var failure = Check(path, endsAtAnchorCertificate: false, at);
                 if (failure is null)
                 {
                     valid = new ValidPath(path.Count);
@@ -306,7 +306,7 @@ public static class DaneMatcher
                 if (anchor.Certificate is { } a && next.RawData.AsSpan().SequenceEqual(a.RawData))
                 {
                     found = true;
-                    var failure = Check(path, at);
+                    var failure = Check(path, endsAtAnchorCertificate: true, at);
                     if (failure is null)
                     {
                         valid = new ValidPath(path.Count - 1);
@@ -356,14 +356,23 @@ public static class DaneMatcher
                 : "A DANE-TA record's certificate or key signs no certificate on a path from the leaf."));
     }
 
-    /// <summary>Validates a candidate path: dates of every certificate, CA constraints of every issuer.</summary>
-    private static Failure? Check(List<X509Certificate2> path, DateTimeOffset at)
+    /// <summary>
+    /// Validates a candidate path as OpenSSL 3 (which Postfix uses for DANE) does, measured with
+    /// <c>openssl s_client -dane_tlsa_rrdata</c>: validity dates of every certificate, except an anchor certificate
+    /// that is not self-issued (an intermediate trust anchor's dates are not checked; a self-signed one's are);
+    /// CA constraints of every issuer, the anchor included; the TLS server purpose: a leaf key usage, when
+    /// present, allows digitalSignature, keyEncipherment or keyAgreement, and an extended key usage, when
+    /// present on any certificate of the path, includes serverAuth or anyExtendedKeyUsage.
+    /// </summary>
+    private static Failure? Check(List<X509Certificate2> path, bool endsAtAnchorCertificate, DateTimeOffset at)
     {
         for (var d = 0; d < path.Count; d++)
         {
             var c = path[d];
+            var isAnchor = endsAtAnchorCertificate && d == path.Count - 1;
+            var selfIssued = c.SubjectName.RawData.AsSpan().SequenceEqual(c.IssuerName.RawData);
             var validity = CertificateFacts.Validity(c, at);
-            if (validity != ValidityState.Valid)
+            if (validity != ValidityState.Valid && (!isAnchor || selfIssued))
             {
                 var expired = validity == ValidityState.Expired;
                 return new Failure(
@@ -379,6 +388,11 @@ public static class DaneMatcher
                 {
                     return new Failure(HostReason.ChainInvalid, 3, $"The certificate at depth {d} ({c.Subject}) cannot issue: {state}.");
                 }
+            }
+
+            if (!CertificateFacts.AllowsTlsServer(c, leaf: d == 0))
+            {
+                return new Failure(HostReason.ChainInvalid, 3, $"The certificate at depth {d} ({c.Subject}) is not for TLS servers (key usage or extended key usage).");
             }
         }
 

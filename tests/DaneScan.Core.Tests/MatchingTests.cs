@@ -261,6 +261,85 @@ public class MatchingTests
         Assert.Equal(HostReason.CertificateExpired, j.Reason);
     }
 
+    // OpenSSL 3 (Postfix's DANE verifier), measured with `openssl s_client -dane_tlsa_rrdata`: the dates of an
+    // intermediate trust anchor are not checked, those of a self-signed one are; CA rights and the TLS server
+    // purpose are checked on every certificate of the path, the anchor included.
+
+    [Theory]
+    [InlineData("expired")]
+    [InlineData("not yet valid")]
+    public void DaneTa_dates_of_an_intermediate_anchor_are_not_checked(string situation)
+    {
+        var options = situation == "expired"
+            ? new TestPki.CaOptions { NotBefore = Now.AddYears(-2), NotAfter = Now.AddDays(-1) }
+            : new TestPki.CaOptions { NotBefore = Now.AddDays(1), NotAfter = Now.AddYears(1) };
+        var intermediate = TestPki.Ca("Anchor " + situation, P.Root, options);
+        var leaf = TestPki.Leaf(intermediate, "mx.example.net", ["mx.example.net"]);
+
+        var j = Judge(Chain(leaf, intermediate), intermediate.Tlsa(TlsaUsage.DaneTa, TlsaSelector.Spki, TlsaMatchingType.Sha2_256));
+
+        Assert.Equal(HostReason.DaneTaMatched, j.Reason);
+    }
+
+    [Fact]
+    public void DaneTa_dates_of_a_self_signed_anchor_are_checked()
+    {
+        var root = TestPki.Ca("Expired Root", options: new TestPki.CaOptions { NotBefore = Now.AddYears(-2), NotAfter = Now.AddDays(-1) });
+        var intermediate = TestPki.Ca("Intermediate under an expired root", root);
+        var leaf = TestPki.Leaf(intermediate, "mx.example.net", ["mx.example.net"]);
+
+        Assert.Equal(HostReason.CertificateExpired, Judge(Chain(leaf, intermediate, root), root.Tlsa(TlsaUsage.DaneTa, TlsaSelector.Spki, TlsaMatchingType.Sha2_256)).Reason);
+        Assert.Equal(HostReason.DaneTaMatched, Judge(Chain(leaf, intermediate, root), intermediate.Tlsa(TlsaUsage.DaneTa, TlsaSelector.Spki, TlsaMatchingType.Sha2_256)).Reason);
+    }
+
+    [Theory]
+    [InlineData("not a CA")]
+    [InlineData("key usage without keyCertSign")]
+    public void DaneTa_anchor_without_CA_rights_is_an_invalid_chain(string why)
+    {
+        var options = why == "not a CA"
+            ? new TestPki.CaOptions { IsCa = false }
+            : new TestPki.CaOptions { KeyUsage = X509KeyUsageFlags.DigitalSignature };
+        var intermediate = TestPki.Ca("Anchor " + why, P.Root, options);
+        var leaf = TestPki.Leaf(intermediate, "mx.example.net", ["mx.example.net"]);
+
+        Assert.Equal(HostReason.ChainInvalid, Judge(Chain(leaf, intermediate), intermediate.Tlsa(TlsaUsage.DaneTa, TlsaSelector.Spki, TlsaMatchingType.Sha2_256)).Reason);
+    }
+
+    private const string ServerAuth = "1.3.6.1.5.5.7.3.1";
+    private const string ClientAuth = "1.3.6.1.5.5.7.3.2";
+    private const string AnyEku = "2.5.29.37.0";
+
+    [Theory]
+    [InlineData("leaf eku serverAuth", true)]
+    [InlineData("leaf eku any", true)]
+    [InlineData("leaf eku clientAuth only", false)]
+    [InlineData("leaf key usage keyCertSign only", false)]
+    [InlineData("leaf key usage keyAgreement", true)]
+    [InlineData("intermediate eku clientAuth only", false)]
+    [InlineData("intermediate eku serverAuth", true)]
+    public void DaneTa_path_must_allow_a_tls_server(string situation, bool authenticates)
+    {
+        var intermediate = situation.StartsWith("intermediate", StringComparison.Ordinal)
+            ? TestPki.Ca(situation, P.Root, new TestPki.CaOptions { ExtendedKeyUsages = [situation.EndsWith("clientAuth only", StringComparison.Ordinal) ? ClientAuth : ServerAuth] })
+            : P.Intermediate;
+        var leaf = situation switch
+        {
+            "leaf eku serverAuth" => TestPki.Leaf(intermediate, "mx.example.net", ["mx.example.net"], extendedKeyUsages: [ServerAuth]),
+            "leaf eku any" => TestPki.Leaf(intermediate, "mx.example.net", ["mx.example.net"], extendedKeyUsages: [AnyEku]),
+            "leaf eku clientAuth only" => TestPki.Leaf(intermediate, "mx.example.net", ["mx.example.net"], extendedKeyUsages: [ClientAuth]),
+            "leaf key usage keyCertSign only" => TestPki.Leaf(intermediate, "mx.example.net", ["mx.example.net"], keyUsage: X509KeyUsageFlags.KeyCertSign),
+            "leaf key usage keyAgreement" => TestPki.Leaf(intermediate, "mx.example.net", ["mx.example.net"], keyUsage: X509KeyUsageFlags.KeyAgreement),
+            _ => TestPki.Leaf(intermediate, "mx.example.net", ["mx.example.net"]),
+        };
+
+        var ta = Judge(Chain(leaf, intermediate, P.Root), P.Root.Tlsa(TlsaUsage.DaneTa, TlsaSelector.Spki, TlsaMatchingType.Sha2_256));
+        var ee = Judge(Chain(leaf, intermediate, P.Root), leaf.Tlsa(TlsaUsage.DaneEe, TlsaSelector.Spki, TlsaMatchingType.Sha2_256));
+
+        Assert.Equal(authenticates ? HostReason.DaneTaMatched : HostReason.ChainInvalid, ta.Reason);
+        Assert.Equal(HostReason.DaneEeMatched, ee.Reason);
+    }
+
     [Fact]
     public void DaneTa_validity_is_checked_at_the_probe_time_not_now()
     {

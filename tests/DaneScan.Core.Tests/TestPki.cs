@@ -47,6 +47,8 @@ internal static class TestPki
         public DateTimeOffset NotAfter { get; init; } = ValidTo;
 
         public KeyKind Key { get; init; } = KeyKind.EcdsaP256;
+
+        public string[]? ExtendedKeyUsages { get; init; }
     }
 
     public static AsymmetricAlgorithm NewKey(KeyKind kind) => kind switch
@@ -70,6 +72,17 @@ internal static class TestPki
             request.CertificateExtensions.Add(new X509KeyUsageExtension(usage, true));
         }
 
+        if (options.ExtendedKeyUsages is { } ekus)
+        {
+            var oids = new OidCollection();
+            foreach (var oid in ekus)
+            {
+                oids.Add(new Oid(oid));
+            }
+
+            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(oids, false));
+        }
+
         return Sign(request, key, issuer, options.NotBefore, options.NotAfter);
     }
 
@@ -80,12 +93,29 @@ internal static class TestPki
         string[] dnsNames,
         KeyKind kind = KeyKind.EcdsaP256,
         DateTimeOffset? notBefore = null,
-        DateTimeOffset? notAfter = null)
+        DateTimeOffset? notAfter = null,
+        X509KeyUsageFlags? keyUsage = null,
+        string[]? extendedKeyUsages = null)
     {
         ArgumentNullException.ThrowIfNull(dnsNames);
         var key = NewKey(kind);
         var request = Request(new X500DistinguishedName(cn is null ? "O=DaneScan Test" : $"CN={cn}"), key);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        if (keyUsage is { } ku)
+        {
+            request.CertificateExtensions.Add(new X509KeyUsageExtension(ku, true));
+        }
+
+        if (extendedKeyUsages is { } ekus)
+        {
+            var oids = new OidCollection();
+            foreach (var oid in ekus)
+            {
+                oids.Add(new Oid(oid));
+            }
+
+            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(oids, false));
+        }
         if (dnsNames.Length > 0)
         {
             var san = new SubjectAlternativeNameBuilder();
