@@ -73,6 +73,7 @@ public static class LabSmtpCommand
                 return 1;
             }
 
+            var tally = servers.Commands;
             await using (servers)
             {
                 var count = servers.Endpoints.Count;
@@ -92,7 +93,7 @@ public static class LabSmtpCommand
                 }
             }
 
-            await Console.Out.WriteLineAsync("danescan lab smtp: stopped");
+            await Console.Out.WriteLineAsync($"danescan lab smtp: stopped; commands received: {tally}");
             return 0;
         }
         finally

@@ -37,6 +37,9 @@ public sealed class ScriptedSmtpServers : IAsyncDisposable
     /// <summary>How many connections were accepted so far, over all hosts.</summary>
     public long ConnectionsAccepted => Interlocked.Read(ref _accepted);
 
+    /// <summary>The commands received so far, over all hosts.</summary>
+    public CommandTally Commands { get; } = new();
+
     /// <summary>The endpoints actually listening (one per non-closed spec).</summary>
     public IReadOnlyCollection<IPEndPoint> Endpoints => _endpoints.Values;
 
@@ -281,7 +284,7 @@ public sealed class ScriptedSmtpServers : IAsyncDisposable
             Interlocked.Increment(ref _accepted);
             var id = Interlocked.Increment(ref _nextSession);
             var open = Interlocked.Increment(ref _open);
-            var session = new SmtpSession(listener.Spec, listener.Context, Limits, client, tooBusy: open > MaxConcurrentConnections);
+            var session = new SmtpSession(listener.Spec, listener.Context, Limits, Commands, client, tooBusy: open > MaxConcurrentConnections);
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _sessions[id] = done.Task;
             _ = RunSessionAsync(id, session, done, token);

@@ -39,6 +39,7 @@ internal sealed class SmtpSession
     private readonly SmtpHostSpec _spec;
     private readonly SslStreamCertificateContext? _certificate;
     private readonly SmtpServerLimits _limits;
+    private readonly CommandTally _tally;
     private readonly Socket _socket;
     private readonly bool _tooBusy;
     private readonly byte[] _buffer;
@@ -48,8 +49,9 @@ internal sealed class SmtpSession
     private bool _tls;
     private bool _greeted;
 
-    public SmtpSession(SmtpHostSpec spec, SslStreamCertificateContext? certificate, SmtpServerLimits limits, Socket socket, bool tooBusy)
+    public SmtpSession(SmtpHostSpec spec, SslStreamCertificateContext? certificate, SmtpServerLimits limits, CommandTally tally, Socket socket, bool tooBusy)
     {
+        _tally = tally;
         _spec = spec;
         _certificate = certificate;
         _limits = limits;
@@ -123,6 +125,7 @@ internal sealed class SmtpSession
 
             var space = line.IndexOf(' ', StringComparison.Ordinal);
             var verb = (space < 0 ? line : line[..space]).ToUpperInvariant();
+            _tally.Count(verb);
             var argument = space < 0 ? string.Empty : line[(space + 1)..].Trim();
             switch (verb)
             {

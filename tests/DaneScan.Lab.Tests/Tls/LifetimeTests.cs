@@ -80,6 +80,33 @@ public sealed class LifetimeTests(TlsLabFixture lab)
         Assert.Equal(0, read);
     }
 
+    [Fact]
+    public async Task The_command_tally_counts_what_clients_sent_and_a_tls_client_sends_no_mail_commands()
+    {
+        var spec = new SmtpHostSpec
+        {
+            Address = "127.77.3.20",
+            BannerName = "tally.lab",
+            ChainPemFile = lab.ChainFile("leaf"),
+            KeyPemFile = lab.KeyFile("leaf"),
+        };
+        await using var servers = await ScriptedSmtpServers.StartAsync([spec]);
+        var result = await ExternalTool.SClientAsync(spec.Address, 25, "mx.tls.lab", ["-nocommands"], input: "EHLO client.test\nQUIT\n");
+        Assert.Contains("221 2.0.0 Bye", result.StdOut, StringComparison.Ordinal);
+        Assert.Equal(2, servers.Commands["EHLO"]); // before and after TLS
+        Assert.Equal(1, servers.Commands["STARTTLS"]);
+        Assert.Equal(1, servers.Commands["QUIT"]);
+        Assert.Equal(0, servers.Commands["MAIL"]);
+
+        var bash = await ExternalTool.ShellAsync($"exec 3<>/dev/tcp/{spec.Address}/25; read -t 10 b <&3; " +
+            "printf 'MAIL FROM:<a@b.test>\\r\\nXYZZY\\r\\nQUIT\\r\\n' >&3; timeout 10 cat <&3");
+        Assert.Contains("554 5.7.1", bash.StdOut, StringComparison.Ordinal);
+        Assert.Equal(1, servers.Commands["mail"]);
+        Assert.Equal(1, servers.Commands["OTHER"]);
+        Assert.Equal(2, servers.Commands["QUIT"]);
+        Assert.StartsWith("EHLO=2 HELO=0 STARTTLS=1", servers.Commands.ToString(), StringComparison.Ordinal);
+    }
+
     private static async Task<string> ReadSomeAsync(NetworkStream stream)
     {
         var buffer = new byte[512];
