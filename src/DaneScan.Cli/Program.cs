@@ -12,6 +12,7 @@ public static class Program
         var root = new RootCommand("DaneScan: measures the adoption and correctness of DANE for SMTP (RFC 7672).");
         // Verbs: one line each, kept sorted.
         root.Add(CheckCommand.Create());
+        root.Add(ExportCommand.Create());
         root.Add(LabCommand.Create());
         return root;
     }
