@@ -24,7 +24,8 @@ for f in "${files[@]}"; do
   "$bicep" build "$f" --outdir "$out" >>"$log" 2>&1 || status=1
   "$bicep" lint "$f" >>"$log" 2>&1 || status=1
 done
-for p in bicep/*.bicepparam; do
+params=(bicep/*.bicepparam)
+for p in "${params[@]}"; do
   "$bicep" build-params "$p" --outfile "$out/$(basename "$p" .bicepparam).parameters.json" >>"$log" 2>&1 || status=1
   "$bicep" lint "$p" >>"$log" 2>&1 || status=1
 done
@@ -32,7 +33,7 @@ if [ -s "$log" ]; then
   sort -u "$log"
   status=1
 fi
-checked=$(( ${#files[@]} + $(ls bicep/*.bicepparam | wc -l) ))
+checked=$(( ${#files[@]} + ${#params[@]} ))
 if [ "$status" -eq 0 ]; then
   echo "bicep: $checked files built and linted with Bicep $version, no warnings"
 else

@@ -159,4 +159,14 @@ public sealed class SettingsTests
         public Task ProbeAsync(ProbeRequest request, CancellationToken cancellationToken = default) =>
             throw new InvalidOperationException("not called by this test");
     }
+
+    [Fact]
+    public void The_shipped_local_settings_validate()
+    {
+        // local.settings.json is what `func start` feeds the app as environment variables ('__' becomes ':').
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Repo.Root, "src", "DaneScan.Functions", "local.settings.json")))!;
+        var values = json["Values"]!.AsObject().ToDictionary(p => p.Key.Replace("__", ":", StringComparison.Ordinal), p => (string?)p.Value);
+        Assert.Empty(StartupFailures(values));
+        Assert.Equal("dotnet-isolated", values["FUNCTIONS_WORKER_RUNTIME"]);
+    }
 }
