@@ -38,6 +38,13 @@ public static class DaneMatcher
     private const int MaxPathLength = 10;
 
     /// <summary>
+    /// The most signature checks one judgement spends building DANE-TA paths. A hostile server can send
+    /// cross-signed certificates whose paths grow exponentially; past this budget the chain is judged
+    /// <see cref="HostReason.ChainInvalid"/>. Ordinary chains need a handful.
+    /// </summary>
+    public const int SignatureCheckBudget = 512;
+
+    /// <summary>
     /// Judges <paramref name="presentedChain"/> (DER, leaf first, as the server sent it) against a TLSA RRset.
     /// Only usable records kept by digest agility can authenticate (<see cref="TlsaRules.Assess"/>).
     /// </summary>
@@ -62,6 +69,7 @@ public static class DaneMatcher
         var assessed = TlsaRules.Assess(records);
         var effective = assessed.Where(a => a.Effective).Select(a => a.Record).ToList();
         var references = referenceIdentifiers.Where(r => !string.IsNullOrWhiteSpace(r)).ToList();
+        var budget = new Budget();
         var certs = presentedChain.Select(CertificateFacts.TryParse).ToList();
         try
         {
@@ -110,7 +118,7 @@ public static class DaneMatcher
 
                 foreach (var anchor in anchors)
                 {
-                    var outcome = ValidatePaths(leaf, certs, anchor, at);
+                    var outcome = ValidatePaths(leaf, certs, anchor, at, budget);
                     if (outcome.Path is { } path)
                     {
                         var name = CertificateFacts.MatchingReference(leaf, references);
@@ -259,8 +267,14 @@ public static class DaneMatcher
     /// Finds paths from the leaf to the anchor through the presented certificates (by issuer name and
     /// signature) and validates them: the first valid one wins, else the first failure.
     /// </summary>
-    private static PathOutcome ValidatePaths(X509Certificate2 leaf, List<X509Certificate2?> presented, Anchor anchor, DateTimeOffset at)
+    private static PathOutcome ValidatePaths(X509Certificate2 leaf, List<X509Certificate2?> presented, Anchor anchor, DateTimeOffset at, Budget budget)
     {
+        bool SignedBy(X509Certificate2 subject, PublicKey key)
+        {
+            budget.Remaining--;
+            return budget.Remaining >= 0 && CertificateFacts.IsSignedBy(subject, key);
+        }
+
         var pool = presented.Skip(1).Where(c => c is not null).Select(c => c!).ToList();
         if (anchor.Certificate is { } ac && anchor.ChainIndex is null)
         {
@@ -274,13 +288,13 @@ public static class DaneMatcher
 
         bool Search(X509Certificate2 current)
         {
-            if (path.Count > MaxPathLength)
+            if (path.Count > MaxPathLength || budget.Remaining < 0)
             {
                 return false;
             }
 
             // A key-only anchor ends the path at the first certificate it signed.
-            if (anchor.Certificate is null && CertificateFacts.IsSignedBy(current, anchor.Key))
+            if (anchor.Certificate is null && SignedBy(current, anchor.Key))
             {
                 found = true;
                 var failure = Check(path, endsAtAnchorCertificate: false, at);
@@ -297,7 +311,7 @@ public static class DaneMatcher
             {
                 if (path.Any(p => p.RawData.AsSpan().SequenceEqual(next.RawData)) ||
                     !next.SubjectName.RawData.AsSpan().SequenceEqual(current.IssuerName.RawData) ||
-                    !CertificateFacts.IsSignedBy(current, next.PublicKey))
+                    !SignedBy(current, next.PublicKey))
                 {
                     continue;
                 }
@@ -334,18 +348,26 @@ public static class DaneMatcher
             return new PathOutcome(v, null);
         }
 
-        if (!found && anchor.Certificate is { } cert)
+        if (!found && budget.Remaining >= 0 && anchor.Certificate is { } cert)
         {
             // The anchor's key signed the top of some path without a subject/issuer name link (RFC 7671 §5.2.2
             // treats the record as a key): try the key.
             var keyAnchor = anchor with { Certificate = null, Key = cert.PublicKey };
-            var byKey = ValidatePaths(leaf, presented, keyAnchor, at);
+            var byKey = ValidatePaths(leaf, presented, keyAnchor, at, budget);
             if (byKey.Path is not null)
             {
                 return byKey;
             }
 
             firstFailure ??= byKey.Failure;
+        }
+
+        if (budget.Remaining < 0)
+        {
+            return new PathOutcome(null, firstFailure ?? new Failure(
+                HostReason.ChainInvalid,
+                3,
+                $"Path building stopped after {SignatureCheckBudget} signature checks: the chain sent has too many candidate paths."));
         }
 
         return new PathOutcome(null, firstFailure ?? new Failure(
@@ -397,6 +419,11 @@ public static class DaneMatcher
         }
 
         return null;
+    }
+
+    private sealed class Budget
+    {
+        public int Remaining { get; set; } = SignatureCheckBudget;
     }
 
     private sealed record Anchor(X509Certificate2? Certificate, PublicKey Key, int? ChainIndex);

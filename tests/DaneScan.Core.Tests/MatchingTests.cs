@@ -505,6 +505,36 @@ public class MatchingTests
     }
 
     [Fact]
+    public void A_hostile_mesh_of_cross_signed_certificates_is_cut_off_by_the_signature_budget()
+    {
+        // Four keys, and for every (key, signer) pair a certificate named X issued by X: from any of them,
+        // four issuers verify, so the paths from the leaf grow as 4^depth. The anchor is sent but unreachable.
+        var keys = Enumerable.Range(0, 4).Select(_ => (System.Security.Cryptography.ECDsa)TestPki.NewKey(KeyKind.EcdsaP256)).ToList();
+        var name = new X500DistinguishedName("CN=X");
+        var mesh = new List<byte[]>();
+        foreach (var subjectKey in keys)
+        {
+            foreach (var signer in keys)
+            {
+                var request = new System.Security.Cryptography.X509Certificates.CertificateRequest(name, subjectKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
+                request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+                using var cert = request.Create(name, X509SignatureGenerator.CreateForECDsa(signer), ValidFrom, ValidTo, [(byte)mesh.Count, 1]);
+                mesh.Add(cert.RawData);
+            }
+        }
+
+        var leafRequest = new System.Security.Cryptography.X509Certificates.CertificateRequest(
+            new X500DistinguishedName("CN=mx.example.net"), (System.Security.Cryptography.ECDsa)TestPki.NewKey(KeyKind.EcdsaP256), System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var leaf = leafRequest.Create(name, X509SignatureGenerator.CreateForECDsa(keys[0]), ValidFrom, ValidTo, [9, 9]);
+        var unreachable = TestPki.Ca("Unreachable anchor");
+
+        var j = Judge([leaf.RawData, .. mesh, unreachable.Der], unreachable.Tlsa(TlsaUsage.DaneTa, TlsaSelector.Spki, TlsaMatchingType.Sha2_256));
+
+        Assert.Equal(HostReason.ChainInvalid, j.Reason);
+        Assert.Contains($"{DaneMatcher.SignatureCheckBudget} signature checks", j.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Garbage_instead_of_a_certificate_is_judged_not_thrown()
     {
         byte[] garbage = [0x30, 0x03, 0x02, 0x01, 0x01];
