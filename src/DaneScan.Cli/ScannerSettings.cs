@@ -67,7 +67,11 @@ public sealed class ScannerSettings
     /// <summary>
     /// Builds the engine from parsed options, or returns an error for the user. Runs the resolver self-check.
     /// </summary>
-    public async Task<(ScannerContext? Context, string? Error, int ExitCode)> BuildAsync(ParseResult parse, CancellationToken cancellationToken)
+    public Task<(ScannerContext? Context, string? Error, int ExitCode)> BuildAsync(ParseResult parse, CancellationToken cancellationToken) =>
+        BuildAsync(parse, null, cancellationToken);
+
+    /// <summary>As <see cref="BuildAsync(ParseResult, CancellationToken)"/>, with the connection limits to use (a scan's global SMTP cap).</summary>
+    public async Task<(ScannerContext? Context, string? Error, int ExitCode)> BuildAsync(ParseResult parse, ConnectionLimits? limits, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parse);
         IPEndPoint endpoint;
@@ -151,7 +155,7 @@ public sealed class ScannerSettings
 
         var resolver = new DomainResolver(new DnsResolverOptions { Endpoint = endpoint, TrustMode = trust });
         var policy = new PolitenessPolicy(optOut, new AddressPolicy(allowPrivate));
-        var limiter = new ConnectionLimiter();
+        var limiter = new ConnectionLimiter(limits);
         var prober = new HostProber(new SmtpProber(probeOptions), policy, limiter);
         return (new ScannerContext(new DomainChecker(resolver, prober, port), policy, limiter, warning, endpoint), null, 0);
     }

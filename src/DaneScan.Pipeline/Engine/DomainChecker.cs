@@ -9,6 +9,12 @@ public sealed class DomainChecker(DomainResolver resolver, HostProber prober, in
     private readonly DomainResolver _resolver = resolver ?? throw new ArgumentNullException(nameof(resolver));
     private readonly HostProber _prober = prober ?? throw new ArgumentNullException(nameof(prober));
 
+    /// <summary>The resolver the checker uses (the scan pipeline's resolve stage shares it).</summary>
+    public DomainResolver Resolver => _resolver;
+
+    /// <summary>The polite prober the checker uses (the scan pipeline's probe stage shares it).</summary>
+    public HostProber Prober => _prober;
+
     public int SmtpPort { get; } = smtpPort is > 0 and <= 65535 ? smtpPort : throw new ArgumentOutOfRangeException(nameof(smtpPort));
 
     /// <summary>Resolves the domain, probes each target once (in parallel, politely) and judges the result.</summary>

@@ -15,6 +15,12 @@ public sealed record DomainRecord
     /// <summary>The domain's rank in a ranked list (Tranco), if any.</summary>
     public long? Rank { get; init; }
 
+    /// <summary>The probes ("host|address" keys of <see cref="ProbeRecord"/>s of the same run) the verdict used.</summary>
+    public IReadOnlyList<string> ProbeKeys { get; init; } = [];
+
+    /// <summary>The verdict when the domain was recorded (recomputable from the observation and its probes).</summary>
+    public DomainVerdict? Verdict { get; init; }
+
     /// <summary>The key: the destination domain.</summary>
     [JsonIgnore]
     public string Domain => Observation.Domain;
