@@ -14,6 +14,7 @@ public static class Program
         root.Add(CheckCommand.Create());
         root.Add(ExportCommand.Create());
         root.Add(LabCommand.Create());
+        root.Add(ScanCommand.Create());
         return root;
     }
 }

@@ -1,0 +1,284 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Reflection;
+using DaneScan.Lab;
+using DaneScan.Lab.Cases;
+using DaneScan.Pipeline.Local;
+using DaneScan.Pipeline.Politeness;
+using DaneScan.Pipeline.Ports;
+using DaneScan.Pipeline.Stages;
+using DaneScan.Storage;
+
+namespace DaneScan.Cli;
+
+/// <summary>
+/// <c>danescan scan [LIST...]</c>: a whole run on this machine (enumerate, resolve, probe each MX host
+/// address once, record), resumable by run id, with live progress and an end-of-run summary.
+/// </summary>
+public static class ScanCommand
+{
+    public const string TableConnectionVariable = "DANESCAN_TABLE_CONNECTION";
+
+    public static Command Create()
+    {
+        var lists = new Argument<FileInfo[]>("list")
+        {
+            Description = "Domain lists: plain text (one name a line, '#' comments) or Tranco-style 'rank,domain' CSV, either gzip-compressed. With --lab and no list: the lab's case domains (and its scale domains).",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var runId = new Option<string?>("--run-id") { Description = "The run's id; rerunning an id resumes it (recorded domains are skipped). Default: scan-<UTC time>." };
+        var output = new Option<DirectoryInfo>("--out")
+        {
+            Description = "The run directories' root (--store dir).",
+            DefaultValueFactory = _ => new DirectoryInfo("danescan-runs"),
+        };
+        var storeKind = new Option<string>("--store")
+        {
+            Description = $"Where results go: 'dir' (a run directory: manifest, JSONL) or 'table' (Azure Table Storage; connection string in {TableConnectionVariable} or --table-connection).",
+            DefaultValueFactory = _ => "dir",
+        };
+        storeKind.AcceptOnlyFromAmong("dir", "table");
+        var tableConnection = new Option<string?>("--table-connection") { Description = $"Table Storage connection string (default: {TableConnectionVariable})." };
+        var dnsConcurrency = new Option<int>("--dns-concurrency") { Description = "Domains resolved at once.", DefaultValueFactory = _ => 64 };
+        var smtpConcurrency = new Option<int>("--smtp-concurrency") { Description = "SMTP connections open at once (never more than one per address).", DefaultValueFactory = _ => 32 };
+        var settings = new ScannerSettings();
+        var command = new Command("scan", "Scan domain lists for DANE for SMTP: each MX host address probed once per run, results in a run directory or Table Storage.");
+        command.Arguments.Add(lists);
+        foreach (var option in new Option[] { runId, output, storeKind, tableConnection, dnsConcurrency, smtpConcurrency })
+        {
+            command.Options.Add(option);
+        }
+
+        settings.AddTo(command);
+        command.SetAction((parse, cancellationToken) => RunAsync(
+            parse, settings, parse.GetValue(lists) ?? [], parse.GetValue(runId), parse.GetValue(output)!, parse.GetValue(storeKind)!,
+            parse.GetValue(tableConnection), parse.GetValue(dnsConcurrency), parse.GetValue(smtpConcurrency), cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(
+        ParseResult parse, ScannerSettings settings, FileInfo[] lists, string? runIdText, DirectoryInfo output, string storeKind,
+        string? tableConnection, int dnsConcurrency, int smtpConcurrency, CancellationToken cancellationToken)
+    {
+        var error = Console.Error;
+        if (dnsConcurrency < 1 || smtpConcurrency < 1)
+        {
+            await error.WriteLineAsync("danescan scan: --dns-concurrency and --smtp-concurrency must be at least 1");
+            return 2;
+        }
+
+        var runId = runIdText ?? $"scan-{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}";
+        try
+        {
+            RunDirectoryStore.ValidRunId(runId);
+        }
+        catch (ArgumentException e)
+        {
+            await error.WriteLineAsync($"danescan scan: --run-id: {e.Message}");
+            return 2;
+        }
+
+        var labMode = parse.GetResult(settings.Lab) is not null;
+        var sources = new List<ScanSource>();
+        foreach (var list in lists)
+        {
+            if (!list.Exists)
+            {
+                await error.WriteLineAsync($"danescan scan: {list.FullName} does not exist");
+                return 2;
+            }
+
+            sources.Add(ScanSource.File(list.FullName));
+        }
+
+        if (sources.Count == 0)
+        {
+            if (!labMode)
+            {
+                await error.WriteLineAsync("danescan scan: give one or more domain lists, or --lab to scan the running lab's domains");
+                return 2;
+            }
+
+            var state = parse.GetValue(settings.Lab) ?? new LabOptions().ResolvedStateDirectory;
+            var manifest = LabEnvironment.Status(state).Manifest;
+            if (manifest is { Cases: > 0 })
+            {
+                sources.Add(ScanSource.Names("lab:cases", LabCatalogue.All.Select(c => c.Domain)));
+            }
+
+            if (manifest is { ScaleDomains: > 0, ScaleExpectedFile: { } expected } && Path.GetDirectoryName(expected) is { } scaleDir
+                && File.Exists(Path.Combine(scaleDir, "domains.txt")))
+            {
+                sources.Add(ScanSource.File(Path.Combine(scaleDir, "domains.txt")));
+            }
+        }
+
+        var limits = new ConnectionLimits { MaxConcurrentConnections = smtpConcurrency };
+        var (context, buildError, exit) = await settings.BuildAsync(parse, limits, cancellationToken);
+        if (context is null)
+        {
+            await error.WriteLineAsync($"danescan scan: {buildError}");
+            return exit;
+        }
+
+        if (sources.Count == 0)
+        {
+            await error.WriteLineAsync("danescan scan: the lab has no case or scale domains to scan");
+            context.Dispose();
+            return 2;
+        }
+
+        using (context)
+        {
+            if (context.Warning is { } warning)
+            {
+                await error.WriteLineAsync($"danescan scan: WARNING: {warning}");
+            }
+
+            IResultStore store;
+            string where;
+            if (storeKind == "table")
+            {
+                var connection = tableConnection ?? Environment.GetEnvironmentVariable(TableConnectionVariable);
+                if (string.IsNullOrWhiteSpace(connection))
+                {
+                    await error.WriteLineAsync($"danescan scan: --store table needs a connection string (--table-connection or {TableConnectionVariable})");
+                    return 2;
+                }
+
+                try
+                {
+                    var table = await TableResultStore.OpenAsync(TableResultStore.CreateServiceClient(connection), cancellationToken: cancellationToken);
+                    store = table;
+                    where = $"Table Storage tables {string.Join(", ", table.TableNames)}, run {runId}";
+                }
+                catch (StorageException e)
+                {
+                    await error.WriteLineAsync($"danescan scan: Table Storage: {e.Message}");
+                    return 5;
+                }
+            }
+            else
+            {
+                var directory = new RunDirectoryStore(output.FullName);
+                store = directory;
+                where = directory.RunDirectory(runId);
+            }
+
+            try
+            {
+                return await ScanAsync(store, where, context, sources, runId, labMode, dnsConcurrency, smtpConcurrency, cancellationToken);
+            }
+            finally
+            {
+                if (store is IAsyncDisposable disposable)
+                {
+                    await disposable.DisposeAsync();
+                }
+            }
+        }
+    }
+
+    private static async Task<int> ScanAsync(
+        IResultStore store, string where, ScannerContext context, List<ScanSource> sources, string runId, bool labMode,
+        int dnsConcurrency, int smtpConcurrency, CancellationToken cancellationToken)
+    {
+        var error = Console.Error;
+        var options = new LocalScanOptions
+        {
+            RunId = runId,
+            DnsConcurrency = dnsConcurrency,
+            SmtpConcurrency = smtpConcurrency,
+            SmtpPort = context.Checker.SmtpPort,
+            Resolver = context.Resolver.ToString(),
+            TrustMode = context.Warning is null ? Core.DnsTrustMode.ValidatingResolverAd : Core.DnsTrustMode.UnverifiedResolver,
+            TrustAnchor = labMode ? "lab root key" : "resolver's configured root anchor",
+            VantagePoint = labMode ? "lab" : Environment.MachineName,
+            ScannerVersion = typeof(ScanCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion,
+            Settings = new Dictionary<string, string>
+            {
+                ["dnsConcurrency"] = dnsConcurrency.ToString(CultureInfo.InvariantCulture),
+                ["smtpConcurrency"] = smtpConcurrency.ToString(CultureInfo.InvariantCulture),
+                ["smtpPort"] = context.Checker.SmtpPort.ToString(CultureInfo.InvariantCulture),
+                ["lab"] = labMode ? "true" : "false",
+            },
+        };
+
+        await error.WriteLineAsync($"danescan scan: run {runId}: {string.Join(", ", sources.Select(s => s.Name))} -> {where}");
+        using var stopProgress = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task? display = null;
+        var runner = new LocalScanRunner(context.Checker.Resolver, context.Checker.Prober, context.Policy, store, options)
+        {
+            OnStarted = progress => display = ShowProgressAsync(progress, stopProgress.Token),
+        };
+
+        LocalScanResult result;
+        try
+        {
+            result = await runner.RunAsync(sources, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await stopProgress.CancelAsync();
+            await error.WriteLineAsync($"\ndanescan scan: interrupted; rerun with --run-id {runId} to resume");
+            return 130;
+        }
+        catch (StorageException e)
+        {
+            await stopProgress.CancelAsync();
+            await error.WriteLineAsync($"\ndanescan scan: storage failed ({e.Kind}): {e.Message}; rerun with --run-id {runId} to resume");
+            return 5;
+        }
+        finally
+        {
+            await stopProgress.CancelAsync();
+            if (display is not null)
+            {
+                await display;
+            }
+        }
+
+        foreach (var list in result.Lists)
+        {
+            await error.WriteLineAsync(list.Describe());
+        }
+
+        var probes = string.Create(CultureInfo.InvariantCulture,
+            $"this attempt: {runner.Progress!.Recorded} domains recorded, {result.Probed} probes run, {result.ProbesReused} probe uses shared, {result.ProbesLoaded} probes reused from an earlier attempt, {runner.Progress.SkippedRecorded} domains already recorded, {runner.Progress.DomainsPerSecond:0.0} domains/s over {runner.Progress.Elapsed:hh\\:mm\\:ss}");
+        Console.Out.Write(result.Summary.Render());
+        Console.Out.WriteLine(probes);
+        Console.Out.WriteLine($"state: {result.Manifest.State}");
+        Console.Out.WriteLine($"results: {where}");
+        return result.Manifest.State == RunState.Completed ? 0 : 1;
+    }
+
+    private static async Task ShowProgressAsync(ScanProgress progress, CancellationToken stop)
+    {
+        var terminal = !Console.IsErrorRedirected;
+        var interval = terminal ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(10);
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                if (terminal)
+                {
+                    await Console.Error.WriteAsync($"\r\u001b[K{progress.Describe()}");
+                }
+                else
+                {
+                    await Console.Error.WriteLineAsync($"progress: {progress.Describe()}");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The run ended.
+        }
+
+        if (terminal)
+        {
+            await Console.Error.WriteLineAsync();
+        }
+    }
+}

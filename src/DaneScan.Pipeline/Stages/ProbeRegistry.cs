@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using DaneScan.Core;
+using DaneScan.Pipeline.Engine;
+using DaneScan.Pipeline.Ports;
+
+namespace DaneScan.Pipeline.Stages;
+
+/// <summary>
+/// The per-run host dedupe: each <see cref="ProbeTarget.Key"/> is probed once per run. The first domain
+/// that needs a target claims it and starts the probe; every other domain that needs it, at the same time
+/// or later, awaits the same task. A finished probe is written to the result store before any domain that
+/// references it can be recorded, so a killed run never leaves a recorded domain whose probe is missing.
+/// A resumed run first looks the target up in the store and reuses a probe an earlier attempt stored.
+/// </summary>
+/// <remarks>Memory: one entry (the probe observation) per distinct target of the run.</remarks>
+public sealed class ProbeRegistry(
+    Func<ProbeTarget, CancellationToken, Task<ProbeObservation>> probe,
+    IResultStore store,
+    string runId,
+    bool reuseStored,
+    CancellationToken runCancellation)
+{
+    private readonly ConcurrentDictionary<string, Lazy<Task<ProbeObservation>>> _targets = new(StringComparer.Ordinal);
+    private long _probed;
+    private long _reused;
+    private long _loaded;
+
+    /// <summary>Probes run in this attempt (each once).</summary>
+    public long Probed => Interlocked.Read(ref _probed);
+
+    /// <summary>Times a domain used a probe another domain had claimed.</summary>
+    public long Reused => Interlocked.Read(ref _reused);
+
+    /// <summary>Probes taken from the store (stored by an earlier attempt of the run).</summary>
+    public long Loaded => Interlocked.Read(ref _loaded);
+
+    /// <summary>Distinct targets seen.</summary>
+    public int Targets => _targets.Count;
+
+    /// <summary>Probes finished or running now (those not yet finished).</summary>
+    public int InFlight => _targets.Values.Count(l => l.IsValueCreated && !l.Value.IsCompleted);
+
+    /// <summary>The target's observation: probed by the first caller, shared with every other.</summary>
+    public Task<ProbeObservation> GetAsync(ProbeTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var created = false;
+        var lazy = _targets.GetOrAdd(target.Key, _ =>
+        {
+            created = true;
+            return new Lazy<Task<ProbeObservation>>(() => RunAsync(target), LazyThreadSafetyMode.ExecutionAndPublication);
+        });
+        if (!created)
+        {
+            Interlocked.Increment(ref _reused);
+        }
+
+        return lazy.Value;
+    }
+
+    private async Task<ProbeObservation> RunAsync(ProbeTarget target)
+    {
+        await Task.Yield();
+        if (reuseStored && await store.ReadProbeAsync(runId, target.Host, target.Address.ToString(), runCancellation).ConfigureAwait(false) is { } stored)
+        {
+            Interlocked.Increment(ref _loaded);
+            return stored.Observation;
+        }
+
+        var observation = await probe(target, runCancellation).ConfigureAwait(false);
+        Interlocked.Increment(ref _probed);
+        await store.WriteProbesAsync(runId, [new ProbeRecord { Observation = observation }], runCancellation).ConfigureAwait(false);
+        return observation;
+    }
+}
