@@ -132,4 +132,18 @@ public sealed class MetadataTests
         var listed = bicep[start..end].Split('\n').Skip(1).Select(l => l.Trim().Trim('\'')).Where(l => l.Length > 0).ToList();
         Assert.Equal(Functions.Keys.Order(), listed.Order());
     }
+
+    [Fact]
+    public void The_service_bus_emulator_configuration_has_the_two_queues_with_duplicate_detection()
+    {
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(Repo.Root, "infra", "deploy", "servicebus-emulator", "Config.json")))!;
+        var queues = config["UserConfig"]!["Namespaces"]![0]!["Queues"]!.AsArray().Select(q => q!.AsObject()).ToList();
+        Assert.Equal(new[] { WorkQueues.Probe, WorkQueues.Resolve }, queues.Select(q => (string)q["Name"]!).Order());
+        Assert.All(queues, q =>
+        {
+            Assert.True((bool?)q["Properties"]!["RequiresDuplicateDetection"]);
+            Assert.True((bool?)q["Properties"]!["DeadLetteringOnMessageExpiration"]);
+            Assert.False((bool?)q["Properties"]!["RequiresSession"]);
+        });
+    }
 }
