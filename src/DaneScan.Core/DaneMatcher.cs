@@ -71,6 +71,7 @@ public static class DaneMatcher
         var references = referenceIdentifiers.Where(r => !string.IsNullOrWhiteSpace(r)).ToList();
         var budget = new Budget();
         var certs = presentedChain.Select(CertificateFacts.TryParse).ToList();
+        var fromDns = new List<X509Certificate2>();
         try
         {
             // DANE-EE(3): the leaf alone, no name or date checks (RFC 7671 §5.1).
@@ -108,6 +109,7 @@ public static class DaneMatcher
                 if (r is { Selector: TlsaSelector.Cert, MatchingType: TlsaMatchingType.Full } &&
                     CertificateFacts.TryParse(r.Data) is { } dnsCert)
                 {
+                    fromDns.Add(dnsCert);
                     anchors.Add(new Anchor(dnsCert, dnsCert.PublicKey, null));
                 }
                 else if (r is { Selector: TlsaSelector.Spki, MatchingType: TlsaMatchingType.Full } &&
@@ -149,7 +151,7 @@ public static class DaneMatcher
         }
         finally
         {
-            foreach (var c in certs)
+            foreach (var c in certs.Concat(fromDns))
             {
                 c?.Dispose();
             }
