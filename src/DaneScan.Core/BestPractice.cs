@@ -46,7 +46,7 @@ public static class BestPractice
                 continue;
             }
 
-            if (tlsa.Ttl is { } ttl && (ttl < MinTlsaTtl || ttl > MaxTlsaTtl))
+            if ((tlsa.OriginalTtl ?? tlsa.Ttl) is { } ttl && (ttl < MinTlsaTtl || ttl > MaxTlsaTtl))
             {
                 findings.Add(new Finding(FindingCode.TlsaTtlOutOfRange, host.Name, $"TLSA TTL {ttl}s lies outside {MinTlsaTtl}-{MaxTlsaTtl}s."));
             }

@@ -69,6 +69,11 @@ public enum DnsTrustMode
 /// <param name="Failure">Why a lookup failed.</param>
 /// <param name="ExtendedDnsError">The RFC 8914 info code the resolver sent, if any.</param>
 /// <param name="Detail">Free text for humans (EDE text, exception message); never parsed.</param>
+/// <param name="OriginalTtl">
+/// The TTL the zone publishes, from the covering RRSIG's Original TTL field (RFC 4034 §3.1.4), when signed.
+/// <paramref name="Ttl"/> is what the resolver returned, which counts down in its cache; TTL advice
+/// (dane-rules §8) must look at this one.
+/// </param>
 public sealed record RrsetObservation<T>(
     string Name,
     string Type,
@@ -79,7 +84,8 @@ public sealed record RrsetObservation<T>(
     IReadOnlyList<string> CnameChain,
     LookupFailureKind Failure = LookupFailureKind.None,
     int? ExtendedDnsError = null,
-    string? Detail = null)
+    string? Detail = null,
+    uint? OriginalTtl = null)
 {
     /// <summary>True for <see cref="DnsOutcome.SecureAnswer"/> and <see cref="DnsOutcome.SecureDenial"/>.</summary>
     [JsonIgnore]

@@ -196,7 +196,8 @@ public sealed class ValidatingResolver : IRrsetResolver
                     if (records.Count > 0)
                     {
                         return new RrsetObservation<T>(owner, typeName, secure ? DnsOutcome.SecureAnswer : DnsOutcome.InsecureAnswer,
-                            DenialKind.None, records, ttl, chain, ExtendedDnsError: firstEde?.InfoCode, Detail: edeDetail);
+                            DenialKind.None, records, ttl, chain, ExtendedDnsError: firstEde?.InfoCode, Detail: edeDetail,
+                            OriginalTtl: OriginalTtl(response, target, typeName));
                     }
 
                     return new RrsetObservation<T>(owner, typeName, secure ? DnsOutcome.SecureDenial : DnsOutcome.InsecureDenial,
@@ -273,6 +274,24 @@ public sealed class ValidatingResolver : IRrsetResolver
     }
 
     /// <summary>The negative-caching TTL (RFC 2308 §5): the smaller of the SOA's TTL and its MINIMUM.</summary>
+    /// <summary>
+    /// The zone's own TTL for the RRset, from the Original TTL of the RRSIG that covers it (the resolver's
+    /// TTL counts down in its cache), or null when the answer carries no such signature.
+    /// </summary>
+    private static uint? OriginalTtl(IDnsQueryResponse response, string target, string typeName)
+    {
+        foreach (var sig in response.Answers.OfType<RRSigRecord>())
+        {
+            if (DnsNames.SameName(sig.DomainName.Value, target) &&
+                string.Equals(sig.CoveredType.ToString(), typeName, StringComparison.OrdinalIgnoreCase))
+            {
+                return (uint)Math.Clamp(sig.OriginalTtl, 0, uint.MaxValue);
+            }
+        }
+
+        return null;
+    }
+
     private static uint? DenialTtl(IDnsQueryResponse response)
     {
         var soa = response.Authorities.OfType<SoaRecord>().FirstOrDefault();

@@ -67,6 +67,17 @@ public class FindingTests
         Assert.Equal(finding, Codes(Domain("example.com", true, host), Tls(Mx, Ip, P.SelfSigned)).Contains(FindingCode.TlsaTtlOutOfRange));
     }
 
+    [Theory]
+    [InlineData(1800u, 412u, false)]
+    [InlineData(300u, 300u, true)]
+    [InlineData(86400u, 3000u, true)]
+    public void Tlsa_ttl_advice_reads_the_zone_ttl_not_the_resolvers_countdown(uint original, uint remaining, bool finding)
+    {
+        var host = Host(Mx, Tlsa(Mx, Ee, NextEe) with { Ttl = remaining, OriginalTtl = original });
+
+        Assert.Equal(finding, Codes(Domain("example.com", true, host), Tls(Mx, Ip, P.SelfSigned)).Contains(FindingCode.TlsaTtlOutOfRange));
+    }
+
     [Fact]
     public void Spki_selector_preferred()
     {

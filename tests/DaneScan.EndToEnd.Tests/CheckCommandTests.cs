@@ -34,6 +34,28 @@ public sealed class CheckCommandTests(EndToEndLab fixture)
         Assert.Equal("Protected", root.GetProperty("verdict").GetProperty("payload").GetProperty("all").GetString());
     }
 
+    [Fact]
+    public async Task Ttls_are_the_zones_own_not_the_resolver_cache_countdown()
+    {
+        // Ask twice: the second answer comes from unbound's cache with a TTL counting down; the zone's TTL
+        // (from the RRSIG) is what TTL advice must judge.
+        await Cli.RunAsync(Lab("check", "ee-12.lab", "--json"));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var result = await Cli.RunAsync(Lab("check", "ee-12.lab", "--json"));
+
+        Assert.Equal(0, result.ExitCode);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var dns = doc.RootElement.GetProperty("observation").GetProperty("payload").GetProperty("dns");
+        var mx = dns.GetProperty("mx");
+        Assert.Equal(300u, mx.GetProperty("originalTtl").GetUInt32());
+        Assert.True(mx.GetProperty("ttl").GetUInt32() < 300u, "the second answer should come from the resolver's cache");
+        var tlsa = dns.GetProperty("hosts")[0].GetProperty("tlsaLookups")[0];
+        Assert.Equal(1800u, tlsa.GetProperty("originalTtl").GetUInt32());
+        var findings = doc.RootElement.GetProperty("verdict").GetProperty("payload").GetProperty("findings").EnumerateArray()
+            .Select(f => f.GetProperty("code").GetString());
+        Assert.DoesNotContain("TlsaTtlOutOfRange", findings);
+    }
+
     [Theory]
     [InlineData("exa mple.lab", "InvalidCharacter")]
     [InlineData("-bad.lab", "HyphenAtLabelEdge")]
