@@ -50,8 +50,8 @@ public sealed class TableWriteCounters
 /// <summary>
 /// The result store on Azure Table Storage (and Azurite). Layout:
 /// <list type="table">
-/// <item><term>{prefix}Domains</term><description>PartitionKey "runId|NN" (NN = bucket of SHA-256(domain)), RowKey = domain</description></item>
-/// <item><term>{prefix}Probes</term><description>PartitionKey "runId|NN" (bucket of SHA-256("host|address")), RowKey = "host|address"</description></item>
+/// <item><term>{prefix}Domains</term><description>PartitionKey "runId|NNN" (NNN = bucket of SHA-256(domain), 3 digits), RowKey = domain</description></item>
+/// <item><term>{prefix}Probes</term><description>PartitionKey "runId|NNN" (bucket of SHA-256("host|address")), RowKey = "host|address"</description></item>
 /// <item><term>{prefix}Runs</term><description>PartitionKey = runId, RowKey "manifest"</description></item>
 /// <item><term>{prefix}Stats</term><description>PartitionKey = runId, RowKey = "dimension|value", Count</description></item>
 /// </list>
