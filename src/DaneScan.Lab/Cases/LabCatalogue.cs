@@ -427,7 +427,7 @@ public static class LabCatalogue
             SelfSigned with { StartTls = StartTlsBehaviour.ResetMidHandshake }, [ee], handshake);
         yield return Single("port-closed", "secure TLSA, nothing listens on port 25", "§7 unreachable",
             SelfSigned with { Closed = true }, [ee], Host(HostOutcome.Unreachable, HostReason.ConnectFailed));
-        yield return Single("slow-banner", "secure TLSA, the banner comes after 30 s", "§7 unreachable (deadline)",
+        yield return Single("slow-banner", "secure TLSA, the banner comes after 90 s, beyond the scanner's 30 s step deadline", "§7 unreachable (deadline)",
             SelfSigned with { Quirk = SmtpQuirk.SlowBanner }, [ee], Host(HostOutcome.Unreachable, HostReason.Timeout));
         yield return Single("silent-server", "secure TLSA, the server accepts and never speaks", "§7 unreachable (deadline)",
             SelfSigned with { Quirk = SmtpQuirk.SilentAfterConnect }, [ee], Host(HostOutcome.Unreachable, HostReason.Timeout));

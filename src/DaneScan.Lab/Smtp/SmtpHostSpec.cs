@@ -67,7 +67,7 @@ public sealed record SmtpHostSpec
     public SmtpQuirk Quirk { get; init; } = SmtpQuirk.None;
 
     /// <summary>The banner delay for <see cref="SmtpQuirk.SlowBanner"/>.</summary>
-    public TimeSpan QuirkDelay { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan QuirkDelay { get; init; } = TimeSpan.FromSeconds(90);
 
     /// <summary>Do not listen at all (port closed).</summary>
     public bool Closed { get; init; }
