@@ -9,11 +9,13 @@ public static class CaseTable
     public static string Markdown()
     {
         var text = new StringBuilder();
-        text.Append("| id | set-up | rule | MX | all-MX / primary | hosts: outcome (reason) |\n");
-        text.Append("| --- | --- | --- | --- | --- | --- |\n");
+        text.Append("| id | set-up | rule | zones | TLS | MX | all-MX / primary | hosts: outcome (reason) |\n");
+        text.Append("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
         foreach (var c in LabCatalogue.All)
         {
             text.Append("| `").Append(c.Id).Append("` | ").Append(Escape(c.Description)).Append(" | ").Append(Escape(c.Rule)).Append(" | ")
+                .Append(c.Zones.Count == 0 ? "-" : string.Join("; ", c.Zones.Select(z => z.Describe()))).Append(" | ")
+                .Append(c.Hosts.Count == 0 ? "-" : string.Join("; ", c.Hosts.Select(h => h.HasAddress ? h.Tls.Describe() : "no address"))).Append(" | ")
                 .Append(c.Expected.Mx).Append(c.Expected.MxSecure ? " (secure)" : " (not secure)").Append(" | ")
                 .Append(c.Expected.AllMx).Append(" / ").Append(c.Expected.PrimaryMx).Append(" | ")
                 .Append(c.Hosts.Count == 0 ? "-" : string.Join("; ", c.Hosts.Select(Host))).Append(" |\n");

@@ -235,7 +235,7 @@ public static class LabCatalogue
             yield return Make(id, "MX secure, host in an unsigned zone (with TLSA records)", "§2 insecure host addresses",
                 [Z(D(id), [Mx(D(id), 10, mx)]), Z(hostZone, [A(mx), Tlsa(TlsaOwner(mx), mx, ee)], ZoneSigning.Unsigned)],
                 [new LabHost { Name = mx, Expected = Host(HostOutcome.NotDane, HostReason.HostInsecure) }],
-                [Secure(D(id), "MX"), Insecure(mx, "A"), Insecure(TlsaOwner(mx), "TLSA")]);
+                [Secure(D(id), "MX"), Insecure(mx, "A"), InsecureDenied(mx, "AAAA"), Insecure(TlsaOwner(mx), "TLSA")]);
         }
 
         // TLSA in an unsigned child zone of a signed host zone.

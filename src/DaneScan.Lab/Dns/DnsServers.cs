@@ -65,7 +65,13 @@ public static class DnsServers
         var confPath = NsdConfig(state);
         await File.WriteAllTextAsync(confPath, conf.ToString(), cancellationToken).ConfigureAwait(false);
         await Tool.RunCheckedAsync("nsd-checkconf", [confPath], cancellationToken: cancellationToken).ConfigureAwait(false);
-        await Tool.RunCheckedAsync("nsd", ["-c", confPath], dir, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        var started = await Tool.RunAsync("nsd", ["-c", confPath], dir, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        if (started.ExitCode != 0)
+        {
+            var log = Path.Combine(dir, "nsd.log");
+            var tail = File.Exists(log) ? string.Join(' ', (await File.ReadAllLinesAsync(log, cancellationToken).ConfigureAwait(false)).TakeLast(3)) : string.Empty;
+            throw new LabException($"nsd did not start on {addresses.Nsd}:53 (is another lab using octet {addresses.Octet}?): {started.StandardError.Trim()} {tail}");
+        }
         await WaitForAsync(new IPEndPoint(addresses.Nsd, 53), ".", LabDnsQuery.TypeSoa, "nsd", Path.Combine(dir, "nsd.log"), NsdPid(state), confPath, TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);
     }
 

@@ -68,6 +68,13 @@ public sealed record ScaleExpectation
 
     public required bool MxSecure { get; init; }
 
+    /// <summary>Whether the host's SMTP server offers STARTTLS (a scan sees it even where DANE does not apply).</summary>
+    public required bool StartTlsOffered { get; init; }
+
+    /// <summary>The host's TLSA set-up.</summary>
+    [JsonConverter(typeof(JsonStringEnumConverter<ScaleHostKind>))]
+    public required ScaleHostKind HostKind { get; init; }
+
     [JsonConverter(typeof(JsonStringEnumConverter<HostOutcome>))]
     public required HostOutcome HostOutcome { get; init; }
 
@@ -82,7 +89,7 @@ public sealed record ScaleExpectation
 }
 
 /// <summary>
-/// Benchmark domains: N domains under a few big zones <c>scale&lt;k&gt;.lab</c> (signed or not), each with one MX
+/// Benchmark domains: N domains under a few big zones <c>scale-s&lt;k&gt;.lab</c> (signed, NSEC3) and <c>scale-u&lt;k&gt;.lab</c> (unsigned), each with one MX
 /// to one of M hosts <c>mx&lt;i&gt;.scale-hosts.lab</c> (a signed zone) chosen with a Zipf-like skew, hosts with
 /// matching, mismatching or no TLSA and some without STARTTLS. The expected outcome of every domain is written
 /// to <see cref="ExpectedFile"/> (JSONL) so a scan can be compared with it.
@@ -184,26 +191,26 @@ public sealed class ScaleLab
             cumulative[k] = total;
         }
 
-        var zoneCount = Math.Max(2, (scale.Domains + scale.DomainsPerZone - 1) / scale.DomainsPerZone);
-        var signedZones = (int)Math.Round(zoneCount * scale.SignedShare);
-        if (scale.SignedShare > 0 && signedZones == 0)
-        {
-            signedZones = 1;
-        }
-
-        var zoneRecords = Enumerable.Range(0, zoneCount).Select(_ => new List<ZoneRecord>(scale.Domains / zoneCount + 1)).ToArray();
+        // Each domain is signed with probability SignedShare; signed and unsigned domains fill their own big zones.
+        var signedZones = Math.Max(1, (int)Math.Ceiling(scale.Domains * scale.SignedShare / scale.DomainsPerZone));
+        var unsignedZones = Math.Max(1, (int)Math.Ceiling(scale.Domains * (1 - scale.SignedShare) / scale.DomainsPerZone));
+        var signedRecords = Enumerable.Range(0, signedZones).Select(_ => new List<ZoneRecord>()).ToArray();
+        var unsignedRecords = Enumerable.Range(0, unsignedZones).Select(_ => new List<ZoneRecord>()).ToArray();
+        var signedCount = 0;
+        var unsignedCount = 0;
         var expectedFile = Path.Combine(directory, "expected.jsonl");
         var domainNames = new List<string>(scale.Domains);
-        await using (var expected = new StreamWriter(expectedFile, append: false, Encoding.UTF8))
+        await using (var expected = new StreamWriter(expectedFile, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)))
         {
             for (var j = 0; j < scale.Domains; j++)
             {
-                var z = j % zoneCount;
-                var domain = $"d{j}.scale{z}.{CaseBuilder.Tld}";
+                var signed = random.NextDouble() < scale.SignedShare;
+                var z = signed ? signedCount++ % signedZones : unsignedCount++ % unsignedZones;
+                var domain = $"d{j}.{(signed ? "scale-s" : "scale-u")}{z}.{CaseBuilder.Tld}";
                 var pick = random.NextDouble() * total;
                 var h = Array.BinarySearch(cumulative, pick);
                 h = h < 0 ? Math.Min(~h, scale.Hosts - 1) : h;
-                zoneRecords[z].Add(new ZoneRecord { Owner = domain, Type = "MX", Data = $"10 {hostNames[h]}." });
+                (signed ? signedRecords : unsignedRecords)[z].Add(new ZoneRecord { Owner = domain, Type = "MX", Data = $"10 {hostNames[h]}." });
                 domainNames.Add(domain);
                 var (outcome, reason) = (hostKinds[h], hostStartTls[h]) switch
                 {
@@ -219,7 +226,9 @@ public sealed class ScaleLab
                     MxHost = hostNames[h],
                     Address = hostAddresses[h],
                     Mx = MxStatus.MxHosts,
-                    MxSecure = z < signedZones,
+                    MxSecure = signed,
+                    StartTlsOffered = hostStartTls[h],
+                    HostKind = hostKinds[h],
                     HostOutcome = outcome,
                     HostReason = reason,
                     AllMx = status,
@@ -231,15 +240,14 @@ public sealed class ScaleLab
 
         await File.WriteAllLinesAsync(Path.Combine(directory, "domains.txt"), domainNames, cancellationToken).ConfigureAwait(false);
         var zones = new List<ZoneSpec> { new() { Origin = HostZone, Records = hostRecords } };
-        for (var z = 0; z < zoneCount; z++)
+        for (var z = 0; z < signedZones; z++)
         {
-            zones.Add(new ZoneSpec
-            {
-                Origin = $"scale{z}.{CaseBuilder.Tld}",
-                Signing = z < signedZones ? ZoneSigning.EcdsaP256 : ZoneSigning.Unsigned,
-                Denial = ZoneDenial.Nsec3,
-                Records = zoneRecords[z],
-            });
+            zones.Add(new ZoneSpec { Origin = $"scale-s{z}.{CaseBuilder.Tld}", Denial = ZoneDenial.Nsec3, Records = signedRecords[z] });
+        }
+
+        for (var z = 0; z < unsignedZones; z++)
+        {
+            zones.Add(new ZoneSpec { Origin = $"scale-u{z}.{CaseBuilder.Tld}", Signing = ZoneSigning.Unsigned, Records = unsignedRecords[z] });
         }
 
         return new ScaleLab(zones, specs, scale.Domains, expectedFile, domainNames);
