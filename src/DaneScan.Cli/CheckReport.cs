@@ -21,7 +21,7 @@ public static class CheckReport
 
         o.AppendLine(CultureInfo.InvariantCulture, $"{dns.Domain}");
         o.AppendLine(CultureInfo.InvariantCulture, $"  verdict     all MX: {verdict.All}   primary MX: {verdict.Primary}");
-        o.AppendLine(CultureInfo.InvariantCulture, $"  MX          {verdict.MxStatus} ({Outcome(dns.Mx)}{Ttl(dns.Mx.Ttl)})");
+        o.AppendLine(CultureInfo.InvariantCulture, $"  MX          {verdict.MxStatus} ({Outcome(dns.Mx)}{Ttl(dns.Mx)})");
         o.AppendLine(CultureInfo.InvariantCulture, $"  resolver    {dns.Resolver.Endpoint} ({dns.Resolver.TrustMode}) at {dns.ObservedUtc:u}");
 
         foreach (var host in verdict.Hosts)
@@ -47,7 +47,7 @@ public static class CheckReport
                 o.AppendLine(CultureInfo.InvariantCulture, $"    AAAA      {Records(obs.Aaaa)}");
                 foreach (var lookup in obs.TlsaLookups)
                 {
-                    o.AppendLine(CultureInfo.InvariantCulture, $"    TLSA      {lookup.Name}: {Outcome(lookup)}{Ttl(lookup.Ttl)}");
+                    o.AppendLine(CultureInfo.InvariantCulture, $"    TLSA      {lookup.Name}: {Outcome(lookup)}{Ttl(lookup)}");
                 }
             }
 
@@ -122,7 +122,7 @@ public static class CheckReport
     private static string Records<T>(RrsetObservation<T> rrset) =>
         rrset.Records.Count == 0
             ? Outcome(rrset)
-            : $"{string.Join(", ", rrset.Records)} ({Outcome(rrset)}{Ttl(rrset.Ttl)})";
+            : $"{string.Join(", ", rrset.Records)} ({Outcome(rrset)}{Ttl(rrset)})";
 
     private static string Outcome<T>(RrsetObservation<T> rrset)
     {
@@ -140,7 +140,8 @@ public static class CheckReport
         return text;
     }
 
-    private static string Ttl(uint? ttl) => ttl is { } t ? $", TTL {t}" : "";
+    /// <summary>The zone's TTL (from the RRSIG) when signed, else the TTL the resolver returned.</summary>
+    private static string Ttl<T>(RrsetObservation<T> rrset) => (rrset.OriginalTtl ?? rrset.Ttl) is { } t ? $", TTL {t}" : "";
 
     private static string ResultType(Rfc8460ResultType type) => type == Rfc8460ResultType.None ? "" : $" [RFC 8460: {Rfc8460Name(type)}]";
 
