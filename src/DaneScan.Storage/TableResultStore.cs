@@ -28,6 +28,12 @@ public sealed record TableStoreOptions
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
 
     public TimeSpan NetworkTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// How many transactions one write call sends at once. A call's records spread over up to
+    /// <see cref="Buckets"/> partitions, hence as many transactions; write records in hundreds or thousands.
+    /// </summary>
+    public int MaxParallelTransactions { get; init; } = 16;
 }
 
 /// <summary>Counters of what the store sent, for benchmarks and tests.</summary>
@@ -277,28 +283,31 @@ public sealed class TableResultStore : IResultStore
         return computed is null && counts.Count == 0 ? null : new RunStatistics { RunId = runId, ComputedUtc = computed ?? default, Counts = counts };
     }
 
-    /// <summary>Groups entities by partition and submits them in transactions of at most 100 entities and <see cref="MaxBatchBytes"/>.</summary>
+    /// <summary>
+    /// Groups entities by partition and submits them in transactions of at most 100 entities and
+    /// <see cref="MaxBatchBytes"/>; partitions go in parallel (up to <see cref="TableStoreOptions.MaxParallelTransactions"/>).
+    /// </summary>
     private async Task WriteBatchesAsync(TableClient table, IEnumerable<(TableEntity Entity, long Size)> entities, CancellationToken cancellationToken)
     {
+        var transactions = new List<List<TableTransactionAction>>();
         foreach (var partition in entities.GroupBy(e => e.Entity.PartitionKey, StringComparer.Ordinal))
         {
-            var batch = new List<TableTransactionAction>();
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            long bytes = 0;
-            foreach (var (entity, size) in partition)
+            // A key repeated within one call keeps its last version, and appears in one transaction only,
+            // so the transactions below are independent and may run in any order.
+            var latest = new Dictionary<string, (TableEntity Entity, long Size)>(StringComparer.Ordinal);
+            foreach (var item in partition)
             {
-                // A transaction may touch a row once: a repeated key within one call keeps its last version.
-                if (!seen.Add(entity.RowKey))
-                {
-                    batch.RemoveAll(a => a.Entity.RowKey == entity.RowKey);
-                }
+                latest[item.Entity.RowKey] = item;
+            }
 
+            var batch = new List<TableTransactionAction>();
+            long bytes = 0;
+            foreach (var (entity, size) in latest.Values)
+            {
                 if (batch.Count == MaxBatchEntities || (batch.Count > 0 && bytes + size > MaxBatchBytes))
                 {
-                    await SubmitAsync(table, batch, cancellationToken).ConfigureAwait(false);
+                    transactions.Add(batch);
                     batch = [];
-                    seen.Clear();
-                    seen.Add(entity.RowKey);
                     bytes = 0;
                 }
 
@@ -308,9 +317,14 @@ public sealed class TableResultStore : IResultStore
 
             if (batch.Count > 0)
             {
-                await SubmitAsync(table, batch, cancellationToken).ConfigureAwait(false);
+                transactions.Add(batch);
             }
         }
+
+        await Parallel.ForEachAsync(
+            transactions,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelTransactions, CancellationToken = cancellationToken },
+            async (batch, ct) => await SubmitAsync(table, batch, ct).ConfigureAwait(false)).ConfigureAwait(false);
     }
 
     private async Task SubmitAsync(TableClient table, List<TableTransactionAction> batch, CancellationToken cancellationToken)

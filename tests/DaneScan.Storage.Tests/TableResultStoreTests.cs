@@ -82,6 +82,14 @@ public sealed class TableResultStoreTests : IAsyncLifetime
         await store.WriteProbesAsync("run", [Samples.Probe("mx", "192.0.2.1", seed: 2)]);
 
         Assert.Equal(30, (await ListAsync(store.EnumerateDomainsAsync("run"))).Count);
+
+        // A key repeated far apart within one call (in a partition of more than 100 rows): the last version wins.
+        var one = await OpenAsync(buckets: 1);
+        var first = Samples.Domain("dup.example", rank: 1);
+        var last = Samples.Domain("dup.example", rank: 2);
+        await one.WriteDomainsAsync("run-b", [first, .. Enumerable.Range(0, 150).Select(i => Samples.Domain($"f{i}.example")), last]);
+        Assert.Equal(2, (await one.ReadDomainAsync("run-b", "dup.example"))!.Rank);
+        Assert.Equal(151, (await ListAsync(one.EnumerateDomainNamesAsync("run-b"))).Count);
         var probe = Assert.Single(await ListAsync(store.EnumerateProbesAsync("run")));
         Assert.Equal(Samples.Probe("mx", "192.0.2.1", seed: 2).Observation.PresentedChain[0], probe.Observation.PresentedChain[0]);
     }
