@@ -253,6 +253,40 @@ public sealed class LabEnvironment : IAsyncDisposable
         await DnsServers.StopNsdAsync(stateDirectory, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The first octet in [from, to] whose lab addresses look free (nothing bound on 127.X.0.1:53, 127.X.0.2:53
+    /// or 127.X.1.1:25), for tests that may share the machine with other labs. Racy by nature: a best effort.
+    /// </summary>
+    public static byte FreeOctet(byte from, byte to)
+    {
+        for (var octet = from; octet <= to && octet >= from; octet++)
+        {
+            var addresses = new LabAddresses(octet);
+            if (CanBind(new IPEndPoint(addresses.Nsd, 53)) && CanBind(new IPEndPoint(addresses.Resolver, 53)) && CanBind(new IPEndPoint(addresses.CaseHost(0), 25)))
+            {
+                return octet;
+            }
+        }
+
+        throw new LabException($"no free lab octet between {from} and {to}");
+    }
+
+    private static bool CanBind(IPEndPoint endpoint)
+    {
+        try
+        {
+            using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            udp.Bind(endpoint);
+            using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            tcp.Bind(endpoint);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>What runs for a state directory.</summary>
     public static LabStatus Status(string stateDirectory)
     {

@@ -27,31 +27,10 @@ public static class DnsServers
         var dir = Path.Combine(state, "nsd");
         Directory.CreateDirectory(dir);
         Directory.CreateDirectory(Path.Combine(dir, "xfr"));
-        var conf = new StringBuilder();
-        conf.Append(CultureInfo.InvariantCulture, $"""
-            server:
-              ip-address: {addresses.Nsd}
-              port: 53
-              do-ip4: yes
-              do-ip6: no
-              username: ""
-              chroot: ""
-              database: ""
-              zonelistfile: "{dir}/zone.list"
-              pidfile: "{NsdPid(state)}"
-              xfrdfile: "{dir}/xfrd.state"
-              xfrdir: "{dir}/xfr"
-              logfile: "{dir}/nsd.log"
-              server-count: 1
-              hide-version: yes
-              refuse-any: yes
-              verbosity: 1
-              zonefiles-write: 0
-              tcp-count: 256
-            remote-control:
-              control-enable: no
-
-            """);
+        var conf = new StringBuilder(Template("nsd.conf.template")
+            .Replace("@NSD_ADDRESS@", addresses.Nsd.ToString(), StringComparison.Ordinal)
+            .Replace("@DIR@", dir, StringComparison.Ordinal)
+            .Replace("@PIDFILE@", NsdPid(state), StringComparison.Ordinal));
         foreach (var (origin, file) in zones.Served)
         {
             conf.Append(CultureInfo.InvariantCulture, $"""
@@ -86,54 +65,10 @@ public static class DnsServers
         await File.WriteAllTextAsync(hints, $". 3600000 IN NS {ZoneCompiler.NameServer}.\n{ZoneCompiler.NameServer}. 3600000 IN A {addresses.Nsd}\n", cancellationToken).ConfigureAwait(false);
         await File.WriteAllTextAsync(anchor, zones.RootAnchor + "\n", cancellationToken).ConfigureAwait(false);
         var confPath = UnboundConfig(state);
-        var conf = $"""
-            server:
-              verbosity: 1
-              interface: {addresses.Resolver}
-              port: 53
-              outgoing-interface: {addresses.Resolver}
-              do-ip4: yes
-              do-ip6: no
-              do-udp: yes
-              do-tcp: yes
-              access-control: 127.0.0.0/8 allow
-              username: ""
-              chroot: ""
-              directory: "{dir}"
-              pidfile: "{UnboundPid(state)}"
-              logfile: "{dir}/unbound.log"
-              use-syslog: no
-              do-daemonize: yes
-              num-threads: 1
-              so-reuseport: no
-              num-queries-per-thread: 2048
-              outgoing-range: 4096
-              root-hints: "{hints}"
-              trust-anchor-file: "{anchor}"
-              trust-anchor-signaling: no
-              root-key-sentinel: no
-              do-not-query-localhost: no
-              module-config: "validator iterator"
-              ede: yes
-              val-log-level: 2
-              prefetch: no
-              prefetch-key: no
-              serve-expired: no
-              aggressive-nsec: no
-              qname-minimisation: yes
-              minimal-responses: no
-              infra-host-ttl: 30
-              infra-cache-max-rtt: 1000
-              infra-keep-probing: yes
-              discard-timeout: 0
-              wait-limit: 0
-              cache-max-negative-ttl: 60
-              val-bogus-ttl: 5
-              edns-buffer-size: 1232
-            remote-control:
-              control-enable: no
-
-            """;
+        var conf = Template("unbound.conf.template")
+            .Replace("@RESOLVER_ADDRESS@", addresses.Resolver.ToString(), StringComparison.Ordinal)
+            .Replace("@DIR@", dir, StringComparison.Ordinal)
+            .Replace("@PIDFILE@", UnboundPid(state), StringComparison.Ordinal);
         await File.WriteAllTextAsync(confPath, conf, cancellationToken).ConfigureAwait(false);
         await Tool.RunCheckedAsync("unbound-checkconf", [confPath], cancellationToken: cancellationToken).ConfigureAwait(false);
         await Tool.RunCheckedAsync("unbound", ["-c", confPath], dir, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
@@ -145,6 +80,15 @@ public static class DnsServers
 
     public static Task StopUnboundAsync(string state, CancellationToken cancellationToken) =>
         PidFile.StopAsync(UnboundPid(state), UnboundConfig(state), TimeSpan.FromSeconds(10), cancellationToken);
+
+    /// <summary>A configuration template from infra/lab, embedded in this assembly.</summary>
+    private static string Template(string name)
+    {
+        using var stream = typeof(DnsServers).Assembly.GetManifestResourceStream("DaneScan.Lab.infra." + name)
+            ?? throw new LabException($"template {name} is not embedded");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
 
     private static async Task WaitForAsync(
         IPEndPoint server, string name, ushort type, string what, string log, string pidFile, string marker, TimeSpan timeout, CancellationToken cancellationToken)

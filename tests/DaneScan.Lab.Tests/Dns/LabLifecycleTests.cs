@@ -8,7 +8,7 @@ namespace DaneScan.Lab.Tests.Dns;
 
 /// <summary>
 /// The real <c>danescan lab up | status | down</c> process, and <see cref="LabEnvironment"/> disposal: the lab
-/// serves, validates, and afterwards no process of it is left. Octets 151 and 152 belong to these tests.
+/// serves, validates, and afterwards no process of it is left. They pick a free octet from 200-225.
 /// </summary>
 public sealed class LabLifecycleTests
 {
@@ -20,7 +20,8 @@ public sealed class LabLifecycleTests
         var state = Directory.CreateTempSubdirectory("danescan-lab-cli-").FullName;
         try
         {
-            var up = await Tool.RunAsync(Danescan, ["lab", "up", "--octet", "151", "--state", state], timeout: TimeSpan.FromMinutes(3));
+            var octet = LabEnvironment.FreeOctet(200, 225);
+            var up = await Tool.RunAsync(Danescan, ["lab", "up", "--octet", octet.ToString(CultureInfo.InvariantCulture), "--state", state], timeout: TimeSpan.FromMinutes(3));
             Assert.True(up.ExitCode == 0, up.StandardOutput + up.StandardError);
             Assert.Contains("lab up in", up.StandardOutput, StringComparison.Ordinal);
 
@@ -34,10 +35,10 @@ public sealed class LabLifecycleTests
             Assert.True(status.ExitCode == 0, status.StandardOutput + status.StandardError);
             Assert.Contains("unbound validates", status.StandardOutput, StringComparison.Ordinal);
 
-            var resolver = new IPEndPoint(IPAddress.Parse("127.151.0.2"), 53);
+            var resolver = new IPEndPoint(IPAddress.Parse($"127.{octet}.0.2"), 53);
             var mx = await Dig.QueryAsync(resolver, "ee-11.lab", "MX");
             Assert.True(mx.Ad && mx.Status == "NOERROR", mx.Raw);
-            Assert.StartsWith("220 ", await BannerAsync(IPAddress.Parse("127.151.1.1"), 25), StringComparison.Ordinal);
+            Assert.StartsWith("220 ", await BannerAsync(IPAddress.Parse($"127.{octet}.1.1"), 25), StringComparison.Ordinal);
 
             var down = await Tool.RunAsync(Danescan, ["lab", "down", "--state", state], timeout: TimeSpan.FromMinutes(1));
             Assert.True(down.ExitCode == 0, down.StandardOutput + down.StandardError);
@@ -65,7 +66,7 @@ public sealed class LabLifecycleTests
         var state = Directory.CreateTempSubdirectory("danescan-lab-dispose-").FullName;
         try
         {
-            var lab = await LabEnvironment.StartAsync(new LabOptions { Octet = 152, StateDirectory = state });
+            var lab = await LabEnvironment.StartAsync(new LabOptions { Octet = LabEnvironment.FreeOctet(200, 225), StateDirectory = state });
             Assert.True(lab.SelfCheck!.Passed);
             var host = lab.Hosts.First(h => h.Smtp is { Closed: false, Quirk: Smtp.SmtpQuirk.None });
             Assert.StartsWith("220 ", await BannerAsync(host.Address!, host.Port), StringComparison.Ordinal);
