@@ -4,7 +4,7 @@
 # case domains (MX of each domain, A and TLSA _25._tcp.<host> of each MX host), runs dnsperf with the DO
 # bit set (as the scanner queries) at a few concurrency levels, and stops the lab again.
 #
-#   eng/bench-resolver.sh                    # octet 151, 20 s per level, levels "1:10 4:100"
+#   eng/bench-resolver.sh                    # octet 151, 20 s per level, levels "1:1 1:10 4:100 4:500"
 #   OCTET=152 SECONDS_PER_RUN=30 LEVELS="1:1 1:10 4:100" eng/bench-resolver.sh
 #   RESOLVER=127.151.0.2 eng/bench-resolver.sh   # measure an already running lab; do not start or stop one
 #
@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 octet=${OCTET:-151}
 state=${STATE:-/tmp/bench-lab}
 seconds=${SECONDS_PER_RUN:-20}
-levels=${LEVELS:-"1:10 4:100"}
+levels=${LEVELS:-"1:1 1:10 4:100 4:500"}
 work=$(mktemp -d /tmp/bench-resolver.XXXXXX)
 command -v dnsperf >/dev/null || { echo "dnsperf missing: run eng/prereqs.sh" >&2; exit 1; }
 
