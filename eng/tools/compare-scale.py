@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Compares a scan's domain records with the lab's expected scale outcomes.
+
+usage: compare-scale.py <expected.jsonl> <run-dir>/domains.jsonl
+Every expected domain must be recorded exactly once, with the expected MX status, mx_secure, all-MX and
+primary-MX statuses, and the expected outcome and reason for its MX host. Exit 0 when all match.
+"""
+import json
+import sys
+
+expected_path, domains_path = sys.argv[1], sys.argv[2]
+expected = {}
+with open(expected_path) as f:
+    for line in f:
+        if line.strip():
+            e = json.loads(line)
+            expected[e["domain"]] = e
+
+seen = {}
+duplicates = 0
+with open(domains_path) as f:
+    for line in f:
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if row["key"] in seen:
+            duplicates += 1
+        seen[row["key"]] = row["record"].get("verdict")
+
+mismatches = []
+for domain, e in expected.items():
+    v = seen.get(domain)
+    if v is None:
+        mismatches.append(f"{domain}: not recorded")
+        continue
+    got = (v["mxStatus"], v["mxSecure"], v["all"], v["primary"])
+    want = (e["mx"], e["mxSecure"], e["allMx"], e["primaryMx"])
+    host = next((h for h in v.get("hosts", []) if h["name"].lower() == e["mxHost"].lower()), None)
+    if got != want or (host is not None and (host["outcome"], host["reason"]) != (e["hostOutcome"], e["hostReason"])):
+        mismatches.append(f"{domain}: expected {want} {e['hostOutcome']}/{e['hostReason']}, got {got} {host and (host['outcome'], host['reason'])}")
+
+extra = len(set(seen) - set(expected))
+print(f"expected {len(expected)}, recorded {len(seen)}, duplicates {duplicates}, unexpected {extra}, mismatches {len(mismatches)}")
+for m in mismatches[:20]:
+    print("  " + m)
+sys.exit(0 if not mismatches and duplicates == 0 and extra == 0 else 1)
