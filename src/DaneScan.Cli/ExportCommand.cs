@@ -15,17 +15,18 @@ public static class ExportCommand
     {
         var run = new Argument<string>("run")
         {
-            Description = "A run directory (holding manifest.json), or a run id under --runs-dir, or in Table Storage with --table-connection.",
+            Description = "A run directory (holding manifest.json), or a run id under --runs-dir, or a run id in Table Storage with --store table.",
         };
         var format = new Option<string>("--format") { Description = "csv, jsonl or parquet.", DefaultValueFactory = _ => "csv" };
         format.AcceptOnlyFromAmong("csv", "jsonl", "parquet");
         var output = new Option<string?>("--output", "-o") { Description = "Directory to write domains.<ext> and hosts.<ext> into (default: ./export-<run id>)." };
-        var runsDir = new Option<string>("--runs-dir") { Description = "Root of the run directories.", DefaultValueFactory = _ => "runs" };
+        var runsDir = new Option<string>("--runs-dir") { Description = "Root of the run directories (what `danescan scan --out` wrote to).", DefaultValueFactory = _ => "danescan-runs" };
         var table = new Option<string?>("--table-connection")
         {
-            Description = "Read the run from Table Storage (a connection string; \"UseDevelopmentStorage=true\" for Azurite). Default: $DANESCAN_TABLE_CONNECTION when --table is given.",
+            Description = "Table Storage connection string (\"UseDevelopmentStorage=true\" for Azurite). Default: $DANESCAN_TABLE_CONNECTION.",
         };
-        var useTable = new Option<bool>("--table") { Description = "Read the run from Table Storage at $DANESCAN_TABLE_CONNECTION." };
+        var storeKind = new Option<string>("--store") { Description = "Where the run is: dir (run directories) or table (Table Storage).", DefaultValueFactory = _ => "dir" };
+        storeKind.AcceptOnlyFromAmong("dir", "table");
         var tablePrefix = new Option<string>("--table-prefix") { Description = "Prefix of the Table Storage tables.", DefaultValueFactory = _ => new TableStoreOptions().TablePrefix };
         var statistics = new Option<bool>("--write-statistics") { Description = "Also write the run's statistics to the store's statistics table." };
 
@@ -35,7 +36,7 @@ public static class ExportCommand
         command.Options.Add(output);
         command.Options.Add(runsDir);
         command.Options.Add(table);
-        command.Options.Add(useTable);
+        command.Options.Add(storeKind);
         command.Options.Add(tablePrefix);
         command.Options.Add(statistics);
         command.SetAction((parse, cancellationToken) => RunAsync(
@@ -43,8 +44,8 @@ public static class ExportCommand
             Enum.Parse<ExportFormat>(parse.GetValue(format)!, ignoreCase: true),
             parse.GetValue(output),
             parse.GetValue(runsDir)!,
-            parse.GetValue(table) ?? (parse.GetValue(useTable) ? Environment.GetEnvironmentVariable("DANESCAN_TABLE_CONNECTION") : null),
-            parse.GetValue(useTable) || parse.GetValue(table) is not null,
+            parse.GetValue(table) ?? Environment.GetEnvironmentVariable("DANESCAN_TABLE_CONNECTION"),
+            parse.GetValue(storeKind) == "table",
             parse.GetValue(tablePrefix)!,
             parse.GetValue(statistics),
             cancellationToken));
@@ -63,7 +64,7 @@ public static class ExportCommand
             {
                 if (string.IsNullOrEmpty(tableConnection))
                 {
-                    await Console.Error.WriteLineAsync("danescan export: --table needs --table-connection or $DANESCAN_TABLE_CONNECTION");
+                    await Console.Error.WriteLineAsync("danescan export: --store table needs --table-connection or $DANESCAN_TABLE_CONNECTION");
                     return 2;
                 }
 
