@@ -47,9 +47,15 @@ public static class LabCommand
         var scale = new Option<int>("--scale") { Description = "Also generate N scale domains for benchmarks (0: none)." };
         var hosts = new Option<int>("--hosts") { Description = "Scale: the number of MX hosts the domains share.", DefaultValueFactory = _ => 100 };
         var noCases = new Option<bool>("--no-cases") { Description = "Leave out the case catalogue (scale domains only)." };
+        var defaults = new DaneScan.Lab.Scale.ScaleOptions();
+        var signedShare = new Option<double>("--signed-share") { Description = "Scale: share of domains in signed zones.", DefaultValueFactory = _ => defaults.SignedShare };
+        var tlsaShare = new Option<double>("--tlsa-share") { Description = "Scale: share of hosts with TLSA.", DefaultValueFactory = _ => defaults.TlsaShare };
+        var matchingShare = new Option<double>("--matching-share") { Description = "Scale: share of TLSA hosts whose record matches.", DefaultValueFactory = _ => defaults.MatchingShare };
+        var noStartTlsShare = new Option<double>("--no-starttls-share") { Description = "Scale: share of hosts without STARTTLS.", DefaultValueFactory = _ => defaults.NoStartTlsShare };
+        var seed = new Option<int>("--seed") { Description = "Scale: the generation seed.", DefaultValueFactory = _ => defaults.Seed };
         var command = new Command("up", "Generate keys, certificates and signed zones; start nsd, unbound and the SMTP servers; self-check.")
         {
-            octet, state, smtpPort, dnsOnly, scale, hosts, noCases,
+            octet, state, smtpPort, dnsOnly, scale, hosts, noCases, signedShare, tlsaShare, matchingShare, noStartTlsShare, seed,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -60,7 +66,18 @@ public static class LabCommand
                 SmtpPort = parse.GetValue(smtpPort),
                 DnsOnly = parse.GetValue(dnsOnly),
                 IncludeCases = !parse.GetValue(noCases),
-                Scale = parse.GetValue(scale) > 0 ? new DaneScan.Lab.Scale.ScaleOptions { Domains = parse.GetValue(scale), Hosts = parse.GetValue(hosts) } : null,
+                Scale = parse.GetValue(scale) > 0
+                    ? new DaneScan.Lab.Scale.ScaleOptions
+                    {
+                        Domains = parse.GetValue(scale),
+                        Hosts = parse.GetValue(hosts),
+                        SignedShare = parse.GetValue(signedShare),
+                        TlsaShare = parse.GetValue(tlsaShare),
+                        MatchingShare = parse.GetValue(matchingShare),
+                        NoStartTlsShare = parse.GetValue(noStartTlsShare),
+                        Seed = parse.GetValue(seed),
+                    }
+                    : null,
                 SmtpServerCommand = SelfCommand("lab", "smtp"),
             };
             try
