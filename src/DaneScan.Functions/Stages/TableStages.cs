@@ -1,0 +1,205 @@
+using System.Net;
+using Azure;
+using Azure.Data.Tables;
+using DaneScan.Core;
+using DaneScan.Pipeline.Engine;
+using DaneScan.Pipeline.Messages;
+using DaneScan.Pipeline.Ports;
+
+namespace DaneScan.Functions.Stages;
+
+/// <summary>
+/// The per-run coordination the Functions stages keep in Table Storage next to the results: which
+/// <see cref="ProbeTarget"/>s are claimed (so each is probed once per run across all function instances)
+/// and which domains wait on which target (so the probe stage can judge them once their last probe lands).
+/// One table, <c>{prefix}Claims</c>. Claims: partition <c>{run}|claims</c>, row = the target key, with the
+/// claiming batch. Waits: partition <c>{run}|wait|{target key}</c>, row = the domain.
+/// </summary>
+public sealed class ProbeClaims
+{
+    private readonly TableClient _table;
+
+    private ProbeClaims(TableClient table) => _table = table;
+
+    public string TableName => _table.Name;
+
+    public static async Task<ProbeClaims> OpenAsync(TableServiceClient service, string tablePrefix = "danescan", CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        var table = service.GetTableClient(tablePrefix + "Claims");
+        await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        return new ProbeClaims(table);
+    }
+
+    /// <summary>
+    /// Claims the target for the claimant (a resolve batch). True when this claimant holds the claim: it
+    /// made it now, or made it in an earlier delivery of the same batch (which may have died before its
+    /// probe request was sent; Service Bus duplicate detection drops a second send of the same MessageId).
+    /// </summary>
+    public async Task<bool> ClaimAsync(string runId, ProbeTarget target, string claimant, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var entity = new TableEntity(runId + "|claims", target.Key) { ["Claimant"] = claimant };
+        try
+        {
+            await _table.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status == (int)HttpStatusCode.Conflict)
+        {
+            var existing = await _table.GetEntityAsync<TableEntity>(entity.PartitionKey, entity.RowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return string.Equals(existing.Value.GetString("Claimant"), claimant, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>Records that the domain waits on the target (idempotent).</summary>
+    public Task AddWaiterAsync(string runId, ProbeTarget target, string domain, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return _table.UpsertEntityAsync(new TableEntity(WaitPartition(runId, target), domain), TableUpdateMode.Replace, cancellationToken);
+    }
+
+    /// <summary>The domains that wait on the target.</summary>
+    public async IAsyncEnumerable<string> WaitersAsync(string runId, ProbeTarget target, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {WaitPartition(runId, target)}");
+        await foreach (var e in _table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            yield return e.RowKey;
+        }
+    }
+
+    private static string WaitPartition(string runId, ProbeTarget target) => $"{runId}|wait|{target.Key}";
+}
+
+/// <summary>
+/// Judges a stored domain once every probe it calls for is stored: reads the probes, runs
+/// <see cref="DaneJudge"/> (the same as the local runner) and rewrites the record with its verdict.
+/// Both stages call it (resolve after claiming, probe after storing), so whichever finishes last judges;
+/// when both see everything, both write the same verdict.
+/// </summary>
+public sealed class DomainJudgement(IResultStore store, int smtpPort = 25)
+{
+    public int SmtpPort { get; } = smtpPort;
+
+    /// <summary>True when the domain is judged (now or before); false while a probe is missing or the domain is unknown.</summary>
+    public async Task<bool> TryJudgeAsync(string runId, string domain, CancellationToken cancellationToken = default)
+    {
+        var record = await store.ReadDomainAsync(runId, domain, cancellationToken).ConfigureAwait(false);
+        if (record is null)
+        {
+            return false;
+        }
+
+        if (record.Verdict is not null)
+        {
+            return true;
+        }
+
+        var targets = ProbeTarget.For(record.Observation, SmtpPort);
+        var probes = new List<ProbeObservation>(targets.Count);
+        foreach (var target in targets)
+        {
+            var probe = await store.ReadProbeAsync(runId, target.Host, target.Address.ToString(), cancellationToken).ConfigureAwait(false);
+            if (probe is null)
+            {
+                return false;
+            }
+
+            probes.Add(probe.Observation);
+        }
+
+        var verdict = DaneJudge.Judge(new DomainScan(record.Observation, probes));
+        await store.WriteDomainsAsync(runId, [record with { Verdict = verdict }], cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+}
+
+/// <summary>
+/// The resolve stage over Table Storage: resolves each domain of the batch (the CLI's
+/// <c>DomainResolver.ResolveAsync</c>), stores its observation, records it as waiting on its probe targets,
+/// claims the targets no other batch of the run claimed, and judges the domains whose probes are all stored.
+/// A domain whose probes are missing is stored without a verdict; the probe stage judges it.
+/// </summary>
+public sealed class TableResolveStage(
+    Func<string, CancellationToken, Task<DomainObservation>> resolve,
+    IResultStore store,
+    ProbeClaims claims,
+    int smtpPort = 25) : IResolveStage
+{
+    private readonly DomainJudgement _judge = new(store, smtpPort);
+
+    public async Task<IReadOnlyList<ProbeRequest>> ResolveAsync(ResolveBatch batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var claimant = $"batch:{batch.BatchIndex}";
+        var claimed = new List<ProbeRequest>();
+        foreach (var domain in batch.Domains)
+        {
+            var dns = await resolve(domain, cancellationToken).ConfigureAwait(false);
+            var targets = ProbeTarget.For(dns, smtpPort);
+            if (targets.Count == 0)
+            {
+                // DNS alone decides: judge now, as the local runner does.
+                var record = new DomainRecord { Observation = dns, Verdict = DaneJudge.Judge(new DomainScan(dns, [])) };
+                await store.WriteDomainsAsync(batch.RunId, [record], cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            var pending = new DomainRecord { Observation = dns, ProbeKeys = [.. targets.Select(t => $"{t.Host}|{t.Address}")] };
+            await store.WriteDomainsAsync(batch.RunId, [pending], cancellationToken).ConfigureAwait(false);
+            foreach (var target in targets)
+            {
+                // The wait is written before the probe is looked for, and the probe stage stores the probe
+                // before it reads the waits: one of the two always sees both.
+                await claims.AddWaiterAsync(batch.RunId, target, dns.Domain, cancellationToken).ConfigureAwait(false);
+                if (await claims.ClaimAsync(batch.RunId, target, claimant, cancellationToken).ConfigureAwait(false)
+                    && !claimed.Any(c => c.Host == target.Host && c.Address == target.Address.ToString() && c.Port == target.Port))
+                {
+                    claimed.Add(new ProbeRequest { RunId = batch.RunId, Host = target.Host, Address = target.Address.ToString(), Sni = target.ServerName, Port = target.Port });
+                }
+            }
+
+            await _judge.TryJudgeAsync(batch.RunId, dns.Domain, cancellationToken).ConfigureAwait(false);
+        }
+
+        return claimed;
+    }
+}
+
+/// <summary>
+/// The probe stage over Table Storage: probes one target (the CLI's polite <c>HostProber.ProbeAsync</c>)
+/// unless the run already stored it (a redelivery), stores the observation, then judges every domain that
+/// waits on the target and now has all its probes.
+/// </summary>
+public sealed class TableProbeStage(
+    Func<ProbeTarget, CancellationToken, Task<ProbeObservation>> probe,
+    IResultStore store,
+    ProbeClaims claims,
+    int smtpPort = 25) : IProbeStage
+{
+    private readonly DomainJudgement _judge = new(store, smtpPort);
+
+    public async Task ProbeAsync(ProbeRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!IPAddress.TryParse(request.Address, out var address))
+        {
+            throw new PoisonMessageException("InvalidAddress", $"'{request.Address}' is not an IP address");
+        }
+
+        var target = new ProbeTarget(request.Host, address, request.Port, request.Sni);
+        var stored = await store.ReadProbeAsync(request.RunId, target.Host, address.ToString(), cancellationToken).ConfigureAwait(false);
+        if (stored is null)
+        {
+            var observation = await probe(target, cancellationToken).ConfigureAwait(false);
+            await store.WriteProbesAsync(request.RunId, [new ProbeRecord { Observation = observation }], cancellationToken).ConfigureAwait(false);
+        }
+
+        await foreach (var domain in claims.WaitersAsync(request.RunId, target, cancellationToken).ConfigureAwait(false))
+        {
+            await _judge.TryJudgeAsync(request.RunId, domain, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using DaneScan.Core;
+using DaneScan.Functions.Stages;
+using DaneScan.Pipeline.Engine;
+using DaneScan.Pipeline.Messages;
+using DaneScan.Storage;
+
+namespace DaneScan.Functions.Tests;
+
+/// <summary>
+/// The resolve and probe stage adapters against Azurite tables (real Table Storage protocol). The resolver
+/// and prober are replaced by observations shaped as they produce them: what is under test is what the
+/// stages store, claim and judge, not DNS or SMTP (the lab tests cover those).
+/// </summary>
+public sealed class TableStageTests : IAsyncLifetime
+{
+    private const string Run = "run-stages";
+    private readonly ConcurrentDictionary<string, int> _probeCalls = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DomainObservation> _dns = new(StringComparer.Ordinal);
+    private TableResultStore _store = null!;
+    private ProbeClaims _claims = null!;
+    private TableResolveStage _resolve = null!;
+    private TableProbeStage _probe = null!;
+
+    public async Task InitializeAsync()
+    {
+        var prefix = "t" + Guid.NewGuid().ToString("N")[..20];
+        var service = TableResultStore.CreateServiceClient(Azurite.ConnectionString, new TableStoreOptions { MaxRetries = 1 });
+        _store = await TableResultStore.OpenAsync(service, new TableStoreOptions { TablePrefix = prefix, MaxRetries = 1 });
+        _claims = await ProbeClaims.OpenAsync(service, prefix);
+        _resolve = new TableResolveStage((d, _) => Task.FromResult(_dns[d]), _store, _claims);
+        _probe = new TableProbeStage(ProbeAsync, _store, _claims);
+        _dns["a.example"] = Domain("a.example", "mx.shared.example", "127.0.0.59", daneHost: true);
+        _dns["b.example"] = Domain("b.example", "mx.shared.example", "127.0.0.59", daneHost: true);
+        _dns["c.example"] = Domain("c.example", "mx.plain.example", "127.0.0.60", daneHost: false);
+        _dns["d.example"] = Domain("d.example", "mx.shared.example", "127.0.0.59", daneHost: true);
+    }
+
+    public async Task DisposeAsync() => await _store.DeleteTablesAsync();
+
+    [AzuriteFact]
+    public async Task Resolve_stores_every_domain_claims_each_target_once_and_judges_dns_only_domains()
+    {
+        var claimed = await _resolve.ResolveAsync(Batch(0, "a.example", "b.example", "c.example"), CancellationToken.None);
+
+        var request = Assert.Single(claimed);
+        Assert.Equal(("mx.shared.example", "127.0.0.59", "mx.shared.example", 25), (request.Host, request.Address, request.Sni, request.Port));
+        var a = await _store.ReadDomainAsync(Run, "a.example", CancellationToken.None);
+        Assert.NotNull(a);
+        Assert.Null(a.Verdict); // waits for its probe
+        Assert.Equal(["mx.shared.example|127.0.0.59"], a.ProbeKeys);
+        var c = await _store.ReadDomainAsync(Run, "c.example", CancellationToken.None);
+        Assert.NotNull(c?.Verdict);
+        Assert.Equal(DaneJudge.Judge(new DomainScan(_dns["c.example"], [])).Primary, c.Verdict.Primary);
+        Assert.Equal(DomainDaneStatus.NotDane, c.Verdict.Primary);
+    }
+
+    [AzuriteFact]
+    public async Task A_redelivered_batch_claims_its_targets_again_and_another_batch_claims_none()
+    {
+        var ct = CancellationToken.None;
+        Assert.Single(await _resolve.ResolveAsync(Batch(0, "a.example"), ct));
+
+        // The same batch again (its first delivery may have died before sending): it still holds the claim.
+        Assert.Single(await _resolve.ResolveAsync(Batch(0, "a.example"), ct));
+
+        // Another batch needing the same target: claimed already, nothing to send.
+        Assert.Empty(await _resolve.ResolveAsync(Batch(1, "b.example"), ct));
+    }
+
+    [AzuriteFact]
+    public async Task Probe_stores_the_observation_once_and_judges_every_domain_waiting_on_it()
+    {
+        var ct = CancellationToken.None;
+        var request = Assert.Single(await _resolve.ResolveAsync(Batch(0, "a.example", "b.example"), ct));
+
+        await _probe.ProbeAsync(request, ct);
+        await _probe.ProbeAsync(request, ct); // redelivered
+
+        Assert.Equal(1, _probeCalls["mx.shared.example|127.0.0.59|25"]);
+        Assert.NotNull(await _store.ReadProbeAsync(Run, "mx.shared.example", "127.0.0.59", ct));
+        foreach (var name in new[] { "a.example", "b.example" })
+        {
+            var record = await _store.ReadDomainAsync(Run, name, ct);
+            Assert.NotNull(record?.Verdict);
+            var expected = DaneJudge.Judge(new DomainScan(_dns[name], [Probe(new ProbeTarget("mx.shared.example", System.Net.IPAddress.Parse("127.0.0.59"), 25, "mx.shared.example"))]));
+            Assert.Equal(expected.Primary, record.Verdict.Primary);
+            Assert.Equal(expected.Hosts.Select(h => h.Outcome), record.Verdict.Hosts.Select(h => h.Outcome));
+        }
+
+        // The probe failed to authenticate here (the chain does not match the TLSA record): a user sees that.
+        Assert.Equal(HostOutcome.AuthenticationFailed, (await _store.ReadDomainAsync(Run, "a.example", ct))!.Verdict!.Hosts[0].Outcome);
+    }
+
+    [AzuriteFact]
+    public async Task A_domain_resolved_after_its_probe_is_stored_is_judged_by_the_resolve_stage()
+    {
+        var ct = CancellationToken.None;
+        await _probe.ProbeAsync(Assert.Single(await _resolve.ResolveAsync(Batch(0, "a.example"), ct)), ct);
+
+        Assert.Empty(await _resolve.ResolveAsync(Batch(1, "d.example"), ct));
+
+        var d = await _store.ReadDomainAsync(Run, "d.example", ct);
+        Assert.NotNull(d?.Verdict);
+        Assert.Equal(HostOutcome.AuthenticationFailed, d.Verdict.Hosts[0].Outcome);
+        Assert.Equal(1, _probeCalls.Values.Sum());
+    }
+
+    [AzuriteFact]
+    public async Task A_probe_request_with_a_bad_address_is_poison()
+    {
+        var request = new ProbeRequest { RunId = Run, Host = "mx.shared.example", Address = "not-an-address" };
+        var e = await Assert.ThrowsAsync<PoisonMessageException>(() => _probe.ProbeAsync(request, CancellationToken.None));
+        Assert.Equal("InvalidAddress", e.Reason);
+    }
+
+    private static ResolveBatch Batch(int index, params string[] domains) => new() { RunId = Run, BatchIndex = index, Domains = domains };
+
+    private Task<ProbeObservation> ProbeAsync(ProbeTarget target, CancellationToken cancellationToken)
+    {
+        _probeCalls.AddOrUpdate(target.Key, 1, (_, n) => n + 1);
+        return Task.FromResult(Probe(target));
+    }
+
+    private static ProbeObservation Probe(ProbeTarget target) => new()
+    {
+        Host = target.Host,
+        Address = target.Address.ToString(),
+        ServerName = target.ServerName,
+        StartedUtc = new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero),
+        Outcome = ProbeOutcome.TlsEstablished,
+        Banner = $"220 {target.Host} ESMTP",
+        EhloKeywords = ["STARTTLS"],
+        StartTlsOffered = true,
+        StartTlsReply = "220 2.0.0 Ready",
+        TlsProtocol = "Tls13",
+        PresentedChain = [[1, 2, 3, 4]],
+        EhloAfterTlsOk = true,
+    };
+
+    /// <summary>A domain with one MX host; with <paramref name="daneHost"/> the host's addresses and TLSA are secure (DANE applies, so it is probed).</summary>
+    private static DomainObservation Domain(string domain, string mxHost, string address, bool daneHost)
+    {
+        var tlsa = new TlsaRecord(TlsaUsage.DaneEe, TlsaSelector.Spki, TlsaMatchingType.Sha2_256, Enumerable.Range(0, 32).Select(i => (byte)i).ToArray());
+        var secure = daneHost ? DnsOutcome.SecureAnswer : DnsOutcome.InsecureAnswer;
+        var host = new MxHostObservation
+        {
+            Name = mxHost,
+            Preference = 10,
+            A = new RrsetObservation<string>(mxHost, "A", secure, DenialKind.None, [address], 300, []),
+            Aaaa = new RrsetObservation<string>(mxHost, "AAAA", daneHost ? DnsOutcome.SecureDenial : DnsOutcome.InsecureDenial, DenialKind.NoData, [], 300, []),
+            TlsaLookups = daneHost
+                ? [new RrsetObservation<TlsaRecord>($"_25._tcp.{mxHost}", "TLSA", DnsOutcome.SecureAnswer, DenialKind.None, [tlsa], 3600, [])]
+                : [],
+            TlsaBase = mxHost,
+        };
+        return new DomainObservation
+        {
+            Domain = domain,
+            ObservedUtc = new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero),
+            Resolver = new ResolverInfo("127.0.0.53:53", DnsTrustMode.ValidatingResolverAd),
+            Mx = new RrsetObservation<MxRecord>(domain, "MX", secure, DenialKind.None, [new MxRecord(10, mxHost)], 3600, []),
+            Hosts = [host],
+        };
+    }
+}
