@@ -158,6 +158,15 @@ public sealed class TableResultStore : IResultStore
         return entity is null ? null : Decode<RunManifest>(entity);
     }
 
+    /// <summary>Every run's manifest, each once, in run-id order (the runs table holds one manifest row per run).</summary>
+    public async IAsyncEnumerable<RunManifest> EnumerateManifestsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var entity in QueryAsync(_runs, TableClient.CreateQueryFilter($"RowKey eq {ManifestRow}"), null, cancellationToken).ConfigureAwait(false))
+        {
+            yield return Decode<RunManifest>(entity);
+        }
+    }
+
     public Task WriteDomainsAsync(string runId, IReadOnlyList<DomainRecord> records, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(records);
