@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using DaneScan.Core;
+using DaneScan.Functions.Api;
 using DaneScan.Functions.Stages;
 using DaneScan.Pipeline.Engine;
 using DaneScan.Pipeline.Messages;
@@ -112,6 +113,52 @@ public sealed class TableStageTests : IAsyncLifetime
         var request = new ProbeRequest { RunId = Run, Host = "mx.shared.example", Address = "not-an-address" };
         var e = await Assert.ThrowsAsync<PoisonMessageException>(() => _probe.ProbeAsync(request, CancellationToken.None));
         Assert.Equal("InvalidAddress", e.Reason);
+    }
+
+    [AzuriteFact]
+    public async Task The_statistics_queries_count_what_the_stages_stored()
+    {
+        var ct = CancellationToken.None;
+        await _probe.ProbeAsync(Assert.Single(await _resolve.ResolveAsync(Batch(0, "a.example", "b.example", "c.example"), ct)), ct);
+        var started = new DateTimeOffset(2026, 11, 28, 13, 0, 0, TimeSpan.Zero);
+        await _store.WriteManifestAsync(new Pipeline.Ports.RunManifest { RunId = Run, State = Pipeline.Ports.RunState.Completed, StartedUtc = started, Counts = new() { DomainsEnumerated = 3 } }, ct);
+        var queries = new TableStatisticsQueries(_store);
+
+        var runs = await queries.ListRunsAsync(new PageRequest(10, null), ct);
+        Assert.Equal(Run, Assert.Single(runs.Items).RunId);
+        Assert.Null(runs.ContinuationToken);
+
+        var run = await queries.GetRunAsync(Run, ct);
+        Assert.NotNull(run);
+        Assert.Equal(Api.RunState.Completed, run.State);
+        var failing = DaneJudge.Judge(new DomainScan(_dns["a.example"], [Probe(new ProbeTarget("mx.shared.example", System.Net.IPAddress.Parse("127.0.0.59"), 25, "mx.shared.example"))])).Primary;
+        Assert.Equal(new Dictionary<DomainDaneStatus, long> { [failing] = 2, [DomainDaneStatus.NotDane] = 1 }, run.DomainsByStatus);
+        Assert.Equal(1, run.HostsProbed);
+        Assert.Equal(1, run.HostsByOutcome[HostOutcome.AuthenticationFailed]);
+
+        var tld = await queries.GetCountsAsync(Run, CountDimension.Tld, new PageRequest(10, null), ct);
+        var row = Assert.Single(tld!.Items);
+        Assert.Equal(("example", 3L), (row.Key, row.Domains));
+
+        var providers = await queries.GetCountsAsync(Run, CountDimension.MxProvider, new PageRequest(1, null), ct);
+        Assert.Equal(("shared.example", 2L), (providers!.Items[0].Key, providers.Items[0].Domains));
+        Assert.Equal("1", providers.ContinuationToken);
+        var second = await queries.GetCountsAsync(Run, CountDimension.MxProvider, new PageRequest(1, providers.ContinuationToken), ct);
+        Assert.Equal(("plain.example", 1L), (second!.Items[0].Key, second.Items[0].Domains));
+        Assert.Null(second.ContinuationToken);
+
+        var tlsa = await queries.GetCountsAsync(Run, CountDimension.TlsaParameters, new PageRequest(10, null), ct);
+        Assert.Equal(2, tlsa!.Items.Single(r => r.Key == "3 1 1").Domains);
+
+        var domain = await queries.GetDomainAsync(Run, "a.example", ct);
+        Assert.Equal(failing, domain!.Status);
+        Assert.Single(domain.Scan.Probes);
+
+        var series = await queries.GetTimeSeriesAsync("domains", null, null, ct);
+        Assert.Equal(3, Assert.Single(series!.Points).Value);
+        Assert.Null(await queries.GetTimeSeriesAsync("no-such-metric", null, null, ct));
+        Assert.Null(await queries.GetRunAsync("run-unknown", ct));
+        Assert.Null(await queries.GetCountsAsync("run-unknown", CountDimension.Tld, new PageRequest(10, null), ct));
     }
 
     private static ResolveBatch Batch(int index, params string[] domains) => new() { RunId = Run, BatchIndex = index, Domains = domains };
