@@ -39,6 +39,12 @@ public sealed class StorageOptions
     public string? TableServiceUri { get; set; }
 
     public string? BlobServiceUri { get; set; }
+
+    /// <summary>
+    /// Development only (Azurite, <c>UseDevelopmentStorage=true</c>): a table connection string used instead
+    /// of <see cref="TableServiceUri"/> with the managed identity. Leave unset in Azure.
+    /// </summary>
+    public string? TableConnectionString { get; set; }
 }
 
 internal sealed class EnumerateOptionsValidator : IValidateOptions<EnumerateOptions>

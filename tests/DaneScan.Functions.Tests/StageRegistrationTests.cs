@@ -1,0 +1,55 @@
+using DaneScan.Functions.Api;
+using DaneScan.Functions.Stages;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace DaneScan.Functions.Tests;
+
+/// <summary>What Program.cs registers: the stage services over the Table store, built from the app settings.</summary>
+public sealed class StageRegistrationTests
+{
+    private static readonly Dictionary<string, string?> Settings = new()
+    {
+        ["EnumerateSchedule"] = "0 0 3 * * 0",
+        ["Enumerate:ListsContainer"] = "lists",
+        ["ServiceBusConnection:fullyQualifiedNamespace"] = "danescan-sb.servicebus.windows.net",
+        ["ServiceBusConnection:credential"] = "managedidentity",
+        ["ServiceBusConnection:clientId"] = "3f6e0a43-5a3b-4a8a-9d7e-1f0d2c3b4a59",
+        ["Storage:TableServiceUri"] = "https://danescanst.table.core.windows.net",
+        ["Storage:BlobServiceUri"] = "https://danescanst.blob.core.windows.net",
+        ["Storage:TableConnectionString"] = Azurite.ConnectionString,
+        ["Scan:ResolverEndpoint"] = "127.0.0.53:53",
+        ["Scan:HeloName"] = "scanner.danescan.example",
+    };
+
+    [Fact]
+    public async Task With_the_stages_registered_only_the_run_enumerator_is_missing_at_start_up()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddDaneScanFunctions(new ConfigurationBuilder().AddInMemoryCollection(Settings).Build());
+        builder.Services.AddDaneScanStages();
+        using var host = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
+
+        Assert.Contains("IRunEnumerator", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("IResolveStage", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("IProbeStage", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(nameof(IStatisticsQueries), ex.Message, StringComparison.Ordinal);
+    }
+
+    [AzuriteFact]
+    public async Task The_registered_services_are_the_table_stages_and_answer_from_the_store()
+    {
+        var services = new ServiceCollection().AddLogging();
+        services.AddDaneScanFunctions(new ConfigurationBuilder().AddInMemoryCollection(Settings).Build());
+        services.AddDaneScanStages();
+        await using var sp = services.BuildServiceProvider();
+
+        Assert.IsType<TableResolveStage>(sp.GetRequiredService<IResolveStage>());
+        Assert.IsType<TableProbeStage>(sp.GetRequiredService<IProbeStage>());
+        var queries = Assert.IsType<TableStatisticsQueries>(sp.GetRequiredService<IStatisticsQueries>());
+        Assert.Null(await queries.GetRunAsync("run-never-started"));
+    }
+}
