@@ -1,0 +1,203 @@
+using Azure.Messaging.ServiceBus;
+using DaneScan.Core;
+using DaneScan.Dns;
+using DaneScan.Functions.Api;
+using DaneScan.Functions.Stages;
+using DaneScan.Lab.Cases;
+using DaneScan.Lab.Testing;
+using DaneScan.Pipeline.Engine;
+using DaneScan.Pipeline.Local;
+using DaneScan.Pipeline.Politeness;
+using DaneScan.Pipeline.Stages;
+using DaneScan.ServiceBus;
+using DaneScan.Smtp;
+using DaneScan.Storage;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DaneScan.Functions.Tests;
+
+/// <summary>The Functions tests' own lab on 127.59.0.0/16 (every catalogue case, real nsd, unbound and SMTP servers).</summary>
+public sealed class FunctionsLab : LabFixture
+{
+    public FunctionsLab()
+        : base(59)
+    {
+    }
+}
+
+/// <summary>
+/// A lab run through the function classes, in process: the real <see cref="ScanFunctions"/> with the table
+/// stages over Azurite, the lab's DNS and SMTP servers, and the statistics API's queries. Service Bus and the
+/// Functions host cannot run here, so they are mocked: the two queues are in-memory FIFOs fed by a
+/// <see cref="ServiceBusSender"/> subclass (no locks, redelivery or duplicate detection), and the function
+/// invocations are called directly with a mock FunctionContext. The enumerate stage (IRunEnumerator) is not
+/// implemented: the test sends the domains with the same sender and writes the run manifest itself.
+/// </summary>
+public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture<FunctionsLab>
+{
+    [AzuriteFact]
+    public async Task A_lab_run_through_the_functions_counts_the_same_outcomes_as_the_local_runner()
+    {
+        var runId = $"e2e-{Guid.NewGuid():N}"[..20];
+        var domains = LabCatalogue.All.Select(c => c.Domain).ToList();
+        var service = TableResultStore.CreateServiceClient(Azurite.ConnectionString);
+        var localStore = await TableResultStore.OpenAsync(service, new TableStoreOptions { TablePrefix = "l" + Guid.NewGuid().ToString("N")[..16] });
+        var prefix = "f" + Guid.NewGuid().ToString("N")[..16];
+        var fleetStore = await TableResultStore.OpenAsync(service, new TableStoreOptions { TablePrefix = prefix });
+        var claims = await ProbeClaims.OpenAsync(service, prefix);
+        try
+        {
+            // The local runner (danescan scan) over the same names.
+            using var limiter1 = new ConnectionLimiter(new ConnectionLimits { MinIntervalPerAddress = TimeSpan.Zero });
+            var (resolver1, prober1, policy1) = Engine(limiter1);
+            var local = await new LocalScanRunner(resolver1, prober1, policy1, localStore, new LocalScanOptions { RunId = runId, SmtpPort = fixture.Options.SmtpPort })
+                .RunAsync([ScanSource.Names("lab:cases", domains)]);
+
+            // The fleet: function classes, table stages, in-memory queues.
+            using var limiter2 = new ConnectionLimiter(new ConnectionLimits { MinIntervalPerAddress = TimeSpan.Zero });
+            var (resolver2, prober2, _) = Engine(limiter2);
+            var resolveQueue = new InMemoryQueue(WorkQueues.Resolve);
+            var probeQueue = new InMemoryQueue(WorkQueues.Probe);
+            var senders = new QueueSenders(new WorkQueueSender(resolveQueue), new WorkQueueSender(probeQueue));
+            var functions = new ScanFunctions(
+                new TableResolveStage(resolver2.ResolveAsync, fleetStore, claims, fixture.Options.SmtpPort),
+                new TableProbeStage(prober2.ProbeAsync, fleetStore, claims, fixture.Options.SmtpPort),
+                senders,
+                NullLogger<ScanFunctions>.Instance);
+            await fleetStore.WriteManifestAsync(new Pipeline.Ports.RunManifest { RunId = runId, StartedUtc = DateTimeOffset.UtcNow, Counts = new() { DomainsEnumerated = domains.Count } });
+            await senders.Resolve.SendResolveBatchesAsync(runId, domains, 512);
+            Assert.True(resolveQueue.Count > 1, "the domains should span several resolve messages");
+            var invocations = 0;
+            while (resolveQueue.TryDequeue(out var r) | probeQueue.TryDequeue(out var p))
+            {
+                if (r is not null)
+                {
+                    await functions.ResolveAsync(r, new Invocation(), CancellationToken.None);
+                    invocations++;
+                }
+
+                if (p is not null)
+                {
+                    await functions.ProbeAsync(p, new Invocation(), CancellationToken.None);
+                    invocations++;
+                }
+            }
+
+            var manifest = await fleetStore.ReadManifestAsync(runId);
+            await fleetStore.WriteManifestAsync(manifest! with { State = Pipeline.Ports.RunState.Completed, EndedUtc = DateTimeOffset.UtcNow });
+
+            // Every domain was judged with its probes (none left waiting), each target probed once.
+            await foreach (var record in fleetStore.EnumerateDomainsAsync(runId))
+            {
+                Assert.True(record.Verdict is not null, $"{record.Domain} was left without a verdict");
+            }
+
+            Assert.Equal(local.Summary.Probes, probeQueue.Sent);
+
+            // The statistics API's answers for both runs are equal, and equal the local runner's own summary.
+            var fleet = await new TableStatisticsQueries(fleetStore).GetRunAsync(runId);
+            var fromLocal = await new TableStatisticsQueries(localStore).GetRunAsync(runId);
+            Assert.NotNull(fleet);
+            Assert.NotNull(fromLocal);
+            Assert.Equal(domains.Count, fleet.DomainsByStatus.Values.Sum());
+            Assert.Equal(Sorted(fromLocal.DomainsByStatus), Sorted(fleet.DomainsByStatus));
+            Assert.Equal(Sorted(fromLocal.HostsByOutcome), Sorted(fleet.HostsByOutcome));
+            Assert.Equal(fromLocal.HostsProbed, fleet.HostsProbed);
+            Assert.Equal(
+                local.Summary.DomainsBy("primary").OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value)),
+                fleet.DomainsByStatus.OrderBy(kv => kv.Key.ToString(), StringComparer.Ordinal).Select(kv => (kv.Key.ToString(), kv.Value)));
+            foreach (var dimension in Enum.GetValues<CountDimension>())
+            {
+                var a = await new TableStatisticsQueries(localStore).GetCountsAsync(runId, dimension, new PageRequest(PageRequest.MaxTop, null));
+                var b = await new TableStatisticsQueries(fleetStore).GetCountsAsync(runId, dimension, new PageRequest(PageRequest.MaxTop, null));
+                Assert.Equal(a!.Items.Select(r => (r.Key, r.Domains, Sorted(r.ByStatus))), b!.Items.Select(r => (r.Key, r.Domains, Sorted(r.ByStatus))));
+            }
+
+            Assert.True(fleet.DomainsByStatus.Count > 2, "the lab should yield several statuses");
+        }
+        finally
+        {
+            await localStore.DeleteTablesAsync();
+            await fleetStore.DeleteTablesAsync();
+        }
+    }
+
+    private (DomainResolver Resolver, HostProber Prober, PolitenessPolicy Policy) Engine(ConnectionLimiter limiter)
+    {
+        var resolver = new DomainResolver(new DnsResolverOptions { Endpoint = fixture.Lab.Resolver });
+        var policy = new PolitenessPolicy(OptOutList.Empty, new AddressPolicy(allowSpecialPurpose: true));
+        return (resolver, new HostProber(new SmtpProber(new SmtpProbeOptions("scanner.danescan.test")), policy, limiter), policy);
+    }
+
+    private static string Sorted<T>(IReadOnlyDictionary<T, long> counts)
+        where T : struct, Enum =>
+        string.Join(",", counts.OrderBy(kv => kv.Key.ToString(), StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"));
+
+    /// <summary>A mock queue: what is sent is kept in memory, in order, for the test to deliver once.</summary>
+    private sealed class InMemoryQueue(string queue) : ServiceBusSender
+    {
+        private readonly Queue<byte[]> _bodies = new();
+        private readonly Dictionary<ServiceBusMessageBatch, List<ServiceBusMessage>> _batches = [];
+
+        public override string EntityPath => queue;
+
+        public int Count => _bodies.Count;
+
+        public int Sent { get; private set; }
+
+        public bool TryDequeue(out byte[]? body) => _bodies.TryDequeue(out body);
+
+        public override ValueTask<ServiceBusMessageBatch> CreateMessageBatchAsync(CancellationToken cancellationToken = default)
+        {
+            var store = new List<ServiceBusMessage>();
+            long size = 0;
+            var batch = ServiceBusModelFactory.ServiceBusMessageBatch(WorkQueues.StandardMaxMessageBytes, store, new CreateMessageBatchOptions(), m =>
+            {
+                var add = m.Body.ToMemory().Length + 512;
+                if (size + add > WorkQueues.StandardMaxMessageBytes)
+                {
+                    return false;
+                }
+
+                size += add;
+                return true;
+            });
+            _batches[batch] = store;
+            return ValueTask.FromResult(batch);
+        }
+
+        public override Task SendMessagesAsync(ServiceBusMessageBatch messageBatch, CancellationToken cancellationToken = default)
+        {
+            foreach (var message in _batches[messageBatch])
+            {
+                _bodies.Enqueue(message.Body.ToArray());
+                Sent++;
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+
+    // A mock of the Functions host's invocation context (not read on the success path).
+    private sealed class Invocation : FunctionContext
+    {
+        public override string InvocationId => "e2e";
+
+        public override string FunctionId => "e2e";
+
+        public override TraceContext TraceContext => throw new NotSupportedException();
+
+        public override BindingContext BindingContext => throw new NotSupportedException();
+
+        public override RetryContext RetryContext => throw new NotSupportedException();
+
+        public override IServiceProvider InstanceServices { get; set; } = null!;
+
+        public override FunctionDefinition FunctionDefinition => throw new NotSupportedException();
+
+        public override IDictionary<object, object> Items { get; set; } = new Dictionary<object, object>();
+
+        public override IInvocationFeatures Features => throw new NotSupportedException();
+    }
+}
