@@ -150,12 +150,12 @@ public enum DomainDaneStatus
     /// <summary>Some hosts in view have DANE and authenticate, others have none.</summary>
     Partial,
 
-    /// <summary>At least one host in view has DANE and fails (authentication, STARTTLS, handshake, TLSA lookup).</summary>
+    /// <summary>At least one host in view has DANE and fails (authentication, STARTTLS, handshake, unreachable, TLSA lookup).</summary>
     Failing,
 
     /// <summary>No host in view has DANE.</summary>
     NotDane,
 
-    /// <summary>No host to judge (null MX, NXDOMAIN, MX failure) or none probed.</summary>
+    /// <summary>No host to judge: null MX, NXDOMAIN, MX failure, or every host in view without addresses, with a failed address lookup, or not probed.</summary>
     NotApplicable,
 }
