@@ -1,3 +1,4 @@
+using DaneScan.Fleet;
 using DaneScan.Functions;
 using DaneScan.Functions.Stages;
 using Microsoft.Azure.Functions.Worker.Builder;

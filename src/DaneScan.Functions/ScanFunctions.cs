@@ -1,3 +1,4 @@
+using DaneScan.Fleet;
 using DaneScan.Functions.Stages;
 using DaneScan.Pipeline.Messages;
 using DaneScan.ServiceBus;
@@ -5,37 +6,6 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
 
 namespace DaneScan.Functions;
-
-/// <summary>
-/// Thrown for a message that can never be processed. The host then abandons it, and Service Bus moves it to
-/// the dead-letter queue after the queue's max delivery count (reason <c>MaxDeliveryCountExceeded</c>);
-/// the real reason is in this exception's message and in the log. Immediate dead-lettering with our own
-/// reason needs the official extension's message actions; the portable worker does it (WorkItemProcessor).
-/// </summary>
-public sealed class PoisonMessageException : Exception
-{
-    public PoisonMessageException()
-    {
-    }
-
-    public PoisonMessageException(string message)
-        : base(message)
-    {
-    }
-
-    public PoisonMessageException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-
-    public PoisonMessageException(string reason, string? detail)
-        : base($"{reason}: {detail}")
-    {
-        Reason = reason;
-    }
-
-    public string? Reason { get; }
-}
 
 /// <summary>The resolve and probe stages, triggered by their Service Bus queues.</summary>
 public sealed partial class ScanFunctions(IResolveStage resolve, IProbeStage probe, QueueSenders senders, ILogger<ScanFunctions> logger)

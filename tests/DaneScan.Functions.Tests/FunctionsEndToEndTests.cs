@@ -1,6 +1,7 @@
 using Azure.Messaging.ServiceBus;
 using DaneScan.Core;
 using DaneScan.Dns;
+using DaneScan.Fleet;
 using DaneScan.Functions.Api;
 using DaneScan.Functions.Stages;
 using DaneScan.Lab.Cases;

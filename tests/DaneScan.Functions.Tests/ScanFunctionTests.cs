@@ -1,4 +1,5 @@
 using Azure.Messaging.ServiceBus;
+using DaneScan.Fleet;
 using DaneScan.Functions.Stages;
 using DaneScan.Pipeline.Messages;
 using DaneScan.ServiceBus;

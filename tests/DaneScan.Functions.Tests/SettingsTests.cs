@@ -1,3 +1,4 @@
+using DaneScan.Fleet;
 using DaneScan.Functions.Api;
 using DaneScan.Functions.Settings;
 using DaneScan.Functions.Stages;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using DaneScan.Core;
+using DaneScan.Fleet;
 using DaneScan.Functions.Api;
 using DaneScan.Functions.Stages;
 using DaneScan.Pipeline.Engine;

@@ -1,6 +1,7 @@
 using Azure.Data.Tables;
 using DaneScan.Core;
 using DaneScan.Dns;
+using DaneScan.Fleet;
 using DaneScan.Functions.Api;
 using DaneScan.Functions.Settings;
 using DaneScan.Pipeline.Engine;

@@ -6,7 +6,7 @@ using DaneScan.Pipeline.Engine;
 using DaneScan.Pipeline.Messages;
 using DaneScan.Pipeline.Ports;
 
-namespace DaneScan.Functions.Stages;
+namespace DaneScan.Fleet;
 
 /// <summary>
 /// The per-run coordination the Functions stages keep in Table Storage next to the results: which

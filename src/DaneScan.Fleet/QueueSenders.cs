@@ -1,6 +1,6 @@
 using DaneScan.ServiceBus;
 
-namespace DaneScan.Functions;
+namespace DaneScan.Fleet;
 
 /// <summary>The senders of the two work queues.</summary>
 public sealed class QueueSenders(WorkQueueSender resolve, WorkQueueSender probe)

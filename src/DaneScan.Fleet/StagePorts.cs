@@ -1,6 +1,6 @@
 using DaneScan.Pipeline.Messages;
 
-namespace DaneScan.Functions.Stages;
+namespace DaneScan.Fleet;
 
 // The ports through which the function shells call the stage code that the CLI runs too. Their
 // implementations live in DaneScan.Pipeline and DaneScan.Storage and are registered in Program.cs when
