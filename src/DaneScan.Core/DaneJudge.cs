@@ -70,7 +70,8 @@ public static class DaneJudge
 
     /// <summary>
     /// Judges one MX host over all its addresses. The reference identifiers for DANE-TA name checks are the
-    /// TLSA base, the host name as published and, when <paramref name="mxSecure"/>, <paramref name="domain"/>.
+    /// TLSA base, the host name as published and <paramref name="domain"/>; <paramref name="mxSecure"/> decides
+    /// whether an authenticated host is Verified or only Trusted.
     /// </summary>
     public static HostVerdict JudgeHost(MxHostObservation host, IReadOnlyList<ProbeObservation> probes, string domain, bool mxSecure)
     {
@@ -78,7 +79,7 @@ public static class DaneJudge
         ArgumentNullException.ThrowIfNull(probes);
         var tlsa = host.Tlsa;
         var tlsaBase = host.TlsaBase ?? BaseOf(tlsa?.Name);
-        var references = DaneMatcher.ReferenceIdentifiers(tlsaBase, host.Name, domain, mxSecure);
+        var references = DaneMatcher.ReferenceIdentifiers(tlsaBase, host.Name, domain);
         var assessed = tlsa is { Outcome: DnsOutcome.SecureAnswer or DnsOutcome.InsecureAnswer }
             ? TlsaRules.Assess(tlsa.Records)
             : [];

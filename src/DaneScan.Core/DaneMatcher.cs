@@ -160,10 +160,19 @@ public static class DaneMatcher
 
     /// <summary>
     /// The reference identifiers for DANE-TA name checks (RFC 7672 §3.2.2, RFC 7671 §10.2): the TLSA base
-    /// domain, the MX host name as published, and the destination domain when the MX RRset is secure.
-    /// Lower case, no trailing dot, without duplicates, in that order.
+    /// domain, the MX host name as published, and the destination (next-hop) domain. Lower case, no trailing
+    /// dot, without duplicates, in that order.
     /// </summary>
-    public static IReadOnlyList<string> ReferenceIdentifiers(string? tlsaBase, string mxHostName, string? destinationDomain, bool mxSecure)
+    /// <remarks>
+    /// The destination domain is accepted whether or not the MX RRset is secure, as Postfix does
+    /// (docs/postfix-agreement.md, case ta-name-insecure-mx). It comes from the envelope, not from the MX
+    /// answer, so an insecure MX RRset cannot forge it; and with an insecure MX RRset whoever can forge the MX
+    /// answer can pick a host whose own name its certificate carries, so refusing the destination name adds no
+    /// protection. That weakness is what <see cref="TlsTrust.Trusted"/> (rather than
+    /// <see cref="TlsTrust.Verified"/>) reports for such a host. dane-rules.md lists the destination domain only
+    /// "where the MX RRset is secure"; this departure is recorded in docs/architecture.md.
+    /// </remarks>
+    public static IReadOnlyList<string> ReferenceIdentifiers(string? tlsaBase, string mxHostName, string? destinationDomain)
     {
         var list = new List<string>();
         void Add(string? name)
@@ -177,11 +186,7 @@ public static class DaneMatcher
 
         Add(tlsaBase);
         Add(mxHostName);
-        if (mxSecure)
-        {
-            Add(destinationDomain);
-        }
-
+        Add(destinationDomain);
         return list;
     }
 

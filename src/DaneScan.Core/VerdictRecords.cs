@@ -132,7 +132,7 @@ public enum FindingCode
 public sealed record DomainVerdict
 {
     /// <summary>The version of the rules and code that produced the verdict; change it when a verdict can change.</summary>
-    public const string CurrentRulesVersion = "2026-11-28.1";
+    public const string CurrentRulesVersion = "2026-11-28.2";
 
     public string RulesVersion { get; init; } = CurrentRulesVersion;
 

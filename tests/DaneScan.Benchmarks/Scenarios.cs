@@ -61,14 +61,14 @@ internal sealed class Scenarios
             nextKey.Tlsa(TlsaUsage.DaneEe, TlsaSelector.Spki, TlsaMatchingType.Sha2_256),
         ];
         EeChain = [EeLeaf.Der, Intermediate.Der];
-        EeReferences = DaneMatcher.ReferenceIdentifiers("mx1.ee.bench", "mx1.ee.bench", "ee.bench", mxSecure: true);
+        EeReferences = DaneMatcher.ReferenceIdentifiers("mx1.ee.bench", "mx1.ee.bench", "ee.bench");
         DaneEe = new DomainScan(
             Domain("ee.bench", secureMx: true, Host("mx1.ee.bench", 10, "127.0.151.11", EeRecords), Host("mx2.ee.bench", 20, "127.0.151.12", EeRecords)),
             [Tls("mx1.ee.bench", "127.0.151.11", EeChain), Tls("mx2.ee.bench", "127.0.151.12", EeChain)]);
 
         TaRecords = [Root.Tlsa(TlsaUsage.DaneTa, TlsaSelector.Cert, TlsaMatchingType.Sha2_256)];
         TaChain = [TaLeaf.Der, Intermediate.Der, Root.Der];
-        TaReferences = DaneMatcher.ReferenceIdentifiers("mx.ta.bench", "mx.ta.bench", "ta.bench", mxSecure: true);
+        TaReferences = DaneMatcher.ReferenceIdentifiers("mx.ta.bench", "mx.ta.bench", "ta.bench");
         DaneTa = new DomainScan(
             Domain("ta.bench", secureMx: true, Host("mx.ta.bench", 10, "127.0.151.21", TaRecords)),
             [Tls("mx.ta.bench", "127.0.151.21", TaChain)]);

@@ -484,24 +484,33 @@ public class MatchingTests
     }
 
     [Fact]
-    public void Reference_identifiers_include_the_destination_only_when_the_mx_rrset_is_secure()
+    public void Reference_identifiers_are_the_tlsa_base_the_mx_host_and_the_destination_domain()
     {
-        Assert.Equal(["mx.cname-target.net", "mx.example.net", "example.com"], DaneMatcher.ReferenceIdentifiers("mx.cname-target.net.", "MX.example.net", "example.com", mxSecure: true));
-        Assert.Equal(["mx.example.net"], DaneMatcher.ReferenceIdentifiers("mx.example.net", "mx.example.net", "example.com", mxSecure: false));
+        Assert.Equal(["mx.cname-target.net", "mx.example.net", "example.com"], DaneMatcher.ReferenceIdentifiers("mx.cname-target.net.", "MX.example.net", "example.com"));
+        Assert.Equal(["mx.example.net", "example.com"], DaneMatcher.ReferenceIdentifiers("mx.example.net", "mx.example.net", "Example.COM."));
     }
 
     [Fact]
-    public void DaneTa_leaf_named_for_the_destination_domain_matches_only_with_a_secure_mx()
+    public void DaneTa_leaf_named_only_for_the_destination_domain_matches_and_names_it()
     {
         var leaf = TestPki.Leaf(P.Intermediate, "example.com", ["example.com"]);
         var record = P.Intermediate.Tlsa(TlsaUsage.DaneTa, TlsaSelector.Spki, TlsaMatchingType.Sha2_256);
 
-        var secure = DaneMatcher.Judge(Chain(leaf, P.Intermediate), [record], DaneMatcher.ReferenceIdentifiers("mx.example.net", "mx.example.net", "example.com", true), Now);
-        var insecure = DaneMatcher.Judge(Chain(leaf, P.Intermediate), [record], DaneMatcher.ReferenceIdentifiers("mx.example.net", "mx.example.net", "example.com", false), Now);
+        var j = DaneMatcher.Judge(Chain(leaf, P.Intermediate), [record], DaneMatcher.ReferenceIdentifiers("mx.example.net", "mx.example.net", "example.com"), Now);
 
-        Assert.Equal(HostReason.DaneTaMatched, secure.Reason);
-        Assert.Equal("example.com", secure.Match!.MatchedName);
-        Assert.Equal(HostReason.NameMismatch, insecure.Reason);
+        Assert.Equal(HostReason.DaneTaMatched, j.Reason);
+        Assert.Equal("example.com", j.Match!.MatchedName);
+    }
+
+    [Fact]
+    public void DaneTa_leaf_named_for_another_domain_is_a_name_mismatch()
+    {
+        var leaf = TestPki.Leaf(P.Intermediate, "example.org", ["example.org"]);
+        var record = P.Intermediate.Tlsa(TlsaUsage.DaneTa, TlsaSelector.Spki, TlsaMatchingType.Sha2_256);
+
+        var j = DaneMatcher.Judge(Chain(leaf, P.Intermediate), [record], DaneMatcher.ReferenceIdentifiers("mx.example.net", "mx.example.net", "example.com"), Now);
+
+        Assert.Equal(HostReason.NameMismatch, j.Reason);
     }
 
     [Fact]

@@ -111,6 +111,24 @@ public class VerdictTests
         Assert.Equal(HostOutcome.Authenticated, insecure.Hosts[0].Outcome);
     }
 
+    [Theory]
+    [InlineData(true, TlsTrust.Verified)]
+    [InlineData(false, TlsTrust.Trusted)]
+    public void DaneTa_leaf_named_for_the_destination_domain_authenticates_with_either_mx_security(bool mxSecure, TlsTrust trust)
+    {
+        // Postfix accepts the next-hop domain as a DANE-TA reference identifier whether or not the MX RRset is
+        // secure (docs/postfix-agreement.md, ta-name-insecure-mx); only the trust level differs.
+        var leaf = TestPki.Leaf(P.Intermediate, "example.com", ["example.com"]);
+        var v = DaneJudge.Judge(Domain("example.com", mxSecure, Host(Mx, Tlsa(Mx, Ta))), [Tls(Mx, Ip, leaf, P.Intermediate, P.Root)]);
+
+        var h = Assert.Single(v.Hosts);
+        Assert.Equal(HostOutcome.Authenticated, h.Outcome);
+        Assert.Equal(HostReason.DaneTaMatched, h.Reason);
+        Assert.Equal("example.com", h.Match!.MatchedName);
+        Assert.Contains("example.com", h.ReferenceIdentifiers);
+        Assert.Equal(trust, h.Trust);
+    }
+
     // ---- §2, §3 the host's DNS.
 
     public static TheoryData<string, HostOutcome, HostReason, Rfc8460ResultType> HostDnsCases() => new()
@@ -226,7 +244,7 @@ public class VerdictTests
 
         Assert.Equal(HostOutcome.Authenticated, h.Outcome);
         Assert.Equal("target.example.org", h.Match!.MatchedName);
-        Assert.Equal(["target.example.org", Mx], h.ReferenceIdentifiers);
+        Assert.Equal(["target.example.org", Mx, "example.com"], h.ReferenceIdentifiers);
     }
 
     // ---- §4, §5 usability and STARTTLS with a secure TLSA RRset.
