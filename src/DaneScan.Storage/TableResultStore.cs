@@ -59,14 +59,14 @@ public sealed class TableWriteCounters
 /// <item><term>{prefix}Domains</term><description>PartitionKey "runId|NNN" (NNN = bucket of SHA-256(domain), 3 digits), RowKey = domain</description></item>
 /// <item><term>{prefix}Probes</term><description>PartitionKey "runId|NNN" (bucket of SHA-256("host|address")), RowKey = "host|address"</description></item>
 /// <item><term>{prefix}Runs</term><description>PartitionKey = runId, RowKey "manifest"</description></item>
-/// <item><term>{prefix}Stats</term><description>PartitionKey = runId, RowKey = "dimension|value", Count</description></item>
+/// <item><term>{prefix}Stats</term><description>PartitionKey = runId, RowKey = "dimension|value", Count; and PartitionKey "runId|agg", RowKey = a document key, the pre-aggregated documents the statistics API serves (see <see cref="WriteAggregateDocumentsAsync"/>)</description></item>
 /// </list>
 /// Spreading a run over buckets avoids one hot partition (2,000 entities/s per partition). Every write
 /// is an upsert-replace keyed by (run, domain) or (run, host, address), so a redelivered message
 /// changes nothing; writes go in entity-group transactions of at most 100 entities of one partition
 /// and under 4 MiB. Faults come out as <see cref="StorageException"/> after the SDK's retries.
 /// </summary>
-public sealed class TableResultStore : IResultStore
+public sealed partial class TableResultStore : IResultStore
 {
     public const int MaxBatchEntities = 100;
 

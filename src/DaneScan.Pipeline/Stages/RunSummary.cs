@@ -38,7 +38,15 @@ public sealed class RunSummary
     private RunSummary(string runId) => RunId = runId;
 
     /// <summary>Reads the run's records (streaming) and its manifest's list counts.</summary>
-    public static async Task<RunSummary> ComputeAsync(IResultStore store, string runId, RunManifest? manifest, CancellationToken cancellationToken = default)
+    public static Task<RunSummary> ComputeAsync(IResultStore store, string runId, RunManifest? manifest, CancellationToken cancellationToken = default) =>
+        ComputeAsync(store, runId, manifest, observe: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ComputeAsync(IResultStore, string, RunManifest?, CancellationToken)"/>, and hands each
+    /// counted domain record (duplicates skipped) with the verdict the summary counted to
+    /// <paramref name="observe"/>, so that callers derive further breakdowns in the same pass over the records.
+    /// </summary>
+    public static async Task<RunSummary> ComputeAsync(IResultStore store, string runId, RunManifest? manifest, Action<DomainRecord, DomainVerdict>? observe, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         var summary = new RunSummary(runId);
@@ -51,7 +59,8 @@ public sealed class RunSummary
                 continue;
             }
 
-            summary.Add(record);
+            var verdict = summary.Add(record);
+            observe?.Invoke(record, verdict);
         }
 
         await foreach (var _ in store.EnumerateProbesAsync(runId, cancellationToken).ConfigureAwait(false))
@@ -77,7 +86,7 @@ public sealed class RunSummary
         return summary;
     }
 
-    private void Add(DomainRecord record)
+    private DomainVerdict Add(DomainRecord record)
     {
         Domains++;
         var verdict = record.Verdict;
@@ -114,6 +123,8 @@ public sealed class RunSummary
         {
             _domainsPerProbe[key] = _domainsPerProbe.GetValueOrDefault(key) + 1;
         }
+
+        return verdict;
     }
 
     private void Count(string key) => _counts[key] = _counts.GetValueOrDefault(key) + 1;
