@@ -13,15 +13,23 @@ namespace DaneScan.Fleet;
 /// <see cref="ProbeTarget"/>s are claimed (so each is probed once per run across all function instances)
 /// and which domains wait on which target (so the probe stage can judge them once their last probe lands).
 /// One table, <c>{prefix}Claims</c>. Claims: partition <c>{run}|claims</c>, row = the target key, with the
-/// claiming batch. Waits: partition <c>{run}|wait|{target key}</c>, row = the domain.
+/// claiming batch. Waits: partition <c>{run}|wait|{target key}</c>, row = the domain. The same table holds
+/// the run's completion markers (<see cref="Progress"/>).
 /// </summary>
 public sealed class ProbeClaims
 {
     private readonly TableClient _table;
 
-    private ProbeClaims(TableClient table) => _table = table;
+    private ProbeClaims(TableClient table)
+    {
+        _table = table;
+        Progress = new RunProgress(table);
+    }
 
     public string TableName => _table.Name;
+
+    /// <summary>The run completion markers, in the same table.</summary>
+    public RunProgress Progress { get; }
 
     public static async Task<ProbeClaims> OpenAsync(TableServiceClient service, string tablePrefix = "danescan", CancellationToken cancellationToken = default)
     {
@@ -120,7 +128,8 @@ public sealed class DomainJudgement(IResultStore store, int smtpPort = 25)
 /// The resolve stage over Table Storage: resolves each domain of the batch (the CLI's
 /// <c>DomainResolver.ResolveAsync</c>), stores its observation, records it as waiting on its probe targets,
 /// claims the targets no other batch of the run claimed, and judges the domains whose probes are all stored.
-/// A domain whose probes are missing is stored without a verdict; the probe stage judges it.
+/// A domain whose probes are missing is stored without a verdict; the probe stage judges it. Last, it marks
+/// the batch resolved (<see cref="RunProgress"/>).
 /// </summary>
 public sealed class TableResolveStage(
     Func<string, CancellationToken, Task<DomainObservation>> resolve,
@@ -164,6 +173,10 @@ public sealed class TableResolveStage(
             await _judge.TryJudgeAsync(batch.RunId, dns.Domain, cancellationToken).ConfigureAwait(false);
         }
 
+        // Every domain is stored and every target claimed: the batch counts as done. The probe requests are
+        // sent by the caller after this; completion also waits for every claimed target to be probed, so a
+        // delivery that dies before sending them (and is redelivered) cannot complete the run early.
+        await claims.Progress.MarkBatchResolvedAsync(batch.RunId, batch.BatchIndex, batch.Domains.Count, cancellationToken).ConfigureAwait(false);
         return claimed;
     }
 }
@@ -201,5 +214,8 @@ public sealed class TableProbeStage(
         {
             await _judge.TryJudgeAsync(request.RunId, domain, cancellationToken).ConfigureAwait(false);
         }
+
+        // Stored and every waiting domain judged: the claimed target counts as done.
+        await claims.Progress.MarkProbedAsync(request.RunId, target, cancellationToken).ConfigureAwait(false);
     }
 }
