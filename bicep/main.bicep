@@ -49,6 +49,9 @@ param resolverSshPublicKey string = ''
 @description('NCRONTAB schedule of the enumerate timer (six fields, UTC): Sundays 03:00 by default.')
 param enumerateSchedule string = '0 0 3 * * 0'
 
+@description('NCRONTAB schedule of the finalise timer, which completes runs whose work is all done and stores their statistics: every five minutes by default.')
+param finaliseSchedule string = '0 */5 * * * *'
+
 @description('Name the prober sends in EHLO; point its A record at the egress address and serve an opt-out page there.')
 param heloName string
 
@@ -73,6 +76,7 @@ var listsContainerName = 'lists'
 var vnetAddressSpace = '10.40.0.0/16'
 var allFunctions = [
   'Enumerate'
+  'Finalise'
   'Resolve'
   'Probe'
   'ListRuns'
@@ -177,6 +181,7 @@ module scanApp 'modules/functionapp.bicep' = {
     appInsightsConnectionString: monitoring.outputs.connectionString
     subnetId: useVnet ? network!.outputs.appsSubnetId : ''
     enumerateSchedule: enumerateSchedule
+    finaliseSchedule: finaliseSchedule
     listsContainerName: storage.outputs.listsContainerName
     resolverEndpoint: effectiveResolver
     heloName: heloName
@@ -203,6 +208,7 @@ module probeApp 'modules/functionapp.bicep' = if (probeHosting == 'elasticPremiu
     appInsightsConnectionString: monitoring.outputs.connectionString
     subnetId: network!.outputs.probeSubnetId
     enumerateSchedule: enumerateSchedule
+    finaliseSchedule: finaliseSchedule
     listsContainerName: storage.outputs.listsContainerName
     resolverEndpoint: effectiveResolver
     heloName: heloName

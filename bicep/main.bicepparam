@@ -10,4 +10,5 @@ param enableVirtualNetwork = false
 param deployResolver = false
 param resolverEndpoint = '10.40.1.4:53'
 param enumerateSchedule = '0 0 3 * * 0'
+param finaliseSchedule = '0 */5 * * * *'
 param heloName = 'scanner.danescan.example'

@@ -48,6 +48,9 @@ param subnetId string = ''
 @description('NCRONTAB schedule of the enumerate timer.')
 param enumerateSchedule string
 
+@description('NCRONTAB schedule of the finalise timer.')
+param finaliseSchedule string
+
 @description('Blob container of the domain lists.')
 param listsContainerName string
 
@@ -94,6 +97,7 @@ var identitySettings = [
 
 var appSettings = [
   { name: 'EnumerateSchedule', value: enumerateSchedule }
+  { name: 'FinaliseSchedule', value: finaliseSchedule }
   { name: 'Enumerate__ListsContainer', value: listsContainerName }
   { name: 'Storage__TableServiceUri', value: tableEndpoint }
   { name: 'Storage__BlobServiceUri', value: blobEndpoint }

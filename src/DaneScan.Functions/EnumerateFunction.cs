@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace DaneScan.Functions;
 
 /// <summary>The enumerate stage: on its schedule, starts a run and sends its domains in batches to the resolve queue.</summary>
-public sealed partial class EnumerateFunction(IRunEnumerator enumerator, QueueSenders senders, IOptions<EnumerateOptions> options, ILogger<EnumerateFunction> logger)
+public sealed partial class EnumerateFunction(IRunEnumerator enumerator, QueueSenders senders, RunProgress progress, IOptions<EnumerateOptions> options, ILogger<EnumerateFunction> logger)
 {
     public const string Name = "Enumerate";
 
@@ -22,6 +22,9 @@ public sealed partial class EnumerateFunction(IRunEnumerator enumerator, QueueSe
         var run = await enumerator.StartRunAsync(options.Value.ListsContainer, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
         var sent = await senders.Resolve.SendResolveBatchesAsync(run.RunId, run.Domains, options.Value.BatchBodyBudgetBytes, cancellationToken).ConfigureAwait(false);
         await enumerator.RecordEnumerationSentAsync(run.RunId, sent.Messages, run.Domains.Count, cancellationToken).ConfigureAwait(false);
+
+        // What the run waits for before the finaliser may complete it: this many resolve batches.
+        await progress.RecordEnumerationSentAsync(run.RunId, sent.Messages, run.Domains.Count, cancellationToken).ConfigureAwait(false);
         LogEnumerated(logger, run.RunId, run.Domains.Count, sent.Messages, sent.SendCalls, sent.BodyBytes);
     }
 

@@ -23,6 +23,9 @@ public static class ServiceRegistration
             .Bind(configuration.GetSection(EnumerateOptions.SectionName))
             .Configure(o => o.Schedule = configuration[EnumerateFunction.ScheduleSetting])
             .ValidateOnStart();
+        services.AddOptions<FinaliseOptions>()
+            .Configure(o => o.Schedule = configuration[FinaliseFunction.ScheduleSetting])
+            .ValidateOnStart();
         services.AddOptions<ScanOptions>().Bind(configuration.GetSection(ScanOptions.SectionName)).ValidateOnStart();
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.SectionName)).ValidateOnStart();
         services.AddOptions<ServiceBusConnectionOptions>()
@@ -38,6 +41,7 @@ public static class ServiceRegistration
             })
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<EnumerateOptions>, EnumerateOptionsValidator>();
+        services.AddSingleton<IValidateOptions<FinaliseOptions>, FinaliseOptionsValidator>();
         services.AddSingleton<IValidateOptions<ScanOptions>, ScanOptionsValidator>();
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
         services.AddSingleton<IValidateOptions<ServiceBusConnectionOptions>, ServiceBusConnectionOptionsValidator>();

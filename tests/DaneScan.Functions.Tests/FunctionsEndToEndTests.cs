@@ -18,13 +18,20 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DaneScan.Functions.Tests;
 
-/// <summary>The Functions tests' own lab on 127.59.0.0/16 (every catalogue case, real nsd, unbound and SMTP servers).</summary>
+/// <summary>
+/// The Functions tests' own lab on 127.59.0.0/16 (every catalogue case, real nsd, unbound and SMTP servers).
+/// <c>DANESCAN_FUNCTIONS_LAB_OCTET</c> moves it to another 127.X.0.0/16 block, so that two checkouts can run
+/// these tests at once: two labs on one block (and one state directory) mix up their keys and certificates.
+/// </summary>
 public sealed class FunctionsLab : LabFixture
 {
     public FunctionsLab()
-        : base(59)
+        : base(Octet())
     {
     }
+
+    private static byte Octet() =>
+        byte.TryParse(Environment.GetEnvironmentVariable("DANESCAN_FUNCTIONS_LAB_OCTET"), out var octet) && octet is > 0 and < 255 ? octet : (byte)59;
 }
 
 /// <summary>
@@ -33,7 +40,9 @@ public sealed class FunctionsLab : LabFixture
 /// Functions host cannot run here, so they are mocked: the two queues are in-memory FIFOs fed by a
 /// <see cref="ServiceBusSender"/> subclass (no locks, redelivery or duplicate detection), and the function
 /// invocations are called directly with a mock FunctionContext. The enumerate stage (IRunEnumerator) is not
-/// implemented: the test sends the domains with the same sender and writes the run manifest itself.
+/// implemented: the test sends the domains with the same sender, writes the run manifest and records the
+/// batches sent itself, as EnumerateFunction does. The finaliser (what the Finalise timer calls) then
+/// completes the run, and the statistics API serves its pre-aggregated rows.
 /// </summary>
 public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture<FunctionsLab>
 {
@@ -67,8 +76,12 @@ public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture
                 senders,
                 NullLogger<ScanFunctions>.Instance);
             await fleetStore.WriteManifestAsync(new Pipeline.Ports.RunManifest { RunId = runId, StartedUtc = DateTimeOffset.UtcNow, Counts = new() { DomainsEnumerated = domains.Count } });
-            await senders.Resolve.SendResolveBatchesAsync(runId, domains, 512);
+            var sent = await senders.Resolve.SendResolveBatchesAsync(runId, domains, 512);
+            await claims.Progress.RecordEnumerationSentAsync(runId, sent.Messages, domains.Count);
             Assert.True(resolveQueue.Count > 1, "the domains should span several resolve messages");
+            var finaliser = new RunFinaliser(fleetStore, claims.Progress);
+            var queries = new TableStatisticsQueries(fleetStore);
+            Assert.Equal(FinaliseOutcome.Outstanding, (await finaliser.FinaliseAsync(runId)).Outcome);
             var invocations = 0;
             while (resolveQueue.TryDequeue(out var r) | probeQueue.TryDequeue(out var p))
             {
@@ -83,10 +96,56 @@ public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture
                     await functions.ProbeAsync(p, new Invocation(), CancellationToken.None);
                     invocations++;
                 }
+
+                // Midway (a batch or a claimed probe still queued) the run is not complete.
+                if (invocations == 3)
+                {
+                    Assert.True(resolveQueue.Count + probeQueue.Count > 0);
+                    Assert.Equal(FinaliseOutcome.Outstanding, (await finaliser.FinaliseAsync(runId)).Outcome);
+                }
             }
 
+            // Both runs judged every domain alike (named, so that a lab hiccup is told from a counting bug).
+            var localVerdicts = new Dictionary<string, string>(StringComparer.Ordinal);
+            await foreach (var record in localStore.EnumerateDomainsAsync(runId))
+            {
+                localVerdicts[record.Domain] = $"{record.Verdict?.Primary}/{record.ProbeKeys.Count}";
+            }
+
+            var differing = new List<string>();
+            await foreach (var record in fleetStore.EnumerateDomainsAsync(runId))
+            {
+                var fleetVerdict = $"{record.Verdict?.Primary}/{record.ProbeKeys.Count}";
+                if (localVerdicts.GetValueOrDefault(record.Domain) != fleetVerdict)
+                {
+                    differing.Add($"{record.Domain}: local {localVerdicts.GetValueOrDefault(record.Domain)}, fleet {fleetVerdict} ({record.Observation.Mx.Outcome}, {string.Join(' ', record.Observation.Hosts.Select(h => $"{h.Name} A={h.A?.Outcome} TLSA={h.Tlsa?.Outcome}"))})");
+                }
+            }
+
+            Assert.True(differing.Count == 0, string.Join("\n", differing));
+
+            // Before the finaliser: the running run's answers are computed from its records.
+            var running = await queries.GetRunAsync(runId);
+            Assert.False(running!.Completed);
+            Assert.False(running.PreAggregated);
+            var computedCounts = new Dictionary<CountDimension, Page<CountRow>>();
+            foreach (var dimension in Enum.GetValues<CountDimension>())
+            {
+                computedCounts[dimension] = (await queries.GetCountsAsync(runId, dimension, new PageRequest(PageRequest.MaxTop, null)))!.Value;
+            }
+
+            var computedFindings = (await queries.ListFindingsAsync(runId, new PageRequest(PageRequest.MaxTop, null)))!.Value;
+
+            // Every batch resolved and every claimed probe stored: the finaliser completes the run, once.
+            var finalised = await finaliser.FinaliseRunningAsync();
+            var result = Assert.Single(finalised, r => r.RunId == runId);
+            Assert.Equal(FinaliseOutcome.Completed, result.Outcome);
+            Assert.Equal(local.Summary.Probes, result.Completion!.ProbesClaimed);
+            Assert.Equal(FinaliseOutcome.AlreadyCompleted, (await finaliser.FinaliseAsync(runId)).Outcome);
             var manifest = await fleetStore.ReadManifestAsync(runId);
-            await fleetStore.WriteManifestAsync(manifest! with { State = Pipeline.Ports.RunState.Completed, EndedUtc = DateTimeOffset.UtcNow });
+            Assert.Equal(Pipeline.Ports.RunState.Completed, manifest!.State);
+            Assert.NotNull(manifest.EndedUtc);
+            Assert.Equal(domains.Count, manifest.Counts.DomainsRecorded);
 
             // Every domain was judged with its probes (none left waiting), each target probed once.
             await foreach (var record in fleetStore.EnumerateDomainsAsync(runId))
@@ -96,11 +155,17 @@ public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture
 
             Assert.Equal(local.Summary.Probes, probeQueue.Sent);
 
-            // The statistics API's answers for both runs are equal, and equal the local runner's own summary.
-            var fleet = await new TableStatisticsQueries(fleetStore).GetRunAsync(runId);
-            var fromLocal = await new TableStatisticsQueries(localStore).GetRunAsync(runId);
-            Assert.NotNull(fleet);
-            Assert.NotNull(fromLocal);
+            // The statistics API's answers for both runs are equal, and equal the local runner's own summary:
+            // the fleet's from its pre-aggregated rows, the local run's (completed by danescan scan, no
+            // finaliser) computed from its records.
+            var fleetAnswer = await queries.GetRunAsync(runId);
+            var localAnswer = await new TableStatisticsQueries(localStore).GetRunAsync(runId);
+            Assert.True(fleetAnswer!.Completed && fleetAnswer.PreAggregated);
+            Assert.True(localAnswer!.Completed && !localAnswer.PreAggregated);
+            var (fleet, fromLocal) = (fleetAnswer.Value, localAnswer.Value);
+            Assert.Equal(running.Value.DomainsByStatus, fleet.DomainsByStatus);
+            Assert.Equal(running.Value.HostsByOutcome, fleet.HostsByOutcome);
+            Assert.Equal(running.Value.HostsProbed, fleet.HostsProbed);
             Assert.Equal(domains.Count, fleet.DomainsByStatus.Values.Sum());
             Assert.Equal(Sorted(fromLocal.DomainsByStatus), Sorted(fleet.DomainsByStatus));
             Assert.Equal(Sorted(fromLocal.HostsByOutcome), Sorted(fleet.HostsByOutcome));
@@ -110,10 +175,24 @@ public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture
                 fleet.DomainsByStatus.OrderBy(kv => kv.Key.ToString(), StringComparer.Ordinal).Select(kv => (kv.Key.ToString(), kv.Value)));
             foreach (var dimension in Enum.GetValues<CountDimension>())
             {
-                var a = await new TableStatisticsQueries(localStore).GetCountsAsync(runId, dimension, new PageRequest(PageRequest.MaxTop, null));
-                var b = await new TableStatisticsQueries(fleetStore).GetCountsAsync(runId, dimension, new PageRequest(PageRequest.MaxTop, null));
-                Assert.Equal(a!.Items.Select(r => (r.Key, r.Domains, Sorted(r.ByStatus))), b!.Items.Select(r => (r.Key, r.Domains, Sorted(r.ByStatus))));
+                var a = (await new TableStatisticsQueries(localStore).GetCountsAsync(runId, dimension, new PageRequest(PageRequest.MaxTop, null)))!.Value;
+                var b = await queries.GetCountsAsync(runId, dimension, new PageRequest(PageRequest.MaxTop, null));
+                Assert.True(b!.PreAggregated);
+                Assert.Equal(a.Items.Select(r => (r.Key, r.Domains, Sorted(r.ByStatus))), b.Value.Items.Select(r => (r.Key, r.Domains, Sorted(r.ByStatus))));
+                Assert.Equal(Json(computedCounts[dimension]), Json(b.Value));
             }
+
+            var findings = await queries.ListFindingsAsync(runId, new PageRequest(PageRequest.MaxTop, null));
+            Assert.True(findings!.PreAggregated);
+            Assert.Equal(Json(computedFindings), Json(findings.Value));
+            Assert.Equal(
+                local.Summary.Findings.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value)),
+                findings.Value.Items.OrderBy(f => f.Code, StringComparer.Ordinal).Select(f => (f.Code, f.Domains)));
+
+            // The finaliser also stored the CLI's statistics rows: the same counts danescan scan stored.
+            var cliRows = (await localStore.ReadStatisticsAsync(runId))!.Counts;
+            var fleetRows = (await fleetStore.ReadStatisticsAsync(runId))!.Counts;
+            Assert.Equal(cliRows.OrderBy(kv => kv.Key, StringComparer.Ordinal), fleetRows.OrderBy(kv => kv.Key, StringComparer.Ordinal));
 
             Assert.True(fleet.DomainsByStatus.Count > 2, "the lab should yield several statuses");
         }
@@ -130,6 +209,8 @@ public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture
         var policy = new PolitenessPolicy(OptOutList.Empty, new AddressPolicy(allowSpecialPurpose: true));
         return (resolver, new HostProber(new SmtpProber(new SmtpProbeOptions("scanner.danescan.test")), policy, limiter), policy);
     }
+
+    private static string Json<T>(T value) => System.Text.Json.JsonSerializer.Serialize(value, StatisticsApi.Json);
 
     private static string Sorted<T>(IReadOnlyDictionary<T, long> counts)
         where T : struct, Enum =>

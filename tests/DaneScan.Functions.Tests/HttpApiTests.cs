@@ -88,10 +88,10 @@ public sealed class HttpApiTests
         return (await JsonSerializer.DeserializeAsync<Problem>(response.Body, StatisticsApi.Json))!;
     }
 
-    private static string Header(HttpResponseData response, string name) =>
+    internal static string Header(HttpResponseData response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? string.Join(",", values) : string.Empty;
 
-    private static TestRequest Request(string query) => new(new Uri("https://danescan-func.azurewebsites.net/api/runs" + query));
+    internal static TestRequest Request(string query) => new(new Uri("https://danescan-func.azurewebsites.net/api/runs" + query));
 
     private sealed class UnreachableQueries : IStatisticsQueries
     {
@@ -99,11 +99,11 @@ public sealed class HttpApiTests
 
         public Task<Page<RunListItem>> ListRunsAsync(PageRequest page, CancellationToken cancellationToken = default) => throw Reached();
 
-        public Task<RunSummary?> GetRunAsync(string runId, CancellationToken cancellationToken = default) => throw Reached();
+        public Task<RunAnswer<RunSummary>?> GetRunAsync(string runId, CancellationToken cancellationToken = default) => throw Reached();
 
-        public Task<Page<CountRow>?> GetCountsAsync(string runId, CountDimension dimension, PageRequest page, CancellationToken cancellationToken = default) => throw Reached();
+        public Task<RunAnswer<Page<CountRow>>?> GetCountsAsync(string runId, CountDimension dimension, PageRequest page, CancellationToken cancellationToken = default) => throw Reached();
 
-        public Task<Page<FindingCount>?> ListFindingsAsync(string runId, PageRequest page, CancellationToken cancellationToken = default) => throw Reached();
+        public Task<RunAnswer<Page<FindingCount>>?> ListFindingsAsync(string runId, PageRequest page, CancellationToken cancellationToken = default) => throw Reached();
 
         public Task<TimeSeries?> GetTimeSeriesAsync(string metric, DateTimeOffset? fromUtc, DateTimeOffset? toUtc, CancellationToken cancellationToken = default) => throw Reached();
 
@@ -111,7 +111,7 @@ public sealed class HttpApiTests
     }
 
     // Mocks of the Functions host's HTTP types.
-    private sealed class TestRequest(Uri url) : HttpRequestData(new TestContext())
+    internal sealed class TestRequest(Uri url) : HttpRequestData(new TestContext())
     {
         public override Stream Body { get; } = new MemoryStream();
 
@@ -128,7 +128,7 @@ public sealed class HttpApiTests
         public override HttpResponseData CreateResponse() => new TestResponse(FunctionContext);
     }
 
-    private sealed class TestResponse(FunctionContext context) : HttpResponseData(context)
+    internal sealed class TestResponse(FunctionContext context) : HttpResponseData(context)
     {
         public override HttpStatusCode StatusCode { get; set; }
 
@@ -139,7 +139,7 @@ public sealed class HttpApiTests
         public override HttpCookies Cookies => throw new NotSupportedException();
     }
 
-    private sealed class TestContext : FunctionContext
+    internal sealed class TestContext : FunctionContext
     {
         public override string InvocationId => "test";
 
@@ -160,7 +160,7 @@ public sealed class HttpApiTests
         public override IInvocationFeatures Features => throw new NotSupportedException();
     }
 
-    private sealed class NoServices : IServiceProvider
+    internal sealed class NoServices : IServiceProvider
     {
         public object? GetService(Type serviceType) => null;
     }

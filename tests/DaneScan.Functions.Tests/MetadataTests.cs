@@ -31,7 +31,7 @@ public sealed class MetadataTests
     [Fact]
     public void The_app_has_exactly_the_expected_functions_all_dotnet_isolated()
     {
-        string[] expected = ["Enumerate", "Resolve", "Probe", "ListRuns", "GetRun", "CountsByTld", "CountsByMxProvider", "CountsByTlsaParameters", "ListFindings", "TimeSeries", "GetDomain", "OpenApiDocument"];
+        string[] expected = ["Enumerate", "Finalise", "Resolve", "Probe", "ListRuns", "GetRun", "CountsByTld", "CountsByMxProvider", "CountsByTlsaParameters", "ListFindings", "TimeSeries", "GetDomain", "OpenApiDocument"];
         Assert.Equal(expected.Order(), Functions.Keys.Order());
         Assert.All(Functions.Values, f =>
         {
@@ -48,6 +48,18 @@ public sealed class MetadataTests
         Assert.Equal("%EnumerateSchedule%", (string?)t["schedule"]);
         Assert.True((bool?)t["useMonitor"]);
         Assert.Null(t["runOnStartup"]);
+    }
+
+    [Fact]
+    public void Finalise_is_a_timer_whose_schedule_comes_from_the_FinaliseSchedule_setting()
+    {
+        var t = Trigger("Finalise");
+        Assert.Equal("DaneScan.Functions.FinaliseFunction.RunAsync", (string?)Functions["Finalise"]["entryPoint"]);
+        Assert.Equal("timerTrigger", (string?)t["type"]);
+        Assert.Equal("%FinaliseSchedule%", (string?)t["schedule"]);
+        Assert.True((bool?)t["useMonitor"]);
+        Assert.Null(t["runOnStartup"]);
+        Assert.Single(Functions["Finalise"]["bindings"]!.AsArray());
     }
 
     [Theory]
@@ -114,7 +126,7 @@ public sealed class MetadataTests
     public void Connection_and_schedule_settings_named_by_the_bindings_are_set_by_bicep()
     {
         var bicep = File.ReadAllText(Path.Combine(Repo.Root, "bicep", "modules", "functionapp.bicep"));
-        foreach (var setting in new[] { "ServiceBusConnection__fullyQualifiedNamespace", "ServiceBusConnection__credential", "ServiceBusConnection__clientId", "EnumerateSchedule" })
+        foreach (var setting in new[] { "ServiceBusConnection__fullyQualifiedNamespace", "ServiceBusConnection__credential", "ServiceBusConnection__clientId", "EnumerateSchedule", "FinaliseSchedule" })
         {
             Assert.Contains(setting, bicep, StringComparison.Ordinal);
         }

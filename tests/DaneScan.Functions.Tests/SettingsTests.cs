@@ -17,6 +17,7 @@ public sealed class SettingsTests
     private static readonly Dictionary<string, string?> Valid = new()
     {
         ["EnumerateSchedule"] = "0 0 3 * * 0",
+        ["FinaliseSchedule"] = "0 */5 * * * *",
         ["Enumerate:ListsContainer"] = "lists",
         ["ServiceBusConnection:fullyQualifiedNamespace"] = "danescan-sb.servicebus.windows.net",
         ["ServiceBusConnection:credential"] = "managedidentity",
@@ -61,6 +62,7 @@ public sealed class SettingsTests
         foreach (var get in new Func<object>[]
         {
             () => sp.GetRequiredService<IOptions<EnumerateOptions>>().Value,
+            () => sp.GetRequiredService<IOptions<FinaliseOptions>>().Value,
             () => sp.GetRequiredService<IOptions<ScanOptions>>().Value,
             () => sp.GetRequiredService<IOptions<StorageOptions>>().Value,
             () => sp.GetRequiredService<IOptions<ServiceBusConnectionOptions>>().Value,
@@ -89,11 +91,14 @@ public sealed class SettingsTests
         Assert.Equal("3f6e0a43-5a3b-4a8a-9d7e-1f0d2c3b4a59", sb.ClientId);
         Assert.Null(sb.ConnectionString);
         Assert.Equal("0 0 3 * * 0", sp.GetRequiredService<IOptions<EnumerateOptions>>().Value.Schedule);
+        Assert.Equal("0 */5 * * * *", sp.GetRequiredService<IOptions<FinaliseOptions>>().Value.Schedule);
     }
 
     [Theory]
     [InlineData("EnumerateSchedule", "0 3 * * 0", "EnumerateSchedule must be an NCRONTAB expression with six fields")]
     [InlineData("EnumerateSchedule", null, "EnumerateSchedule must be")]
+    [InlineData("FinaliseSchedule", "*/5 * * * *", "FinaliseSchedule must be an NCRONTAB expression with six fields")]
+    [InlineData("FinaliseSchedule", null, "FinaliseSchedule must be")]
     [InlineData("Enumerate:ListsContainer", "Lists_2026", "Enumerate__ListsContainer must be a blob container name")]
     [InlineData("Enumerate:BatchBodyBudgetBytes", "300000", "Enumerate__BatchBodyBudgetBytes must be between")]
     [InlineData("ServiceBusConnection:fullyQualifiedNamespace", null, "Service Bus is not configured: set ServiceBusConnection__fullyQualifiedNamespace")]

@@ -13,6 +13,7 @@ public sealed class StageRegistrationTests
     private static readonly Dictionary<string, string?> Settings = new()
     {
         ["EnumerateSchedule"] = "0 0 3 * * 0",
+        ["FinaliseSchedule"] = "0 */5 * * * *",
         ["Enumerate:ListsContainer"] = "lists",
         ["ServiceBusConnection:fullyQualifiedNamespace"] = "danescan-sb.servicebus.windows.net",
         ["ServiceBusConnection:credential"] = "managedidentity",
@@ -50,6 +51,8 @@ public sealed class StageRegistrationTests
 
         Assert.IsType<TableResolveStage>(sp.GetRequiredService<IResolveStage>());
         Assert.IsType<TableProbeStage>(sp.GetRequiredService<IProbeStage>());
+        Assert.NotNull(sp.GetRequiredService<RunFinaliser>());
+        Assert.Equal(sp.GetRequiredService<ProbeClaims>().TableName, sp.GetRequiredService<RunProgress>().TableName);
         var queries = Assert.IsType<TableStatisticsQueries>(sp.GetRequiredService<IStatisticsQueries>());
         Assert.Null(await queries.GetRunAsync("run-never-started"));
     }

@@ -129,8 +129,11 @@ public sealed class TableStageTests : IAsyncLifetime
         Assert.Equal(Run, Assert.Single(runs.Items).RunId);
         Assert.Null(runs.ContinuationToken);
 
-        var run = await queries.GetRunAsync(Run, ct);
-        Assert.NotNull(run);
+        var answer = await queries.GetRunAsync(Run, ct);
+        Assert.NotNull(answer);
+        Assert.True(answer.Completed);
+        Assert.False(answer.PreAggregated); // completed without the finaliser: computed from the records
+        var run = answer.Value;
         Assert.Equal(Api.RunState.Completed, run.State);
         var failing = DaneJudge.Judge(new DomainScan(_dns["a.example"], [Probe(new ProbeTarget("mx.shared.example", System.Net.IPAddress.Parse("127.0.0.59"), 25, "mx.shared.example"))])).Primary;
         Assert.Equal(new Dictionary<DomainDaneStatus, long> { [failing] = 2, [DomainDaneStatus.NotDane] = 1 }, run.DomainsByStatus);
@@ -138,18 +141,18 @@ public sealed class TableStageTests : IAsyncLifetime
         Assert.Equal(1, run.HostsByOutcome[HostOutcome.AuthenticationFailed]);
 
         var tld = await queries.GetCountsAsync(Run, CountDimension.Tld, new PageRequest(10, null), ct);
-        var row = Assert.Single(tld!.Items);
+        var row = Assert.Single(tld!.Value.Items);
         Assert.Equal(("example", 3L), (row.Key, row.Domains));
 
         var providers = await queries.GetCountsAsync(Run, CountDimension.MxProvider, new PageRequest(1, null), ct);
-        Assert.Equal(("shared.example", 2L), (providers!.Items[0].Key, providers.Items[0].Domains));
-        Assert.Equal("1", providers.ContinuationToken);
-        var second = await queries.GetCountsAsync(Run, CountDimension.MxProvider, new PageRequest(1, providers.ContinuationToken), ct);
-        Assert.Equal(("plain.example", 1L), (second!.Items[0].Key, second.Items[0].Domains));
+        Assert.Equal(("shared.example", 2L), (providers!.Value.Items[0].Key, providers.Value.Items[0].Domains));
+        Assert.Equal("1", providers.Value.ContinuationToken);
+        var second = (await queries.GetCountsAsync(Run, CountDimension.MxProvider, new PageRequest(1, providers.Value.ContinuationToken), ct))!.Value;
+        Assert.Equal(("plain.example", 1L), (second.Items[0].Key, second.Items[0].Domains));
         Assert.Null(second.ContinuationToken);
 
         var tlsa = await queries.GetCountsAsync(Run, CountDimension.TlsaParameters, new PageRequest(10, null), ct);
-        Assert.Equal(2, tlsa!.Items.Single(r => r.Key == "3 1 1").Domains);
+        Assert.Equal(2, tlsa!.Value.Items.Single(r => r.Key == "3 1 1").Domains);
 
         var domain = await queries.GetDomainAsync(Run, "a.example", ct);
         Assert.Equal(failing, domain!.Status);

@@ -61,19 +61,27 @@ public sealed record DomainRecord(string RunId, string Domain, DomainDaneStatus 
 /// <summary>Error body of every non-2xx answer (RFC 9457 members).</summary>
 public sealed record Problem(string Title, int Status, string? Detail);
 
-/// <summary>The statistics queries the API serves; implemented over the result store by DaneScan.Storage.</summary>
+/// <summary>
+/// A per-run answer and where it came from. A completed run's numbers never change; they come from its
+/// pre-aggregated statistics (a few reads) when the finaliser stored them, else (runs completed by
+/// <c>danescan scan</c> into a table store) are computed from its records. A running run's are computed from
+/// its records on each request. Either way the numbers are the same computation (DaneScan.Fleet.RunAggregates).
+/// </summary>
+public sealed record RunAnswer<T>(T Value, bool Completed, bool PreAggregated);
+
+/// <summary>The statistics queries the API serves; implemented over the result store by <see cref="TableStatisticsQueries"/>.</summary>
 public interface IStatisticsQueries
 {
     Task<Page<RunListItem>> ListRunsAsync(PageRequest page, CancellationToken cancellationToken = default);
 
     /// <summary>Null when the run is unknown.</summary>
-    Task<RunSummary?> GetRunAsync(string runId, CancellationToken cancellationToken = default);
+    Task<RunAnswer<RunSummary>?> GetRunAsync(string runId, CancellationToken cancellationToken = default);
 
     /// <summary>Null when the run is unknown.</summary>
-    Task<Page<CountRow>?> GetCountsAsync(string runId, CountDimension dimension, PageRequest page, CancellationToken cancellationToken = default);
+    Task<RunAnswer<Page<CountRow>>?> GetCountsAsync(string runId, CountDimension dimension, PageRequest page, CancellationToken cancellationToken = default);
 
     /// <summary>Null when the run is unknown.</summary>
-    Task<Page<FindingCount>?> ListFindingsAsync(string runId, PageRequest page, CancellationToken cancellationToken = default);
+    Task<RunAnswer<Page<FindingCount>>?> ListFindingsAsync(string runId, PageRequest page, CancellationToken cancellationToken = default);
 
     /// <summary>The metric's value per completed run between the bounds; null when the metric is unknown.</summary>
     Task<TimeSeries?> GetTimeSeriesAsync(string metric, DateTimeOffset? fromUtc, DateTimeOffset? toUtc, CancellationToken cancellationToken = default);

@@ -12,7 +12,10 @@ namespace DaneScan.Functions.Api;
 /// <summary>
 /// The read-only statistics API. Every route is GET with function-level authorisation (a function or host
 /// key in <c>x-functions-key</c> or <c>?code=</c>); there are no write routes. Answers are JSON with cache
-/// headers: a completed run never changes, so its answers may be cached for an hour.
+/// headers. A completed run's numbers never change: its summary, counts and findings are served from its
+/// pre-aggregated statistics with <c>Cache-Control: public, max-age=31536000, immutable</c>; a running
+/// run's are computed from its records with <c>public, max-age=60</c>. <c>X-DaneScan-Statistics</c> says
+/// which (<c>pre-aggregated</c> or <c>computed</c>).
 /// </summary>
 public sealed partial class StatisticsApi(IStatisticsQueries queries)
 {
@@ -52,7 +55,7 @@ public sealed partial class StatisticsApi(IStatisticsQueries queries)
         var run = await queries.GetRunAsync(runId, cancellationToken).ConfigureAwait(false);
         return run is null
             ? await ProblemAsync(req, HttpStatusCode.NotFound, $"no run '{runId}'").ConfigureAwait(false)
-            : await OkAsync(req, run, run.State == RunState.Completed ? LongCache : ShortCache).ConfigureAwait(false);
+            : await OkAsync(req, run).ConfigureAwait(false);
     }
 
     [Function("CountsByTld")]
@@ -88,7 +91,7 @@ public sealed partial class StatisticsApi(IStatisticsQueries queries)
         var findings = await queries.ListFindingsAsync(runId, page, cancellationToken).ConfigureAwait(false);
         return findings is null
             ? await ProblemAsync(req, HttpStatusCode.NotFound, $"no run '{runId}'").ConfigureAwait(false)
-            : await OkAsync(req, findings, ShortCache).ConfigureAwait(false);
+            : await OkAsync(req, findings).ConfigureAwait(false);
     }
 
     [Function("TimeSeries")]
@@ -178,11 +181,17 @@ public sealed partial class StatisticsApi(IStatisticsQueries queries)
         var counts = await queries.GetCountsAsync(runId, dimension, page, cancellationToken).ConfigureAwait(false);
         return counts is null
             ? await ProblemAsync(req, HttpStatusCode.NotFound, $"no run '{runId}'").ConfigureAwait(false)
-            : await OkAsync(req, counts, ShortCache).ConfigureAwait(false);
+            : await OkAsync(req, counts).ConfigureAwait(false);
     }
 
     internal const string ShortCache = "public, max-age=60";
     internal const string LongCache = "public, max-age=3600";
+
+    /// <summary>A completed run's numbers: they never change.</summary>
+    internal const string ImmutableCache = "public, max-age=31536000, immutable";
+
+    /// <summary>The header that says where a run's numbers came from.</summary>
+    internal const string SourceHeader = "X-DaneScan-Statistics";
     private const string RunIdRule = "runId must be 1-100 letters, digits, '.', '_', ':' or '-'";
 
     [GeneratedRegex("^[A-Za-z0-9._:-]{1,100}$")]
@@ -236,6 +245,14 @@ public sealed partial class StatisticsApi(IStatisticsQueries queries)
         }
 
         return false;
+    }
+
+    /// <summary>A per-run answer: immutable once the run is completed, short-lived while it runs; the source header says which.</summary>
+    internal static async Task<HttpResponseData> OkAsync<T>(HttpRequestData req, RunAnswer<T> answer)
+    {
+        var response = await OkAsync(req, answer.Value, answer.Completed ? ImmutableCache : ShortCache).ConfigureAwait(false);
+        response.Headers.Add(SourceHeader, answer.PreAggregated ? "pre-aggregated" : "computed");
+        return response;
     }
 
     private static async Task<HttpResponseData> OkAsync<T>(HttpRequestData req, T body, string cacheControl)

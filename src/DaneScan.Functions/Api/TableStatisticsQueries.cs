@@ -1,22 +1,26 @@
 using System.Globalization;
 using DaneScan.Core;
+using DaneScan.Fleet;
 using DaneScan.Pipeline.Engine;
 using DaneScan.Storage;
 using PipelineRunState = DaneScan.Pipeline.Ports.RunState;
+using RunManifest = DaneScan.Pipeline.Ports.RunManifest;
 using StoredDomain = DaneScan.Pipeline.Ports.DomainRecord;
-using StoreSummary = DaneScan.Pipeline.Stages.RunSummary;
 
 namespace DaneScan.Functions.Api;
 
 /// <summary>
-/// The statistics API's queries over the Table store. Run totals come from <see cref="StoreSummary"/> (the
-/// same computation <c>danescan scan</c> reports), so the API and the CLI count alike. Each query reads the
-/// run's records: fine for lab and survey sizes served with the API's cache headers; a pre-aggregated path
-/// (the statistics table) is the step for internet-scale runs. Paging is by offset in a stable order; the
-/// continuation token is that offset.
+/// The statistics API's queries over the Table store. Every per-run number comes from
+/// <see cref="RunAggregates"/> (built on the CLI's run summary, so the API counts as <c>danescan scan</c>
+/// reports). A completed run is served from the pre-aggregated documents the finaliser stored
+/// (<see cref="AggregateStore"/>): the manifest, the totals and the one or two pages a request covers. A
+/// running run (or a completed one without stored aggregates) is computed from its records on each request.
+/// Paging is by offset in a stable order; the continuation token is that offset.
 /// </summary>
 public sealed class TableStatisticsQueries(TableResultStore store) : IStatisticsQueries
 {
+    private readonly AggregateStore _aggregates = new(store);
+
     /// <summary>The time-series metrics: the run's domain count, its share of protected domains (percent), and each primary status's count.</summary>
     public static IReadOnlyList<string> Metrics { get; } =
         ["domains", "protected-share", .. Enum.GetValues<DomainDaneStatus>().Select(MetricName)];
@@ -33,16 +37,16 @@ public sealed class TableStatisticsQueries(TableResultStore store) : IStatistics
         return Paged([.. runs.OrderByDescending(r => r.StartedUtc).ThenBy(r => r.RunId, StringComparer.Ordinal)], page);
     }
 
-    public async Task<RunSummary?> GetRunAsync(string runId, CancellationToken cancellationToken = default)
+    public async Task<RunAnswer<RunSummary>?> GetRunAsync(string runId, CancellationToken cancellationToken = default)
     {
-        var manifest = await store.ReadManifestAsync(runId, cancellationToken).ConfigureAwait(false);
-        if (manifest is null)
+        var source = await OpenAsync(runId, cancellationToken).ConfigureAwait(false);
+        if (source is null)
         {
             return null;
         }
 
-        var summary = await StoreSummary.ComputeAsync(store, runId, manifest, cancellationToken).ConfigureAwait(false);
-        return new RunSummary(
+        var (manifest, totals, _) = source.Value;
+        var summary = new RunSummary(
             manifest.RunId,
             manifest.StartedUtc,
             manifest.EndedUtc,
@@ -52,68 +56,49 @@ public sealed class TableStatisticsQueries(TableResultStore store) : IStatistics
             manifest.VantagePoint ?? string.Empty,
             [.. manifest.Lists.Select(l => l.Source)],
             manifest.Counts.DomainsEnumerated,
-            summary.Rejected.Values.Sum(),
-            Parsed<DomainDaneStatus>(summary.DomainsBy("primary")),
-            summary.Probes,
-            Parsed<HostOutcome>(summary.HostsByOutcome));
+            totals.DomainsRejected,
+            new SortedDictionary<DomainDaneStatus, long>(totals.DomainsByStatus.ToDictionary()),
+            totals.Probes,
+            new SortedDictionary<HostOutcome, long>(totals.HostsByOutcome.ToDictionary()));
+        return Answer(source.Value, summary);
     }
 
-    public async Task<Page<CountRow>?> GetCountsAsync(string runId, CountDimension dimension, PageRequest page, CancellationToken cancellationToken = default)
+    public async Task<RunAnswer<Page<CountRow>>?> GetCountsAsync(string runId, CountDimension dimension, PageRequest page, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(page);
-        if (await store.ReadManifestAsync(runId, cancellationToken).ConfigureAwait(false) is null)
+        var source = await OpenAsync(runId, cancellationToken).ConfigureAwait(false);
+        if (source is null)
         {
             return null;
         }
 
-        var rows = new Dictionary<string, SortedDictionary<DomainDaneStatus, long>>(StringComparer.Ordinal);
-        await foreach (var record in store.EnumerateDomainsAsync(runId, cancellationToken).ConfigureAwait(false))
-        {
-            var status = Verdict(record).Primary;
-            foreach (var key in Keys(record, dimension))
-            {
-                var row = rows.TryGetValue(key, out var r) ? r : rows[key] = [];
-                row[status] = row.GetValueOrDefault(status) + 1;
-            }
-        }
-
-        var all = rows
-            .Select(kv => new CountRow(kv.Key, kv.Value.Values.Sum(), kv.Value))
-            .OrderByDescending(r => r.Domains).ThenBy(r => r.Key, StringComparer.Ordinal)
-            .ToList();
-        return Paged(all, page);
+        var (_, totals, computed) = source.Value;
+        var breakdown = Enum.Parse<BreakdownDimension>(dimension.ToString());
+        var total = totals.BreakdownRows.GetValueOrDefault(breakdown);
+        var (offset, top) = Window(page, total);
+        var rows = computed is not null
+            ? [.. computed.Breakdowns[breakdown].Skip(offset).Take(top)]
+            : await _aggregates.ReadBreakdownAsync(totals, breakdown, offset, top, cancellationToken).ConfigureAwait(false);
+        var items = rows.Select(r => new CountRow(r.Key, r.Domains, new SortedDictionary<DomainDaneStatus, long>(r.ByStatus.ToDictionary()))).ToList();
+        return Answer(source.Value, new Page<CountRow>(items, Next(offset, items.Count, total)));
     }
 
-    public async Task<Page<FindingCount>?> ListFindingsAsync(string runId, PageRequest page, CancellationToken cancellationToken = default)
+    public async Task<RunAnswer<Page<FindingCount>>?> ListFindingsAsync(string runId, PageRequest page, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(page);
-        if (await store.ReadManifestAsync(runId, cancellationToken).ConfigureAwait(false) is null)
+        var source = await OpenAsync(runId, cancellationToken).ConfigureAwait(false);
+        if (source is null)
         {
             return null;
         }
 
-        var domains = new Dictionary<string, long>(StringComparer.Ordinal);
-        var hosts = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
-        await foreach (var record in store.EnumerateDomainsAsync(runId, cancellationToken).ConfigureAwait(false))
-        {
-            var findings = Verdict(record).Findings;
-            foreach (var code in findings.Select(f => f.Code.ToString()).Distinct(StringComparer.Ordinal))
-            {
-                domains[code] = domains.GetValueOrDefault(code) + 1;
-            }
-
-            foreach (var f in findings.Where(f => f.Host is not null))
-            {
-                var set = hosts.TryGetValue(f.Code.ToString(), out var s) ? s : hosts[f.Code.ToString()] = new HashSet<string>(StringComparer.Ordinal);
-                set.Add(f.Host!);
-            }
-        }
-
-        var all = domains
-            .Select(kv => new FindingCount(kv.Key, kv.Value, hosts.TryGetValue(kv.Key, out var h) ? h.Count : 0))
-            .OrderByDescending(f => f.Domains).ThenBy(f => f.Code, StringComparer.Ordinal)
-            .ToList();
-        return Paged(all, page);
+        var (_, totals, computed) = source.Value;
+        var (offset, top) = Window(page, totals.FindingRows);
+        var rows = computed is not null
+            ? [.. computed.Findings.Skip(offset).Take(top)]
+            : await _aggregates.ReadFindingsAsync(totals, offset, top, cancellationToken).ConfigureAwait(false);
+        var items = rows.Select(f => new FindingCount(f.Code, f.Domains, f.Hosts)).ToList();
+        return Answer(source.Value, new Page<FindingCount>(items, Next(offset, items.Count, totals.FindingRows)));
     }
 
     public async Task<TimeSeries?> GetTimeSeriesAsync(string metric, DateTimeOffset? fromUtc, DateTimeOffset? toUtc, CancellationToken cancellationToken = default)
@@ -123,7 +108,7 @@ public sealed class TableStatisticsQueries(TableResultStore store) : IStatistics
             return null;
         }
 
-        var runs = new List<Pipeline.Ports.RunManifest>();
+        var runs = new List<RunManifest>();
         await foreach (var m in store.EnumerateManifestsAsync(cancellationToken).ConfigureAwait(false))
         {
             if (m.State == PipelineRunState.Completed && (fromUtc is null || m.StartedUtc >= fromUtc) && (toUtc is null || m.StartedUtc <= toUtc))
@@ -135,13 +120,14 @@ public sealed class TableStatisticsQueries(TableResultStore store) : IStatistics
         var points = new List<TimeSeriesPoint>();
         foreach (var m in runs.OrderBy(r => r.StartedUtc).ThenBy(r => r.RunId, StringComparer.Ordinal))
         {
-            var summary = await StoreSummary.ComputeAsync(store, m.RunId, m, cancellationToken).ConfigureAwait(false);
-            var byStatus = Parsed<DomainDaneStatus>(summary.DomainsBy("primary"));
+            // One read per run with stored aggregates; the rest are computed from their records.
+            var totals = await _aggregates.ReadTotalsAsync(m.RunId, cancellationToken).ConfigureAwait(false)
+                ?? (await RunAggregates.ComputeAsync(store, m, DateTimeOffset.UtcNow, cancellationToken: cancellationToken).ConfigureAwait(false)).Totals;
             double value = metric switch
             {
-                "domains" => summary.Domains,
-                "protected-share" => summary.Domains == 0 ? 0 : 100.0 * byStatus.GetValueOrDefault(DomainDaneStatus.Protected) / summary.Domains,
-                _ => byStatus.GetValueOrDefault(Enum.GetValues<DomainDaneStatus>().Single(s => MetricName(s) == metric)),
+                "domains" => totals.Domains,
+                "protected-share" => totals.Domains == 0 ? 0 : 100.0 * totals.DomainsByStatus.GetValueOrDefault(DomainDaneStatus.Protected) / totals.Domains,
+                _ => totals.DomainsByStatus.GetValueOrDefault(Enum.GetValues<DomainDaneStatus>().Single(s => MetricName(s) == metric)),
             };
             points.Add(new TimeSeriesPoint(m.RunId, m.StartedUtc, value));
         }
@@ -173,46 +159,49 @@ public sealed class TableStatisticsQueries(TableResultStore store) : IStatistics
     public static string MetricName(DomainDaneStatus status) =>
         string.Concat(status.ToString().Select((c, i) => char.IsUpper(c) ? (i == 0 ? string.Empty : "-") + char.ToLowerInvariant(c) : c.ToString()));
 
+    /// <summary>
+    /// The run's manifest and totals: a completed run's stored totals when the finaliser wrote them (no
+    /// computed aggregates then), else the aggregates computed from its records now. Null for an unknown run.
+    /// </summary>
+    private async Task<(RunManifest Manifest, RunTotals Totals, RunAggregates? Computed)?> OpenAsync(string runId, CancellationToken cancellationToken)
+    {
+        var manifest = await store.ReadManifestAsync(runId, cancellationToken).ConfigureAwait(false);
+        if (manifest is null)
+        {
+            return null;
+        }
+
+        if (manifest.State == PipelineRunState.Completed && await _aggregates.ReadTotalsAsync(runId, cancellationToken).ConfigureAwait(false) is { } stored)
+        {
+            return (manifest, stored, null);
+        }
+
+        var computed = await RunAggregates.ComputeAsync(store, manifest, DateTimeOffset.UtcNow, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (manifest, computed.Totals, computed);
+    }
+
+    private static RunAnswer<T> Answer<T>((RunManifest Manifest, RunTotals Totals, RunAggregates? Computed) source, T value) =>
+        new(value, source.Manifest.State == PipelineRunState.Completed, source.Computed is null);
+
     /// <summary>The stored verdict; a record stored without one (its probes not all in) is judged on DNS alone, as RunSummary does.</summary>
     private static DomainVerdict Verdict(StoredDomain record) => record.Verdict ?? DaneJudge.Judge(new DomainScan(record.Observation, []));
 
-    /// <summary>
-    /// The breakdown keys of a domain: its TLD; its MX provider (the last two labels of its most preferred
-    /// MX host, "(no mx)" without one; no public-suffix list here, so "example.co.uk" hosts count as "co.uk");
-    /// each TLSA "usage selector mtype" its MX hosts publish ("(no tlsa)" when none).
-    /// </summary>
-    private static IEnumerable<string> Keys(StoredDomain record, CountDimension dimension)
+    private static RunState State(PipelineRunState state) => state == PipelineRunState.Completed ? RunState.Completed : RunState.Scanning;
+
+    /// <summary>The offset a continuation token names (0 when it is not one within the rows) and the page size.</summary>
+    private static (int Offset, int Top) Window(PageRequest page, long total)
     {
-        var dns = record.Observation;
-        switch (dimension)
-        {
-            case CountDimension.Tld:
-                return [dns.Domain[(dns.Domain.LastIndexOf('.') + 1)..]];
-            case CountDimension.MxProvider:
-                var mx = dns.Hosts.OrderBy(h => h.Preference).FirstOrDefault();
-                return [mx is null ? "(no mx)" : string.Join('.', mx.Name.Split('.').TakeLast(2))];
-            default:
-                var triples = dns.Hosts
-                    .SelectMany(h => h.Tlsa?.Records ?? [])
-                    .Select(r => string.Create(CultureInfo.InvariantCulture, $"{(byte)r.Usage} {(byte)r.Selector} {(byte)r.MatchingType}"))
-                    .Distinct(StringComparer.Ordinal)
-                    .ToList();
-                return triples.Count == 0 ? ["(no tlsa)"] : triples;
-        }
+        var offset = int.TryParse(page.ContinuationToken, NumberStyles.None, CultureInfo.InvariantCulture, out var o) && o <= total ? o : 0;
+        return (offset, Math.Clamp(page.Top, 1, PageRequest.MaxTop));
     }
 
-    private static Dictionary<T, long> Parsed<T>(IReadOnlyDictionary<string, long> counts)
-        where T : struct, Enum =>
-        counts.Where(kv => Enum.TryParse<T>(kv.Key, out _)).ToDictionary(kv => Enum.Parse<T>(kv.Key), kv => kv.Value);
-
-    private static RunState State(PipelineRunState state) => state == PipelineRunState.Completed ? RunState.Completed : RunState.Scanning;
+    private static string? Next(int offset, int count, long total) =>
+        offset + count < total ? (offset + count).ToString(CultureInfo.InvariantCulture) : null;
 
     private static Page<T> Paged<T>(List<T> all, PageRequest page)
     {
-        var offset = int.TryParse(page.ContinuationToken, NumberStyles.None, CultureInfo.InvariantCulture, out var o) && o <= all.Count ? o : 0;
-        var top = Math.Clamp(page.Top, 1, PageRequest.MaxTop);
+        var (offset, top) = Window(page, all.Count);
         var items = all.Skip(offset).Take(top).ToList();
-        var next = offset + items.Count < all.Count ? (offset + items.Count).ToString(CultureInfo.InvariantCulture) : null;
-        return new Page<T>(items, next);
+        return new Page<T>(items, Next(offset, items.Count, all.Count));
     }
 }

@@ -19,6 +19,13 @@ public sealed class EnumerateOptions
     public int BatchBodyBudgetBytes { get; set; } = WorkQueues.DefaultBodyBudgetBytes;
 }
 
+/// <summary>Settings of the finalise timer (app setting <c>FinaliseSchedule</c>).</summary>
+public sealed class FinaliseOptions
+{
+    /// <summary>The NCRONTAB schedule the timer trigger reads as <c>%FinaliseSchedule%</c>.</summary>
+    public string? Schedule { get; set; }
+}
+
 /// <summary>Settings of the resolve and probe stages (app settings <c>Scan__*</c>).</summary>
 public sealed class ScanOptions
 {
@@ -70,6 +77,14 @@ internal sealed class EnumerateOptionsValidator : IValidateOptions<EnumerateOpti
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
+}
+
+internal sealed class FinaliseOptionsValidator : IValidateOptions<FinaliseOptions>
+{
+    public ValidateOptionsResult Validate(string? name, FinaliseOptions options) =>
+        options.Schedule?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 6
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"FinaliseSchedule must be an NCRONTAB expression with six fields (second minute hour day month weekday), for example '0 */5 * * * *' for every five minutes; it is '{options.Schedule}'.");
 }
 
 internal sealed class ScanOptionsValidator : IValidateOptions<ScanOptions>

@@ -16,8 +16,8 @@ namespace DaneScan.Functions.Stages;
 
 /// <summary>
 /// Registers the stage services the function shells call: the resolve and probe stages (the CLI's
-/// <see cref="DomainResolver"/> and polite <see cref="HostProber"/> over the Table store) and the statistics
-/// queries. <see cref="IRunEnumerator"/> (reading the lists from Blob Storage) is not provided yet, so the
+/// <see cref="DomainResolver"/> and polite <see cref="HostProber"/> over the Table store), the run completion
+/// markers and the finaliser, and the statistics queries. <see cref="IRunEnumerator"/> (reading the lists from Blob Storage) is not provided yet, so the
 /// app's start-up check still stops the app naming it.
 /// </summary>
 public static class StageRegistration
@@ -63,6 +63,8 @@ public static class StageRegistration
             var checker = sp.GetRequiredService<DomainChecker>();
             return new TableProbeStage(checker.Prober.ProbeAsync, sp.GetRequiredService<TableResultStore>(), sp.GetRequiredService<ProbeClaims>(), checker.SmtpPort);
         });
+        services.AddSingleton(sp => sp.GetRequiredService<ProbeClaims>().Progress);
+        services.AddSingleton(sp => new RunFinaliser(sp.GetRequiredService<TableResultStore>(), sp.GetRequiredService<RunProgress>(), sp.GetService<Microsoft.Extensions.Logging.ILogger<RunFinaliser>>()));
         services.AddSingleton<IStatisticsQueries>(sp => new TableStatisticsQueries(sp.GetRequiredService<TableResultStore>()));
         return services;
     }
