@@ -185,6 +185,24 @@ public sealed class RunCompletionTests : IAsyncLifetime
     }
 
     [AzuriteFact]
+    public async Task The_finalise_timer_completes_a_done_run_and_leaves_an_unfinished_one_running()
+    {
+        // The Functions host is mocked here (the timer info is constructed, the function called directly).
+        var ct = CancellationToken.None;
+        await RunEverythingAsync(ct);
+        await _store.WriteManifestAsync(new RunManifest { RunId = "run-unfinished", StartedUtc = DateTimeOffset.UtcNow }, ct);
+        await _claims.Progress.RecordEnumerationSentAsync("run-unfinished", 2, 10, ct);
+        var timer = new FinaliseFunction(new RunFinaliser(_store, _claims.Progress), Microsoft.Extensions.Logging.Abstractions.NullLogger<FinaliseFunction>.Instance);
+
+        await timer.RunAsync(new Microsoft.Azure.Functions.Worker.TimerInfo(), ct);
+
+        Assert.Equal(RunState.Completed, (await _store.ReadManifestAsync(Run, ct))!.State);
+        Assert.Equal(RunState.Running, (await _store.ReadManifestAsync("run-unfinished", ct))!.State);
+        Assert.NotNull(await new AggregateStore(_store).ReadTotalsAsync(Run, ct));
+        Assert.Null(await new AggregateStore(_store).ReadTotalsAsync("run-unfinished", ct));
+    }
+
+    [AzuriteFact]
     public async Task The_api_answers_the_same_from_pre_aggregated_rows_as_computed_from_records_page_by_page()
     {
         var ct = CancellationToken.None;
