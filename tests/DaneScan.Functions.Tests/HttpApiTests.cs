@@ -107,7 +107,7 @@ public sealed class HttpApiTests
 
         public Task<TimeSeries?> GetTimeSeriesAsync(string metric, DateTimeOffset? fromUtc, DateTimeOffset? toUtc, CancellationToken cancellationToken = default) => throw Reached();
 
-        public Task<DomainRecord?> GetDomainAsync(string runId, string domain, CancellationToken cancellationToken = default) => throw Reached();
+        public Task<RunAnswer<DomainRecord>?> GetDomainAsync(string runId, string domain, CancellationToken cancellationToken = default) => throw Reached();
     }
 
     // Mocks of the Functions host's HTTP types.

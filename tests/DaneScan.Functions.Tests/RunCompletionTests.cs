@@ -253,6 +253,13 @@ public sealed class RunCompletionTests : IAsyncLifetime
         Assert.Equal("public, max-age=31536000, immutable", HttpApiTests.Header(run, "Cache-Control"));
         Assert.Equal("pre-aggregated", HttpApiTests.Header(run, "X-DaneScan-Statistics"));
         Assert.Equal("completed", JsonDocument.Parse(Body(run)).RootElement.GetProperty("state").GetString());
+
+        // A domain's record: short-lived while the run runs (its verdict may still change), immutable after.
+        var domain = await api.GetDomainAsync(HttpApiTests.Request(string.Empty), Run, "a.example", ct);
+        Assert.Equal("public, max-age=31536000, immutable", HttpApiTests.Header(domain, "Cache-Control"));
+        await _store.WriteManifestAsync((await _store.ReadManifestAsync(Run, ct))! with { State = RunState.Running }, ct);
+        domain = await api.GetDomainAsync(HttpApiTests.Request(string.Empty), Run, "a.example", ct);
+        Assert.Equal("public, max-age=60", HttpApiTests.Header(domain, "Cache-Control"));
     }
 
     private static string Body(Microsoft.Azure.Functions.Worker.Http.HttpResponseData response)

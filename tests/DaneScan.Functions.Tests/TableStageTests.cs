@@ -154,7 +154,7 @@ public sealed class TableStageTests : IAsyncLifetime
         var tlsa = await queries.GetCountsAsync(Run, CountDimension.TlsaParameters, new PageRequest(10, null), ct);
         Assert.Equal(2, tlsa!.Value.Items.Single(r => r.Key == "3 1 1").Domains);
 
-        var domain = await queries.GetDomainAsync(Run, "a.example", ct);
+        var domain = (await queries.GetDomainAsync(Run, "a.example", ct))!.Value;
         Assert.Equal(failing, domain!.Status);
         Assert.Single(domain.Scan.Probes);
 

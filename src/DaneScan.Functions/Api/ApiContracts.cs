@@ -86,6 +86,6 @@ public interface IStatisticsQueries
     /// <summary>The metric's value per completed run between the bounds; null when the metric is unknown.</summary>
     Task<TimeSeries?> GetTimeSeriesAsync(string metric, DateTimeOffset? fromUtc, DateTimeOffset? toUtc, CancellationToken cancellationToken = default);
 
-    /// <summary>Null when the run or the domain is unknown.</summary>
-    Task<DomainRecord?> GetDomainAsync(string runId, string domain, CancellationToken cancellationToken = default);
+    /// <summary>Null when the run or the domain is unknown. Read from the run's records (never pre-aggregated); a running run's record may still change (its verdict waits for its probes).</summary>
+    Task<RunAnswer<DomainRecord>?> GetDomainAsync(string runId, string domain, CancellationToken cancellationToken = default);
 }

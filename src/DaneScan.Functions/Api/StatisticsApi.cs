@@ -140,7 +140,7 @@ public sealed partial class StatisticsApi(IStatisticsQueries queries)
         var record = await queries.GetDomainAsync(runId, name, cancellationToken).ConfigureAwait(false);
         return record is null
             ? await ProblemAsync(req, HttpStatusCode.NotFound, $"no domain '{name}' in run '{runId}'").ConfigureAwait(false)
-            : await OkAsync(req, record, LongCache).ConfigureAwait(false);
+            : await OkAsync(req, record.Value, record.Completed ? ImmutableCache : ShortCache).ConfigureAwait(false);
     }
 
     /// <summary>The OpenAPI 3.1 document describing these routes and their JSON shapes.</summary>

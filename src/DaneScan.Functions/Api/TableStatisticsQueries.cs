@@ -135,9 +135,10 @@ public sealed class TableStatisticsQueries(TableResultStore store) : IStatistics
         return new TimeSeries(metric, points);
     }
 
-    public async Task<DomainRecord?> GetDomainAsync(string runId, string domain, CancellationToken cancellationToken = default)
+    public async Task<RunAnswer<DomainRecord>?> GetDomainAsync(string runId, string domain, CancellationToken cancellationToken = default)
     {
-        var record = await store.ReadDomainAsync(runId, domain, cancellationToken).ConfigureAwait(false);
+        var manifest = await store.ReadManifestAsync(runId, cancellationToken).ConfigureAwait(false);
+        var record = manifest is null ? null : await store.ReadDomainAsync(runId, domain, cancellationToken).ConfigureAwait(false);
         if (record is null)
         {
             return null;
@@ -152,7 +153,8 @@ public sealed class TableStatisticsQueries(TableResultStore store) : IStatistics
             }
         }
 
-        return new DomainRecord(runId, record.Domain, Verdict(record).Primary, new DomainScan(record.Observation, probes));
+        var value = new DomainRecord(runId, record.Domain, Verdict(record).Primary, new DomainScan(record.Observation, probes));
+        return new RunAnswer<DomainRecord>(value, manifest!.State == PipelineRunState.Completed, PreAggregated: false);
     }
 
     /// <summary>"EncryptOnly" → "encrypt-only".</summary>
