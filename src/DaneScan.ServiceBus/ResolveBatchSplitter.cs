@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using DaneScan.Pipeline.Messages;
@@ -21,46 +22,92 @@ public static class ResolveBatchSplitter
         return SplitIterator(runId, domains, bodyBudgetBytes, maxDomainsPerBatch);
     }
 
+    /// <summary>
+    /// As <see cref="Split"/>, for names that arrive as a stream (an enumeration reading lists of millions of
+    /// names): only the batch being filled is held in memory, and each batch is yielded as soon as it is full.
+    /// </summary>
+    public static IAsyncEnumerable<ResolveBatch> SplitAsync(string runId, IAsyncEnumerable<string> domains, int bodyBudgetBytes = WorkQueues.DefaultBodyBudgetBytes, int maxDomainsPerBatch = int.MaxValue, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        ArgumentNullException.ThrowIfNull(domains);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxDomainsPerBatch, 1);
+        return SplitAsyncIterator(runId, domains, bodyBudgetBytes, maxDomainsPerBatch, cancellationToken);
+    }
+
     private static IEnumerable<ResolveBatch> SplitIterator(string runId, IEnumerable<string> domains, int bodyBudgetBytes, int maxDomainsPerBatch)
     {
-        var batchIndex = 0;
-        var current = new List<string>();
-        var currentBytes = 0;
-        var overhead = -1;
-
+        var packer = new Packer(runId, bodyBudgetBytes, maxDomainsPerBatch);
         foreach (var domain in domains)
         {
-            ArgumentException.ThrowIfNullOrWhiteSpace(domain, nameof(domains));
-            if (overhead < 0)
+            if (packer.Add(domain) is { } full)
             {
-                overhead = EnvelopeBytes(runId, batchIndex);
+                yield return full;
+            }
+        }
+
+        if (packer.Flush() is { } last)
+        {
+            yield return last;
+        }
+    }
+
+    private static async IAsyncEnumerable<ResolveBatch> SplitAsyncIterator(string runId, IAsyncEnumerable<string> domains, int bodyBudgetBytes, int maxDomainsPerBatch, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var packer = new Packer(runId, bodyBudgetBytes, maxDomainsPerBatch);
+        await foreach (var domain in domains.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            if (packer.Add(domain) is { } full)
+            {
+                yield return full;
+            }
+        }
+
+        if (packer.Flush() is { } last)
+        {
+            yield return last;
+        }
+    }
+
+    /// <summary>Fills one batch at a time; <see cref="Add"/> returns the previous batch when the name starts a new one.</summary>
+    private sealed class Packer(string runId, int bodyBudgetBytes, int maxDomainsPerBatch)
+    {
+        private int _batchIndex;
+        private List<string> _current = [];
+        private int _currentBytes;
+        private int _overhead = -1;
+
+        public ResolveBatch? Add(string domain)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(domain, "domains");
+            ResolveBatch? full = null;
+            if (_overhead < 0)
+            {
+                _overhead = EnvelopeBytes(runId, _batchIndex);
             }
 
             // Each element costs its JSON string form plus a comma before every element but the first.
-            var cost = JsonStringBytes(domain) + (current.Count == 0 ? 0 : 1);
-            if (overhead + cost > bodyBudgetBytes && current.Count == 0)
+            var cost = JsonStringBytes(domain) + (_current.Count == 0 ? 0 : 1);
+            if (_overhead + cost > bodyBudgetBytes && _current.Count == 0)
             {
                 throw new ArgumentOutOfRangeException(nameof(bodyBudgetBytes), $"a budget of {bodyBudgetBytes} bytes cannot hold even the single name '{domain}'");
             }
 
-            if (current.Count >= maxDomainsPerBatch || overhead + currentBytes + cost > bodyBudgetBytes)
+            if (_current.Count >= maxDomainsPerBatch || _overhead + _currentBytes + cost > bodyBudgetBytes)
             {
-                yield return Make(runId, batchIndex, current);
-                batchIndex++;
-                current = [];
-                currentBytes = 0;
-                overhead = EnvelopeBytes(runId, batchIndex);
+                full = Make(runId, _batchIndex, _current);
+                _batchIndex++;
+                _current = [];
+                _currentBytes = 0;
+                _overhead = EnvelopeBytes(runId, _batchIndex);
                 cost = JsonStringBytes(domain);
             }
 
-            current.Add(domain);
-            currentBytes += cost;
+            _current.Add(domain);
+            _currentBytes += cost;
+            return full;
         }
 
-        if (current.Count > 0)
-        {
-            yield return Make(runId, batchIndex, current);
-        }
+        public ResolveBatch? Flush() => _current.Count > 0 ? Make(runId, _batchIndex, _current) : null;
     }
 
     private static ResolveBatch Make(string runId, int batchIndex, List<string> domains) =>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Azure.Messaging.ServiceBus;
 using DaneScan.Pipeline.Messages;
 using Microsoft.Extensions.Logging;
@@ -59,6 +60,15 @@ public sealed partial class WorkQueueSender
     public Task<SendSummary> SendResolveBatchesAsync(string runId, IEnumerable<string> domains, int bodyBudgetBytes = WorkQueues.DefaultBodyBudgetBytes, CancellationToken cancellationToken = default) =>
         SendAsync(ResolveBatchSplitter.Split(runId, domains, bodyBudgetBytes).Select(ToMessage), cancellationToken);
 
+    /// <summary>
+    /// Splits streamed domains by measured size and sends the batches as they fill: memory holds one resolve
+    /// batch and one message batch, however many names the stream yields. The MessageIds are those of
+    /// <see cref="MessageIds.For(ResolveBatch)"/>, so the same names sent again for the same run are dropped by
+    /// the queue's duplicate detection.
+    /// </summary>
+    public Task<SendSummary> SendResolveBatchesAsync(string runId, IAsyncEnumerable<string> domains, int bodyBudgetBytes = WorkQueues.DefaultBodyBudgetBytes, CancellationToken cancellationToken = default) =>
+        SendAsync(ToMessages(ResolveBatchSplitter.SplitAsync(runId, domains, bodyBudgetBytes, cancellationToken: cancellationToken), cancellationToken), cancellationToken);
+
     public Task<SendSummary> SendProbeRequestsAsync(IEnumerable<ProbeRequest> requests, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(requests);
@@ -66,7 +76,22 @@ public sealed partial class WorkQueueSender
     }
 
     /// <summary>Sends messages in as few size-bounded send calls as they fit into.</summary>
-    public async Task<SendSummary> SendAsync(IEnumerable<ServiceBusMessage> messages, CancellationToken cancellationToken = default)
+    public Task<SendSummary> SendAsync(IEnumerable<ServiceBusMessage> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        return SendAsync(messages.ToAsyncEnumerable(), cancellationToken);
+    }
+
+    private static async IAsyncEnumerable<ServiceBusMessage> ToMessages(IAsyncEnumerable<ResolveBatch> batches, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var batch in batches.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            yield return ToMessage(batch);
+        }
+    }
+
+    /// <summary>Sends streamed messages in as few size-bounded send calls as they fit into, sending each call as it fills.</summary>
+    public async Task<SendSummary> SendAsync(IAsyncEnumerable<ServiceBusMessage> messages, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
         var sent = 0;
@@ -75,7 +100,7 @@ public sealed partial class WorkQueueSender
         ServiceBusMessageBatch? batch = null;
         try
         {
-            foreach (var message in messages)
+            await foreach (var message in messages.WithCancellation(cancellationToken).ConfigureAwait(false))
             {
                 batch ??= await _sender.CreateMessageBatchAsync(cancellationToken).ConfigureAwait(false);
                 if (batch.TryAddMessage(message))
