@@ -74,6 +74,15 @@ public sealed record ListManifest
     /// <summary>Rejected lines by reason.</summary>
     public IReadOnlyDictionary<DomainRejectReason, long> Rejected { get; init; } = new Dictionary<DomainRejectReason, long>();
 
+    /// <summary>The first few rejected lines of each reason (line number and text), when the reader kept them.</summary>
+    public IReadOnlyDictionary<DomainRejectReason, IReadOnlyList<RejectedLineSample>>? RejectedSamples { get; init; }
+
+    /// <summary>Bytes of the list as stored (compressed if gzip), when known.</summary>
+    public long? Bytes { get; init; }
+
+    /// <summary>Why the list was not read, or not to its end (not text, an unsupported compression, corrupt gzip data); null when it was read whole.</summary>
+    public string? Skipped { get; init; }
+
     public static ListManifest From(DomainListReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
@@ -105,6 +114,9 @@ public sealed record RunCounts
     public long DomainsRecorded { get; init; }
 
     public long ProbesRecorded { get; init; }
+
+    /// <summary>Resolve messages the enumerate stage sent (fleet runs; 0 for local runs, which use no queue).</summary>
+    public long ResolveMessages { get; init; }
 }
 
 /// <summary>
@@ -124,6 +136,12 @@ public sealed record RunManifest
     public DateTimeOffset StartedUtc { get; init; }
 
     public DateTimeOffset? EndedUtc { get; init; }
+
+    /// <summary>The schedule occurrence a fleet run belongs to (its run id is derived from it); null for local runs.</summary>
+    public DateTimeOffset? ScheduledUtc { get; init; }
+
+    /// <summary>When the fleet's enumerate stage had sent every accepted name to the resolve queue; null until then (and for local runs).</summary>
+    public DateTimeOffset? EnumeratedUtc { get; init; }
 
     public string? ScannerVersion { get; init; }
 
