@@ -7,18 +7,67 @@ namespace DaneScan.Fleet;
 // those are integrated; until then the app refuses to start (StageRegistrationCheck) instead of running
 // with stand-ins.
 
-/// <summary>The enumerate stage: reads the lists, normalises and filters names, writes the run manifest.</summary>
+/// <summary>
+/// The enumerate stage: reads the lists, normalises and filters names, writes the run manifest. Names are
+/// streamed, never collected: a run of millions of names holds only the duplicate table in memory.
+/// </summary>
 public interface IRunEnumerator
 {
-    /// <summary>Starts a run from the lists in the container: returns its id and the accepted names, in order.</summary>
+    /// <summary>
+    /// Starts the run of one scheduled occurrence, or resumes it when an earlier attempt of the same occurrence
+    /// (a retried timer) started it: the run id is derived from <paramref name="scheduledUtc"/> alone. Writes
+    /// the manifest (state Running) and returns the run with its accepted names as a stream; reading the
+    /// stream to its end reads every list once. Throws <see cref="EnumerationException"/> when the lists
+    /// cannot be read at all (a missing container, an unreadable opt-out list).
+    /// </summary>
     Task<EnumeratedRun> StartRunAsync(string listsContainer, DateTimeOffset scheduledUtc, CancellationToken cancellationToken = default);
 
-    /// <summary>Records in the run manifest what was sent to the resolve queue.</summary>
-    Task RecordEnumerationSentAsync(string runId, int messages, int domains, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Records in the run manifest the lists read (hashes, line counts, rejections by reason), the names
+    /// accepted and opted out, and what was sent to the resolve queue. Call after <see cref="EnumeratedRun.Domains"/>
+    /// was read to its end.
+    /// </summary>
+    Task RecordEnumerationSentAsync(EnumeratedRun run, int messages, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A run as the enumerate stage started it.</summary>
-public sealed record EnumeratedRun(string RunId, IReadOnlyList<string> Domains);
+public abstract class EnumeratedRun
+{
+    public required string RunId { get; init; }
+
+    /// <summary>The scheduled occurrence the run belongs to.</summary>
+    public DateTimeOffset ScheduledUtc { get; init; }
+
+    /// <summary>
+    /// True when an earlier attempt of this occurrence already sent every name and recorded it: a retried
+    /// timer then sends nothing (<see cref="Domains"/> is empty).
+    /// </summary>
+    public bool AlreadyEnumerated { get; init; }
+
+    /// <summary>The accepted names, in list order, each once; streamed from the lists as it is read.</summary>
+    public abstract IAsyncEnumerable<string> Domains { get; }
+
+    /// <summary>Names yielded so far by <see cref="Domains"/>.</summary>
+    public abstract long DomainsAccepted { get; }
+}
+
+/// <summary>The lists of a run cannot be read (a missing container, an opt-out blob that is missing or has bad lines).</summary>
+public sealed class EnumerationException : Exception
+{
+    public EnumerationException()
+    {
+    }
+
+    public EnumerationException(string message)
+        : base(message)
+    {
+    }
+
+    public EnumerationException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
 
 /// <summary>The resolve stage for one batch: stores each domain's DNS observation and claims the run's new hosts.</summary>
 public interface IResolveStage

@@ -7,7 +7,6 @@ using Microsoft.Extensions.Hosting;
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.Services.AddDaneScanFunctions(builder.Configuration);
 
-// The resolve and probe stages and the statistics queries. IRunEnumerator (lists from Blob Storage) is not
-// implemented yet: StageRegistrationCheck stops the app naming it until it is registered here.
+// The enumerate, resolve and probe stages, the statistics queries and the resolver's DNSSEC self-check at start-up.
 builder.Services.AddDaneScanStages();
 await builder.Build().RunAsync().ConfigureAwait(false);

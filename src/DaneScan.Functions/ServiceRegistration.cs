@@ -6,6 +6,7 @@ using DaneScan.Functions.Stages;
 using DaneScan.ServiceBus;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -56,6 +57,7 @@ public static class ServiceRegistration
                 new WorkQueueSender(client.CreateSender(WorkQueues.Probe), loggers.CreateLogger<WorkQueueSender>()));
         });
 
+        services.TryAddSingleton(TimeProvider.System);
         services.AddHostedService<StageRegistrationCheck>();
         return services;
     }

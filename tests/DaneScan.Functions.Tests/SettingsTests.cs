@@ -110,10 +110,23 @@ public sealed class SettingsTests
     [InlineData("Storage:TableServiceUri", "http://danescanst.table.core.windows.net", "Storage__TableServiceUri must use https")]
     [InlineData("Scan:ResolverEndpoint", "168.63.129.16", "Scan__ResolverEndpoint must be the validating resolver's address:port")]
     [InlineData("Scan:HeloName", "localhost", "Scan__HeloName must be a fully qualified host name")]
+    [InlineData("Scan:SelfCheckSignedName", "not a name", "Scan__SelfCheckSignedName must be a domain name")]
+    [InlineData("Enumerate:OptOutBlob", "optout.txt", "Enumerate__OptOutBlob must name the opt-out list as 'container/blob name'")]
+    [InlineData("Enumerate:OptOutBlob", "Opt_Out/optout.txt", "Enumerate__OptOutBlob must name the opt-out list")]
+    [InlineData("EnumerateSchedule", "0 0 3 * * Sunday-ish", "EnumerateSchedule must be an NCRONTAB expression")]
+    [InlineData("Storage:BlobConnectionString", "DefaultEndpointsProtocol=https;AccountName=danescanst;AccountKey=a2V5;EndpointSuffix=core.windows.net", "Storage__BlobConnectionString is for local development against Azurite only")]
     public void A_bad_setting_fails_start_up_naming_the_setting(string key, string? value, string message)
     {
         var failures = StartupFailures(With((key, value)));
         Assert.Contains(failures, f => f.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("UseDevelopmentStorage=true")]
+    [InlineData("DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;")]
+    public void An_opt_out_blob_and_an_Azurite_blob_connection_string_are_accepted(string connectionString)
+    {
+        Assert.Empty(StartupFailures(With(("Enumerate:OptOutBlob", "optout/lists/optout.txt"), ("Storage:BlobConnectionString", connectionString))));
     }
 
     [Fact]

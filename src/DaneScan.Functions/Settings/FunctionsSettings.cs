@@ -1,4 +1,5 @@
 using System.Net;
+using DaneScan.Fleet;
 using DaneScan.ServiceBus;
 using Microsoft.Extensions.Options;
 
@@ -17,6 +18,12 @@ public sealed class EnumerateOptions
 
     /// <summary>Byte budget of one resolve message body (below Service Bus Standard's 256 KB).</summary>
     public int BatchBodyBudgetBytes { get; set; } = WorkQueues.DefaultBodyBudgetBytes;
+
+    /// <summary>
+    /// Optional opt-out list, <c>container/blob name</c> (domains, addresses and CIDR ranges, one a line). Keep it
+    /// out of the lists container: every blob there is read as a list (this one is left out if it is there).
+    /// </summary>
+    public string? OptOutBlob { get; set; }
 }
 
 /// <summary>Settings of the finalise timer (app setting <c>FinaliseSchedule</c>).</summary>
@@ -36,6 +43,21 @@ public sealed class ScanOptions
 
     /// <summary>The name the prober sends in EHLO: it should resolve back to the scanner's egress address.</summary>
     public string? HeloName { get; set; }
+
+    /// <summary>
+    /// Start even when the resolver fails the DNSSEC self-check; every run's manifest and every observation then
+    /// carry the trust mode UnverifiedResolver. Off by default: the app refuses to start.
+    /// </summary>
+    public bool InsecureResolver { get; set; }
+
+    /// <summary>The signed name the self-check expects AD for (default ietf.org).</summary>
+    public string SelfCheckSignedName { get; set; } = DaneScan.Dns.ResolverSelfCheck.InternetSignedName;
+
+    /// <summary>The deliberately broken name the self-check expects SERVFAIL for (default dnssec-failed.org).</summary>
+    public string SelfCheckBrokenName { get; set; } = DaneScan.Dns.ResolverSelfCheck.InternetBrokenName;
+
+    /// <summary>Where the scan runs from, recorded in each run manifest (default "azure-" + the app's region, else the machine name).</summary>
+    public string? VantagePoint { get; set; }
 }
 
 /// <summary>Where results are stored (app settings <c>Storage__*</c>; identity-based, no keys).</summary>
@@ -52,6 +74,12 @@ public sealed class StorageOptions
     /// of <see cref="TableServiceUri"/> with the managed identity. Leave unset in Azure.
     /// </summary>
     public string? TableConnectionString { get; set; }
+
+    /// <summary>
+    /// Development only (Azurite, <c>UseDevelopmentStorage=true</c>): a blob connection string used instead of
+    /// <see cref="BlobServiceUri"/> with the managed identity to read the lists. Leave unset in Azure.
+    /// </summary>
+    public string? BlobConnectionString { get; set; }
 }
 
 internal sealed class EnumerateOptionsValidator : IValidateOptions<EnumerateOptions>
@@ -60,7 +88,7 @@ internal sealed class EnumerateOptionsValidator : IValidateOptions<EnumerateOpti
     {
         var errors = new List<string>();
         var fields = options.Schedule?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
-        if (fields.Length != 6)
+        if (fields.Length != 6 || ScheduleOccurrence.TryParse(options.Schedule!) is null)
         {
             errors.Add($"EnumerateSchedule must be an NCRONTAB expression with six fields (second minute hour day month weekday), for example '0 0 3 * * 0' for Sundays 03:00 UTC; it is '{options.Schedule}'.");
         }
@@ -68,6 +96,11 @@ internal sealed class EnumerateOptionsValidator : IValidateOptions<EnumerateOpti
         if (string.IsNullOrWhiteSpace(options.ListsContainer) || options.ListsContainer.Length is < 3 or > 63 || !options.ListsContainer.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
         {
             errors.Add($"Enumerate__ListsContainer must be a blob container name (3-63 lower-case letters, digits, hyphens); it is '{options.ListsContainer}'.");
+        }
+
+        if (options.OptOutBlob is { Length: > 0 } optOut && BlobRunEnumerator.ParseBlobPath(optOut) is null)
+        {
+            errors.Add($"Enumerate__OptOutBlob must name the opt-out list as 'container/blob name' (for example 'optout/optout.txt'); it is '{optOut}'. Leave it unset to scan without an opt-out list.");
         }
 
         if (options.BatchBodyBudgetBytes is < 1024 or > WorkQueues.StandardMaxMessageBytes - 1024)
@@ -102,6 +135,14 @@ internal sealed class ScanOptionsValidator : IValidateOptions<ScanOptions>
             errors.Add($"Scan__HeloName must be a fully qualified host name to send in EHLO (one that names the scanner and resolves to its egress address); it is '{options.HeloName}'.");
         }
 
+        foreach (var (key, value) in new[] { ("Scan__SelfCheckSignedName", options.SelfCheckSignedName), ("Scan__SelfCheckBrokenName", options.SelfCheckBrokenName) })
+        {
+            if (string.IsNullOrWhiteSpace(value) || Uri.CheckHostName(value) != UriHostNameType.Dns)
+            {
+                errors.Add($"{key} must be a domain name for the resolver's DNSSEC self-check; it is '{value}'.");
+            }
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
@@ -113,7 +154,26 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         var errors = new List<string>();
         Check(options.TableServiceUri, "Storage__TableServiceUri", "https://<account>.table.core.windows.net", errors);
         Check(options.BlobServiceUri, "Storage__BlobServiceUri", "https://<account>.blob.core.windows.net", errors);
+        if (options.BlobConnectionString is { Length: > 0 } blob && !IsLocalEmulator(blob))
+        {
+            errors.Add("Storage__BlobConnectionString is for local development against Azurite only (UseDevelopmentStorage=true, or endpoints on 127.0.0.1 or localhost); in Azure leave it unset and set Storage__BlobServiceUri: the app reads the lists with its managed identity.");
+        }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static bool IsLocalEmulator(string connectionString)
+    {
+        if (connectionString.Replace(" ", "", StringComparison.Ordinal).Contains("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        var endpoints = connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(p => p.StartsWith("BlobEndpoint=", StringComparison.OrdinalIgnoreCase))
+            .Select(p => p["BlobEndpoint=".Length..])
+            .ToList();
+        return endpoints.Count == 1 && Uri.TryCreate(endpoints[0], UriKind.Absolute, out var uri) &&
+            (uri.IsLoopback || (IPAddress.TryParse(uri.Host, out var a) && IPAddress.IsLoopback(a)));
     }
 
     private static void Check(string? value, string key, string example, List<string> errors)

@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Reflection;
 using Azure.Data.Tables;
+using Azure.Storage.Blobs;
 using DaneScan.Core;
 using DaneScan.Dns;
 using DaneScan.Fleet;
@@ -10,27 +13,33 @@ using DaneScan.ServiceBus;
 using DaneScan.Smtp;
 using DaneScan.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace DaneScan.Functions.Stages;
 
 /// <summary>
-/// Registers the stage services the function shells call: the resolve and probe stages (the CLI's
-/// <see cref="DomainResolver"/> and polite <see cref="HostProber"/> over the Table store), the run completion
-/// markers and the finaliser, and the statistics queries. <see cref="IRunEnumerator"/> (reading the lists from Blob Storage) is not provided yet, so the
-/// app's start-up check still stops the app naming it.
+/// Registers the stage services the function shells call: the enumerate stage (<see cref="BlobRunEnumerator"/>
+/// reading the lists from Blob Storage), the resolve and probe stages (the CLI's <see cref="DomainResolver"/>
+/// and polite <see cref="HostProber"/> over the Table store), the run completion markers and the finaliser,
+/// the statistics queries, and the resolver's DNSSEC self-check, run at start-up (<see cref="ResolverTrust"/>).
 /// </summary>
 public static class StageRegistration
 {
     public static IServiceCollection AddDaneScanStages(this IServiceCollection services)
     {
+        services.AddSingleton<ResolverTrust>();
+        services.AddHostedService<ResolverSelfCheckService>();
         services.AddSingleton(sp =>
         {
             var scan = sp.GetRequiredService<IOptions<ScanOptions>>().Value;
+
+            // Waits for the start-up self-check (and throws, failing the invocation, when it refused the resolver).
+            var trust = sp.GetRequiredService<ResolverTrust>().GetTrustModeAsync().GetAwaiter().GetResult();
             var resolver = new DomainResolver(new DnsResolverOptions
             {
                 Endpoint = DnsResolverOptions.ParseEndpoint(scan.ResolverEndpoint!),
-                TrustMode = DnsTrustMode.ValidatingResolverAd,
+                TrustMode = trust,
             });
 
             // Public addresses only (special-purpose blocks refused), no opt-out list yet, default connection caps.
@@ -66,6 +75,45 @@ public static class StageRegistration
         services.AddSingleton(sp => sp.GetRequiredService<ProbeClaims>().Progress);
         services.AddSingleton(sp => new RunFinaliser(sp.GetRequiredService<TableResultStore>(), sp.GetRequiredService<RunProgress>(), sp.GetService<Microsoft.Extensions.Logging.ILogger<RunFinaliser>>()));
         services.AddSingleton<IStatisticsQueries>(sp => new TableStatisticsQueries(sp.GetRequiredService<TableResultStore>()));
+
+        // The enumerate stage: the lists from Blob Storage (managed identity; a connection string for Azurite only).
+        services.AddSingleton(sp =>
+        {
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            if (!string.IsNullOrWhiteSpace(storage.BlobConnectionString))
+            {
+                return new BlobServiceClient(storage.BlobConnectionString);
+            }
+
+            var credential = sp.GetRequiredService<IOptions<ServiceBusConnectionOptions>>().Value.CreateCredential();
+            return new BlobServiceClient(new Uri(storage.BlobServiceUri!), credential);
+        });
+        services.AddSingleton<IRunEnumerator>(sp =>
+        {
+            var enumerate = sp.GetRequiredService<IOptions<EnumerateOptions>>().Value;
+            var scan = sp.GetRequiredService<IOptions<ScanOptions>>().Value;
+            var trust = sp.GetRequiredService<ResolverTrust>();
+            var options = new RunEnumeratorOptions
+            {
+                OptOutBlob = string.IsNullOrWhiteSpace(enumerate.OptOutBlob) ? null : enumerate.OptOutBlob,
+                ScannerVersion = typeof(StageRegistration).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion,
+                Resolver = scan.ResolverEndpoint,
+                TrustAnchor = "resolver's configured root anchor",
+                VantagePoint = scan.VantagePoint ?? (Environment.GetEnvironmentVariable("REGION_NAME") is { Length: > 0 } region ? "azure-" + region : Environment.MachineName),
+                TrustMode = trust.GetTrustModeAsync,
+                Settings = new Dictionary<string, string>
+                {
+                    ["schedule"] = enumerate.Schedule ?? string.Empty,
+                    ["batchBodyBudgetBytes"] = enumerate.BatchBodyBudgetBytes.ToString(CultureInfo.InvariantCulture),
+                    ["heloName"] = scan.HeloName ?? string.Empty,
+                    ["insecureResolver"] = scan.InsecureResolver ? "true" : "false",
+                    ["smtpPort"] = "25",
+                },
+            };
+            return new BlobRunEnumerator(
+                sp.GetRequiredService<BlobServiceClient>(), sp.GetRequiredService<TableResultStore>(), options,
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<BlobRunEnumerator>>());
+        });
         return services;
     }
 }

@@ -1,0 +1,405 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using DaneScan.Core;
+using DaneScan.Pipeline.Lists;
+using DaneScan.Pipeline.Politeness;
+using DaneScan.Pipeline.Ports;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DaneScan.Fleet;
+
+/// <summary>Settings of <see cref="BlobRunEnumerator"/> and the manifest fields it writes.</summary>
+public sealed record RunEnumeratorOptions
+{
+    /// <summary>
+    /// The opt-out list, as <c>container/blob name</c> (optional). Every blob of the lists container is read as
+    /// a list, so keep the opt-out list in another container; if it is in the lists container it is not read as a list.
+    /// </summary>
+    public string? OptOutBlob { get; init; }
+
+    public string? ScannerVersion { get; init; }
+
+    /// <summary>The resolver the stages query, as the manifest names it.</summary>
+    public string? Resolver { get; init; }
+
+    public string? TrustAnchor { get; init; }
+
+    public string? VantagePoint { get; init; }
+
+    /// <summary>The trust mode the run's DNS answers carry (the resolver self-check decides it).</summary>
+    public Func<CancellationToken, Task<DnsTrustMode>> TrustMode { get; init; } = static _ => Task.FromResult(DnsTrustMode.ValidatingResolverAd);
+
+    /// <summary>Settings that shaped the run, recorded in the manifest.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>How the lists are read (line bound, samples kept per rejection reason).</summary>
+    public DomainListOptions ListOptions { get; init; } = new();
+}
+
+/// <summary>Run ids of the fleet.</summary>
+public static class RunIds
+{
+    /// <summary>
+    /// The run id of a schedule occurrence: <c>fleet-yyyyMMddTHHmmssZ</c> of the scheduled time in UTC. It
+    /// depends on nothing else, so a retried or duplicated timer invocation of the same occurrence (whatever
+    /// time it actually runs at) resumes the same run instead of starting a second one.
+    /// </summary>
+    public static string ForOccurrence(DateTimeOffset scheduledUtc) =>
+        "fleet-" + scheduledUtc.ToUniversalTime().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// The enumerate stage over Blob Storage. Every blob of the lists container is a list, read in name order:
+/// plain text (one name a line), <c>rank,domain</c> CSV (Tranco), either optionally gzip-compressed, decided
+/// by content, not by name. A blob that is none of these is recorded in the manifest as skipped, with why.
+/// Each list streams through the same <see cref="DomainListReader"/> as <c>danescan scan</c> (normalised,
+/// duplicates across all lists dropped, every other line counted under its rejection reason, SHA-256 of the
+/// stored bytes); names on the opt-out list are dropped and counted. Memory: one list block, the duplicate
+/// table (about 16 bytes a name) and the opt-out list; names are never collected.
+/// </summary>
+public sealed partial class BlobRunEnumerator : IRunEnumerator
+{
+    private readonly BlobServiceClient _blobs;
+    private readonly IResultStore _store;
+    private readonly RunEnumeratorOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public BlobRunEnumerator(BlobServiceClient blobs, IResultStore store, RunEnumeratorOptions? options = null, TimeProvider? timeProvider = null, ILogger<BlobRunEnumerator>? logger = null)
+    {
+        _blobs = blobs ?? throw new ArgumentNullException(nameof(blobs));
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _options = options ?? new RunEnumeratorOptions();
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        if (_options.OptOutBlob is { } optOut && ParseBlobPath(optOut) is null)
+        {
+            throw new ArgumentException($"the opt-out blob must be written 'container/blob name'; it is '{optOut}'", nameof(options));
+        }
+    }
+
+    /// <summary>Splits <c>container/blob name</c>; null when it is not of that form.</summary>
+    public static (string Container, string Blob)? ParseBlobPath(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var slash = path.IndexOf('/', StringComparison.Ordinal);
+        if (slash < 3 || slash == path.Length - 1)
+        {
+            return null;
+        }
+
+        var container = path[..slash];
+        if (container.Length > 63 || !container.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+        {
+            return null;
+        }
+
+        return (container, path[(slash + 1)..]);
+    }
+
+    public async Task<EnumeratedRun> StartRunAsync(string listsContainer, DateTimeOffset scheduledUtc, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(listsContainer);
+        var runId = RunIds.ForOccurrence(scheduledUtc);
+        var container = _blobs.GetBlobContainerClient(listsContainer);
+        if (!await Guard(() => container.ExistsAsync(cancellationToken), $"look for the lists container '{listsContainer}'").ConfigureAwait(false))
+        {
+            throw new EnumerationException(
+                $"The lists container '{listsContainer}' does not exist in {_blobs.Uri}: create it and upload the domain lists " +
+                "(plain text, rank,domain CSV, or either gzip-compressed), or set Enumerate__ListsContainer to the container that holds them.");
+        }
+
+        var previous = await _store.ReadManifestAsync(runId, cancellationToken).ConfigureAwait(false);
+        if (previous?.EnumeratedUtc is not null)
+        {
+            LogAlreadyEnumerated(_logger, runId, previous.EnumeratedUtc.Value);
+            return new BlobEnumeratedRun(this, runId, container, OptOutList.Empty, null) { RunId = runId, ScheduledUtc = scheduledUtc, AlreadyEnumerated = true };
+        }
+
+        var optOut = await LoadOptOutAsync(cancellationToken).ConfigureAwait(false);
+        var trust = await _options.TrustMode(cancellationToken).ConfigureAwait(false);
+        var manifest = new RunManifest
+        {
+            RunId = runId,
+            State = RunState.Running,
+            StartedUtc = previous?.StartedUtc ?? _time.GetUtcNow(),
+            ScheduledUtc = scheduledUtc.ToUniversalTime(),
+            ScannerVersion = _options.ScannerVersion,
+            TrustMode = trust,
+            TrustAnchor = _options.TrustAnchor,
+            Resolver = _options.Resolver,
+            VantagePoint = _options.VantagePoint,
+            Lists = previous?.Lists ?? [],
+            Counts = previous?.Counts ?? new RunCounts(),
+            Settings = new Dictionary<string, string>(_options.Settings)
+            {
+                ["listsContainer"] = listsContainer,
+                ["optOutBlob"] = _options.OptOutBlob ?? string.Empty,
+            },
+        };
+        await _store.WriteManifestAsync(manifest, cancellationToken).ConfigureAwait(false);
+        LogStarted(_logger, runId, previous is null ? "started" : "resumed", listsContainer);
+        return new BlobEnumeratedRun(this, runId, container, optOut, manifest) { RunId = runId, ScheduledUtc = scheduledUtc };
+    }
+
+    public async Task RecordEnumerationSentAsync(EnumeratedRun run, int messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (run is not BlobEnumeratedRun blobRun || blobRun.Owner != this)
+        {
+            throw new ArgumentException("the run was not started by this enumerator", nameof(run));
+        }
+
+        if (run.AlreadyEnumerated)
+        {
+            return;
+        }
+
+        if (!blobRun.Finished)
+        {
+            throw new InvalidOperationException($"run {run.RunId}: the names were not read to their end, so the lists' counts are incomplete");
+        }
+
+        // Read again: the stages may have updated the manifest (recorded counts, completion) meanwhile.
+        var current = await _store.ReadManifestAsync(run.RunId, cancellationToken).ConfigureAwait(false) ?? blobRun.Manifest!;
+        var final = current with
+        {
+            Lists = blobRun.Lists,
+            EnumeratedUtc = _time.GetUtcNow(),
+            Counts = current.Counts with
+            {
+                DomainsEnumerated = blobRun.DomainsAccepted,
+                DomainsOptedOut = blobRun.OptedOut,
+                ResolveMessages = messages,
+            },
+        };
+        await _store.WriteManifestAsync(final, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<OptOutList> LoadOptOutAsync(CancellationToken cancellationToken)
+    {
+        if (_options.OptOutBlob is not { } path)
+        {
+            return OptOutList.Empty;
+        }
+
+        var (containerName, blobName) = ParseBlobPath(path)!.Value;
+        var blob = _blobs.GetBlobContainerClient(containerName).GetBlobClient(blobName);
+        Stream stream;
+        try
+        {
+            stream = await blob.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            throw new EnumerationException($"The opt-out list {path} (Enumerate__OptOutBlob) does not exist in {_blobs.Uri}: upload it, or remove the setting to scan without one.", e);
+        }
+
+        await using (stream.ConfigureAwait(false))
+        {
+            using var reader = new StreamReader(stream);
+            var (list, errors) = await OptOutList.ParseAsync(reader, cancellationToken).ConfigureAwait(false);
+            if (errors.Count > 0)
+            {
+                var first = errors[0];
+                throw new EnumerationException(
+                    $"The opt-out list {path} line {first.LineNumber}: {first.Problem} ('{first.Text}'){(errors.Count > 1 ? $", and {errors.Count - 1} more bad lines" : "")}. " +
+                    "Fix the list: a run does not start with an opt-out list it cannot fully read.");
+            }
+
+            LogOptOut(_logger, path, list.DomainCount, list.AddressCount, list.NetworkCount);
+            return list;
+        }
+    }
+
+    private static async Task<T> Guard<T>(Func<Task<Response<T>>> call, string what)
+    {
+        try
+        {
+            return (await call().ConfigureAwait(false)).Value;
+        }
+        catch (RequestFailedException e)
+        {
+            throw new EnumerationException($"Blob Storage refused to {what}: {e.Status} {e.ErrorCode}", e);
+        }
+    }
+
+    /// <summary>One run's streaming read of the lists.</summary>
+    private sealed class BlobEnumeratedRun(BlobRunEnumerator owner, string runId, BlobContainerClient container, OptOutList optOut, RunManifest? manifest) : EnumeratedRun
+    {
+        private readonly List<ListManifest> _lists = [];
+        private long _accepted;
+        private int _started;
+
+        public BlobRunEnumerator Owner => owner;
+
+        public RunManifest? Manifest => manifest;
+
+        public bool Finished { get; private set; }
+
+        public long OptedOut { get; private set; }
+
+        public IReadOnlyList<ListManifest> Lists => _lists;
+
+        public override long DomainsAccepted => Interlocked.Read(ref _accepted);
+
+        public override IAsyncEnumerable<string> Domains => AlreadyEnumerated ? AsyncEnumerable.Empty<string>() : ReadAsync();
+
+        private async IAsyncEnumerable<string> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Exchange(ref _started, 1) != 0)
+            {
+                throw new InvalidOperationException($"run {runId}: the names can be read once");
+            }
+
+            var reader = new DomainListReader(owner._options.ListOptions);
+            var optOutPath = owner._options.OptOutBlob is { } p ? ParseBlobPath(p) : null;
+            var listed = container.GetBlobsAsync(new GetBlobsOptions(), cancellationToken).ConfigureAwait(false);
+            await foreach (var item in listed)
+            {
+                if (optOutPath is { } o && o.Container == container.Name && o.Blob == item.Name)
+                {
+                    continue;
+                }
+
+                var report = new DomainListReport(item.Name);
+                string? skipped = null;
+                var stream = await container.GetBlobClient(item.Name)
+                    .OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), cancellationToken).ConfigureAwait(false);
+                await using (stream.ConfigureAwait(false))
+                {
+                    var head = new byte[ListContent.HeadBytes];
+                    var got = 0;
+                    while (got < head.Length && await stream.ReadAsync(head.AsMemory(got), cancellationToken).ConfigureAwait(false) is var n and > 0)
+                    {
+                        got += n;
+                    }
+
+                    var (kind, why) = ListContent.Classify(head.AsSpan(0, got), whole: got < head.Length);
+                    if (kind == ListContentKind.NotAList)
+                    {
+                        skipped = why;
+                    }
+                    else
+                    {
+                        // The reader sees the stored bytes from the start (it detects gzip itself and hashes what it reads).
+                        using var replay = new ReplayStream(head, got, stream);
+                        await using var entries = reader.ReadAsync(replay, report, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                        while (true)
+                        {
+                            DomainListEntry entry;
+                            try
+                            {
+                                if (!await entries.MoveNextAsync().ConfigureAwait(false))
+                                {
+                                    break;
+                                }
+
+                                entry = entries.Current;
+                            }
+                            catch (InvalidDataException e)
+                            {
+                                // Corrupt gzip data part-way: what was read counts; the rest of this list is lost, and says so.
+                                skipped = string.Create(CultureInfo.InvariantCulture, $"the gzip data is corrupt after line {report.Lines}: {e.Message}");
+                                break;
+                            }
+
+                            if (optOut.ContainsDomain(entry.Domain))
+                            {
+                                OptedOut++;
+                                continue;
+                            }
+
+                            Interlocked.Increment(ref _accepted);
+                            yield return entry.Domain;
+                        }
+                    }
+                }
+
+                var list = ListManifest.From(report) with
+                {
+                    Bytes = item.Properties.ContentLength,
+                    Skipped = skipped,
+                    RejectedSamples = report.Rejections.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<RejectedLineSample>)[.. kv.Value.Samples]),
+                };
+                _lists.Add(list);
+                if (skipped is not null)
+                {
+                    LogSkipped(owner._logger, runId, item.Name, skipped);
+                }
+                else
+                {
+                    LogList(owner._logger, runId, report.Describe());
+                }
+            }
+
+            Finished = true;
+        }
+    }
+
+    /// <summary>Returns the bytes already read from a stream's head, then the rest of the stream.</summary>
+    private sealed class ReplayStream(byte[] head, int headLength, Stream rest) : Stream
+    {
+        private int _position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_position < headLength)
+            {
+                var n = Math.Min(buffer.Length, headLength - _position);
+                head.AsSpan(_position, n).CopyTo(buffer);
+                _position += n;
+                return n;
+            }
+
+            return rest.Read(buffer);
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            _position < headLength ? ValueTask.FromResult(Read(buffer.Span)) : rest.ReadAsync(buffer, cancellationToken);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} {What}: reading the lists of container {Container}")]
+    private static partial void LogStarted(ILogger logger, string runId, string what, string container);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} was enumerated at {EnumeratedUtc} by an earlier attempt of the same occurrence: nothing to send")]
+    private static partial void LogAlreadyEnumerated(ILogger logger, string runId, DateTimeOffset enumeratedUtc);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Opt-out list {Path}: {Domains} domains, {Addresses} addresses, {Networks} ranges")]
+    private static partial void LogOptOut(ILogger logger, string path, int domains, int addresses, int networks);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId}: list {List} skipped: {Reason}")]
+    private static partial void LogSkipped(ILogger logger, string runId, string list, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId}: {Report}")]
+    private static partial void LogList(ILogger logger, string runId, string report);
+}
