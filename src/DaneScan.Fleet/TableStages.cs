@@ -16,7 +16,7 @@ namespace DaneScan.Fleet;
 /// claiming batch. Waits: partition <c>{run}|wait|{target key}</c>, row = the domain. The same table holds
 /// the run's completion markers (<see cref="Progress"/>).
 /// </summary>
-public sealed class ProbeClaims
+public sealed partial class ProbeClaims
 {
     private readonly TableClient _table;
 
@@ -40,9 +40,11 @@ public sealed class ProbeClaims
     }
 
     /// <summary>
-    /// Claims the target for the claimant (a resolve batch). True when this claimant holds the claim: it
-    /// made it now, or made it in an earlier delivery of the same batch (which may have died before its
-    /// probe request was sent; Service Bus duplicate detection drops a second send of the same MessageId).
+    /// Claims the target for the claimant (a resolve batch). True when this claimant holds the claim and its
+    /// probe request is not recorded as sent: it made the claim now, or made it in an earlier delivery of the
+    /// same batch that died before its probe request was sent (and, where the sender calls
+    /// <see cref="MarkSentAsync"/>, before that was recorded; Service Bus duplicate detection drops a second
+    /// send of the same MessageId within its window).
     /// </summary>
     public async Task<bool> ClaimAsync(string runId, ProbeTarget target, string claimant, CancellationToken cancellationToken = default)
     {
@@ -56,7 +58,8 @@ public sealed class ProbeClaims
         catch (RequestFailedException e) when (e.Status == (int)HttpStatusCode.Conflict)
         {
             var existing = await _table.GetEntityAsync<TableEntity>(entity.PartitionKey, entity.RowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return string.Equals(existing.Value.GetString("Claimant"), claimant, StringComparison.Ordinal);
+            return string.Equals(existing.Value.GetString("Claimant"), claimant, StringComparison.Ordinal)
+                && existing.Value.GetBoolean(SentProperty) != true;
         }
     }
 

@@ -33,6 +33,9 @@ public enum Settlement
     Abandoned,
 }
 
+/// <summary>A handler failure that can never succeed on redelivery: dead-letter at once with this reason.</summary>
+public sealed record DeadLetterDecision(string Reason, string Description);
+
 /// <summary>What happened to one received message.</summary>
 public sealed record ProcessResult(Settlement Settlement, string? DeadLetterReason = null, string? Detail = null);
 
@@ -91,6 +94,12 @@ public sealed partial class WorkItemProcessor
 
     public WorkItemProcessor(ILogger<WorkItemProcessor>? logger = null) => _logger = (ILogger?)logger ?? NullLogger.Instance;
 
+    /// <summary>
+    /// Decides whether a handler's exception marks a poison message (dead-lettered at once with the returned
+    /// reason) rather than a failure worth a redelivery (abandoned); null or a null answer means abandon.
+    /// </summary>
+    public Func<Exception, DeadLetterDecision?>? PoisonClassifier { get; init; }
+
     public Task<ProcessResult> ProcessResolveBatchAsync(ServiceBusReceivedMessage message, IMessageSettler settler, Func<ResolveBatch, CancellationToken, Task> handler, CancellationToken cancellationToken = default) =>
         ProcessAsync(message, settler, static body => WorkMessageCodec.DecodeResolveBatch(body.Span), handler, cancellationToken);
 
@@ -128,6 +137,14 @@ public sealed partial class WorkItemProcessor
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            if (PoisonClassifier?.Invoke(ex) is { } poison)
+            {
+                var description = Truncate(poison.Description, MaxDescriptionChars);
+                LogPoison(_logger, message.MessageId, poison.Reason, description, WorkMessageCodec.Preview(body.Span));
+                await settler.DeadLetterAsync(message, poison.Reason, description, cancellationToken).ConfigureAwait(false);
+                return new ProcessResult(Settlement.DeadLettered, poison.Reason, description);
+            }
+
             LogHandlerFailed(_logger, ex, message.MessageId, message.DeliveryCount);
             await settler.AbandonAsync(message, cancellationToken).ConfigureAwait(false);
             return new ProcessResult(Settlement.Abandoned, null, Truncate(ex.Message, MaxDescriptionChars));

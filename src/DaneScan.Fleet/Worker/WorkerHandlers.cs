@@ -1,0 +1,120 @@
+using Azure.Messaging.ServiceBus;
+using DaneScan.Pipeline.Lists;
+using DaneScan.Pipeline.Messages;
+using DaneScan.ServiceBus;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DaneScan.Fleet.Worker;
+
+/// <summary>
+/// The portable worker's message handlers (`danescan worker`): one received Service Bus message in, settled
+/// out. A resolve batch is resolved and stored by the <see cref="IResolveStage"/>; the probe requests it
+/// claimed first in the run go to the probe queue, and are then marked as sent on their claims so that a
+/// redelivery of the batch does not send them again. A probe request is probed, stored and its waiting domains
+/// judged by the <see cref="IProbeStage"/>. A batch holding a name that is not a normalised domain name is
+/// poison (<see cref="InvalidDomainReason"/>): nothing of it is resolved. Settlement: complete on success; dead-letter at once with a reason
+/// for a body that can never be processed or a <see cref="PoisonMessageException"/>; abandon (redelivery,
+/// up to the queue's max delivery count) for any other failure, such as a storage fault.
+/// </summary>
+public sealed partial class WorkerHandlers
+{
+    /// <summary>The dead-letter reason of a <see cref="PoisonMessageException"/> thrown without one.</summary>
+    public const string PoisonReason = "PoisonMessage";
+
+    /// <summary>The dead-letter reason of a resolve batch holding a name that is not a normalised domain name.</summary>
+    public const string InvalidDomainReason = "InvalidDomainName";
+
+    private readonly IResolveStage _resolve;
+    private readonly IProbeStage _probe;
+    private readonly WorkQueueSender _probeSender;
+    private readonly ProbeClaims? _claims;
+    private readonly Func<string, bool> _domainAllowed;
+    private readonly WorkItemProcessor _items;
+    private readonly ILogger _logger;
+
+    /// <param name="resolve">The resolve stage.</param>
+    /// <param name="probe">The probe stage.</param>
+    /// <param name="probeSender">The probe queue's sender.</param>
+    /// <param name="claims">The run's claims, on which sent probe requests are recorded (null: rely on duplicate detection alone).</param>
+    /// <param name="domainAllowed">The opt-out check for destination domains (the scanner's politeness policy); null allows all.</param>
+    /// <param name="loggers">Loggers.</param>
+    public WorkerHandlers(IResolveStage resolve, IProbeStage probe, WorkQueueSender probeSender, ProbeClaims? claims = null, Func<string, bool>? domainAllowed = null, ILoggerFactory? loggers = null)
+    {
+        ArgumentNullException.ThrowIfNull(resolve);
+        ArgumentNullException.ThrowIfNull(probe);
+        ArgumentNullException.ThrowIfNull(probeSender);
+        _resolve = resolve;
+        _probe = probe;
+        _probeSender = probeSender;
+        _claims = claims;
+        _domainAllowed = domainAllowed ?? (static _ => true);
+        _items = new WorkItemProcessor(loggers?.CreateLogger<WorkItemProcessor>()) { PoisonClassifier = Classify };
+        _logger = (ILogger?)loggers?.CreateLogger<WorkerHandlers>() ?? NullLogger.Instance;
+    }
+
+    public WorkerCounters Counters { get; } = new();
+
+    /// <summary>Handles and settles one message of the resolve queue.</summary>
+    public Task<ProcessResult> HandleResolveAsync(ServiceBusReceivedMessage message, IMessageSettler settler, CancellationToken cancellationToken = default) =>
+        Counted(Counters.Resolve, () => _items.ProcessResolveBatchAsync(message, settler, ResolveAsync, cancellationToken));
+
+    /// <summary>Handles and settles one message of the probe queue.</summary>
+    public Task<ProcessResult> HandleProbeAsync(ServiceBusReceivedMessage message, IMessageSettler settler, CancellationToken cancellationToken = default) =>
+        Counted(Counters.Probe, () => _items.ProcessProbeRequestAsync(message, settler, _probe.ProbeAsync, cancellationToken));
+
+    /// <summary>The dead-letter decision for a handler's exception: a <see cref="PoisonMessageException"/> is poison, anything else is retried.</summary>
+    public static DeadLetterDecision? Classify(Exception exception) =>
+        exception is PoisonMessageException poison
+            ? new DeadLetterDecision(poison.Reason ?? PoisonReason, poison.Message)
+            : null;
+
+    private static async Task<ProcessResult> Counted(QueueCounters counters, Func<Task<ProcessResult>> processing)
+    {
+        counters.Received();
+        ProcessResult? result = null;
+        try
+        {
+            result = await processing().ConfigureAwait(false);
+            return result;
+        }
+        finally
+        {
+            // A settlement that threw (cancelled at the drain deadline, lock lost) left the message to Service Bus: abandoned.
+            counters.Settled(result?.Settlement ?? Settlement.Abandoned);
+        }
+    }
+
+    private async Task ResolveAsync(ResolveBatch batch, CancellationToken cancellationToken)
+    {
+        // The enumerator sends normalised names only: a batch with any other is not ours to guess at.
+        for (var i = 0; i < batch.Domains.Count; i++)
+        {
+            var name = DomainNameNormalizer.Normalize(batch.Domains[i]);
+            if (name.Name != batch.Domains[i])
+            {
+                var why = name.Reason is { } reason ? reason.ToString() : $"its normal form is '{name.Name}'";
+                throw new PoisonMessageException(InvalidDomainReason, $"domains[{i}] '{batch.Domains[i]}' is not a normalised domain name ({why})");
+            }
+        }
+
+        var allowed = batch.Domains.Where(_domainAllowed).ToList();
+        var optedOut = batch.Domains.Count - allowed.Count;
+        var claimed = allowed.Count == 0 ? [] : await _resolve.ResolveAsync(batch with { Domains = allowed }, cancellationToken).ConfigureAwait(false);
+        if (claimed.Count > 0)
+        {
+            var sent = await _probeSender.SendProbeRequestsAsync(claimed, cancellationToken).ConfigureAwait(false);
+            Counters.AddProbesSent(sent.Messages);
+            if (_claims is not null)
+            {
+                await _claims.MarkSentAsync(batch.RunId, claimed, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        Counters.AddDomains(allowed.Count, optedOut);
+        LogResolved(_logger, batch.RunId, batch.BatchIndex, allowed.Count, optedOut, claimed.Count);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Run {RunId} batch {Batch}: {Domains} domains resolved, {OptedOut} opted out, {Claimed} probe requests sent")]
+    private static partial void LogResolved(ILogger logger, string runId, int batch, int domains, int optedOut, int claimed);
+}
