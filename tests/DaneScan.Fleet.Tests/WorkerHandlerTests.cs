@@ -1,0 +1,269 @@
+using System.Globalization;
+using Azure.Messaging.ServiceBus;
+using DaneScan.Core;
+using DaneScan.Fleet.Worker;
+using DaneScan.Lab.Cases;
+using DaneScan.Pipeline.Engine;
+using DaneScan.Pipeline.Messages;
+using DaneScan.Pipeline.Politeness;
+using DaneScan.Pipeline.Ports;
+using DaneScan.ServiceBus;
+using DaneScan.Storage;
+
+namespace DaneScan.Fleet.Tests;
+
+/// <summary>
+/// The worker's message handlers (what `danescan worker` runs for each received message) with real parts:
+/// the lab's DNS and SMTP servers (127.62.0.0/16), the table stages over Azurite, the real resolver and
+/// polite prober. Service Bus cannot run here, so it is mocked: received messages are made with the SDK's
+/// <see cref="ServiceBusModelFactory"/>, settlement goes to a recording receiver, and the probe queue is a
+/// recording sender whose messages the test delivers itself (no broker locks, redelivery or duplicate
+/// detection: redeliveries are made explicitly, with their delivery count).
+/// </summary>
+[Collection(WorkerLabCollection.Name)]
+public sealed class WorkerHandlerTests(WorkerLab fixture) : IAsyncLifetime
+{
+    private readonly string _prefix = "w" + Guid.NewGuid().ToString("N")[..16];
+    private readonly string _runId = $"worker-{Guid.NewGuid():N}"[..22];
+    private readonly ConnectionLimiter _limiter = new(new ConnectionLimits { MinIntervalPerAddress = TimeSpan.Zero });
+    private TableResultStore _store = null!;
+    private ProbeClaims _claims = null!;
+
+    public async Task InitializeAsync()
+    {
+        if (!Azurite.Required && !Azurite.Listening())
+        {
+            return;
+        }
+
+        var service = TableResultStore.CreateServiceClient(Azurite.ConnectionString);
+        _store = await TableResultStore.OpenAsync(service, new TableStoreOptions { TablePrefix = _prefix });
+        _claims = await ProbeClaims.OpenAsync(service, _prefix);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _limiter.Dispose();
+        if (_store is not null)
+        {
+            await _store.DeleteTablesAsync();
+            await TableResultStore.CreateServiceClient(Azurite.ConnectionString).DeleteTableAsync(_claims.TableName);
+        }
+    }
+
+    [AzuriteFact]
+    public async Task Resolve_batches_then_probe_requests_judge_every_lab_domain_as_the_catalogue_expects()
+    {
+        var cases = LabCatalogue.All;
+        // The run's batches as the enumerator sends them, plus one more that repeats two domains of the first
+        // two batches: their hosts are claimed by the batch that saw them first, so they are probed once.
+        var batches = ResolveBatchSplitter.Split(_runId, cases.Select(c => c.Domain), bodyBudgetBytes: 600).ToList();
+        Assert.True(batches.Count > 3, "the lab's domains should span several resolve batches");
+
+        // One domain of the last batch is on the worker's opt-out list, as `danescan worker --opt-out` loads it.
+        var optedOut = Probed(batches[^1]);
+        var policy = new PolitenessPolicy(await OptOut(optedOut), new AddressPolicy(allowSpecialPurpose: true));
+        var checker = fixture.NewChecker(_limiter, policy);
+        var probeQueue = new RecordingSender(WorkQueues.Probe);
+        var handlers = WorkerRuntime.Handlers(checker, policy, _store, _claims, new WorkQueueSender(probeQueue));
+        var settled = new RecordingReceiver();
+        var shared = new[] { Probed(batches[0]), Probed(batches[1]) };
+        var overlap = new ResolveBatch { RunId = _runId, BatchIndex = batches.Count, Domains = shared };
+        foreach (var batch in batches.Append(overlap))
+        {
+            var result = await handlers.HandleResolveAsync(Delivered.From(WorkQueueSender.ToMessage(batch)), new ReceiverSettler(settled));
+            Assert.Equal(Settlement.Completed, result.Settlement);
+        }
+
+        var sent = probeQueue.SentBatches.SelectMany(b => b).ToList();
+        var requests = sent.Select(m => WorkMessageCodec.DecodeProbeRequest(m.Body.ToMemory().Span).Message!).ToList();
+
+        // Each target of the run once: exactly the targets the stored DNS observations call for.
+        var expectedTargets = new SortedSet<string>(StringComparer.Ordinal);
+        await foreach (var record in _store.EnumerateDomainsAsync(_runId))
+        {
+            foreach (var target in ProbeTarget.For(record.Observation, checker.SmtpPort))
+            {
+                expectedTargets.Add(target.Key);
+            }
+        }
+
+        var sentTargets = requests.Select(r => $"{r.Host}|{r.Address}|{r.Port}").ToList();
+        Assert.Equal(expectedTargets, sentTargets.Order(StringComparer.Ordinal));
+        Assert.Equal(sent.Count, sent.Select(m => m.MessageId).Distinct().Count());
+        Assert.True(sent.Count > 10, "the lab should call for many probes");
+
+        // A redelivered batch (its lock lost after it was sent, say) rewrites its rows and sends nothing again.
+        var again = await handlers.HandleResolveAsync(Delivered.From(WorkQueueSender.ToMessage(batches[0]), deliveryCount: 2), new ReceiverSettler(settled));
+        Assert.Equal(Settlement.Completed, again.Settlement);
+        Assert.Equal(sent.Count, probeQueue.SentBatches.Sum(b => b.Count));
+
+        // The probe queue's messages, delivered once each; one of them twice (a redelivery is idempotent).
+        foreach (var message in sent)
+        {
+            Assert.Equal(Settlement.Completed, (await handlers.HandleProbeAsync(Delivered.From(message), new ReceiverSettler(settled))).Settlement);
+        }
+
+        Assert.Equal(Settlement.Completed, (await handlers.HandleProbeAsync(Delivered.From(sent[0], deliveryCount: 2), new ReceiverSettler(settled))).Settlement);
+
+        // Every domain judged, with the catalogue's expected outcome; the opted-out one neither resolved nor stored.
+        foreach (var labCase in cases)
+        {
+            var record = await _store.ReadDomainAsync(_runId, labCase.Domain);
+            if (labCase.Domain == optedOut)
+            {
+                Assert.Null(record);
+                continue;
+            }
+
+            AssertJudgedAsExpected(labCase, record);
+        }
+
+        Assert.All(settled.Calls, c => Assert.Equal("complete", c.Operation));
+        Assert.Equal(batches.Count + 2, handlers.Counters.Resolve.Completed);
+        Assert.Equal(sent.Count + 1, handlers.Counters.Probe.Completed);
+        Assert.Equal(sent.Count, handlers.Counters.ProbesSent);
+        Assert.Equal(1, handlers.Counters.DomainsOptedOut);
+        Assert.Equal((0L, 0L, 0L), (handlers.Counters.Resolve.DeadLettered + handlers.Counters.Probe.DeadLettered, handlers.Counters.Resolve.Abandoned + handlers.Counters.Probe.Abandoned, handlers.Counters.Resolve.InHand + handlers.Counters.Probe.InHand));
+    }
+
+    [AzuriteFact]
+    public async Task A_malformed_body_is_dead_lettered_with_its_reason_and_nothing_is_stored()
+    {
+        var (handlers, probeQueue, _) = Handlers(_store);
+        var settled = new RecordingReceiver();
+
+        var junk = await handlers.HandleResolveAsync(Delivered.Body(BinaryData.FromString("{\"kind\":\"danescan.resolve-batch\",\"v\":1,\"runId\":"), "junk"), new ReceiverSettler(settled));
+        var resolveBatchOnProbeQueue = WorkQueueSender.ToMessage(new ResolveBatch { RunId = _runId, Domains = ["ee-11.lab"] });
+        var wrongKind = await handlers.HandleProbeAsync(Delivered.From(resolveBatchOnProbeQueue), new ReceiverSettler(settled));
+
+        Assert.Equal((Settlement.DeadLettered, DeadLetterReasons.MalformedJson), (junk.Settlement, junk.DeadLetterReason));
+        Assert.Equal((Settlement.DeadLettered, DeadLetterReasons.WrongKind), (wrongKind.Settlement, wrongKind.DeadLetterReason));
+        Assert.Equal(
+            [("deadletter", "junk", DeadLetterReasons.MalformedJson), ("deadletter", resolveBatchOnProbeQueue.MessageId, DeadLetterReasons.WrongKind)],
+            settled.Calls.Select(c => (c.Operation, c.MessageId, c.Reason)));
+        Assert.All(settled.Calls, c => Assert.False(string.IsNullOrWhiteSpace(c.Description)));
+        Assert.Empty(probeQueue.SentBatches);
+        Assert.Null(await _store.ReadDomainAsync(_runId, "ee-11.lab"));
+        Assert.Equal(1, handlers.Counters.Resolve.DeadLettered);
+        Assert.Equal(1, handlers.Counters.Probe.DeadLettered);
+    }
+
+    [AzuriteFact]
+    public async Task A_poison_message_exception_dead_letters_at_once_with_its_reason()
+    {
+        var (handlers, probeQueue, _) = Handlers(_store);
+        var settled = new RecordingReceiver();
+        var batch = new ResolveBatch { RunId = _runId, Domains = ["ee-11.lab", "exa mple.lab"] };
+
+        // The body decodes, but a name in it is not a normalised domain name: PoisonMessageException, on the first delivery.
+        var result = await handlers.HandleResolveAsync(Delivered.From(WorkQueueSender.ToMessage(batch), deliveryCount: 1), new ReceiverSettler(settled));
+
+        Assert.Equal(Settlement.DeadLettered, result.Settlement);
+        var call = Assert.Single(settled.Calls);
+        Assert.Equal(("deadletter", WorkerHandlers.InvalidDomainReason), (call.Operation, call.Reason));
+        Assert.Contains("domains[1] 'exa mple.lab' is not a normalised domain name (InvalidCharacter)", call.Description, StringComparison.Ordinal);
+        Assert.Null(await _store.ReadDomainAsync(_runId, "ee-11.lab"));
+        Assert.Empty(probeQueue.SentBatches);
+        Assert.Equal((1L, 0L), (handlers.Counters.Resolve.DeadLettered, handlers.Counters.Resolve.Abandoned));
+    }
+
+    [Fact]
+    public void Only_a_poison_message_exception_is_classified_as_poison()
+    {
+        Assert.Equal(new DeadLetterDecision("NoSuchRun", "NoSuchRun: run r1 has no manifest"), WorkerHandlers.Classify(new PoisonMessageException("NoSuchRun", "run r1 has no manifest")));
+        Assert.Equal(WorkerHandlers.PoisonReason, WorkerHandlers.Classify(new PoisonMessageException("no reason given"))!.Reason);
+        Assert.Null(WorkerHandlers.Classify(new StorageException(StorageFaultKind.Throttled, "503")));
+        Assert.Null(WorkerHandlers.Classify(new TimeoutException()));
+    }
+
+    [AzuriteFact]
+    public async Task A_storage_fault_abandons_the_message_and_its_redelivery_loses_nothing()
+    {
+        var faulty = new FaultyStore(_store);
+        var (handlers, probeQueue, checker) = Handlers(faulty);
+        var settled = new RecordingReceiver();
+        var cases = LabCatalogue.All.Where(c => c.Hosts.Any(h => h.Expected.Outcome == HostOutcome.Authenticated) && c.Hosts.Count >= 1).Take(3).ToList();
+        Assert.Equal(3, cases.Count);
+        var batch = new ResolveBatch { RunId = _runId, BatchIndex = 7, Domains = [.. cases.Select(c => c.Domain)] };
+        var message = WorkQueueSender.ToMessage(batch);
+
+        // The third domain's write fails: the first two have claimed their hosts, nothing was sent yet.
+        faulty.FailDomainWriteAfter(2);
+        var first = await handlers.HandleResolveAsync(Delivered.From(message, deliveryCount: 1), new ReceiverSettler(settled));
+        Assert.Equal(Settlement.Abandoned, first.Settlement);
+        Assert.Empty(probeQueue.SentBatches);
+
+        // The redelivery finds the claims its own first delivery made, and sends every probe request once.
+        var second = await handlers.HandleResolveAsync(Delivered.From(message, deliveryCount: 2), new ReceiverSettler(settled));
+        Assert.Equal(Settlement.Completed, second.Settlement);
+        var sent = probeQueue.SentBatches.SelectMany(b => b).ToList();
+        var expected = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var labCase in cases)
+        {
+            var record = await _store.ReadDomainAsync(_runId, labCase.Domain);
+            Assert.NotNull(record);
+            foreach (var target in ProbeTarget.For(record.Observation, checker.SmtpPort))
+            {
+                expected.Add(target.Key);
+            }
+        }
+
+        Assert.Equal(expected, sent.Select(m => WorkMessageCodec.DecodeProbeRequest(m.Body.ToMemory().Span).Message!).Select(r => $"{r.Host}|{r.Address}|{r.Port}").Order(StringComparer.Ordinal));
+
+        // The first probe's result write fails: abandoned, then redelivered and stored.
+        faulty.FailProbeWriteAfter(0);
+        Assert.Equal(Settlement.Abandoned, (await handlers.HandleProbeAsync(Delivered.From(sent[0], deliveryCount: 1), new ReceiverSettler(settled))).Settlement);
+        Assert.Equal(Settlement.Completed, (await handlers.HandleProbeAsync(Delivered.From(sent[0], deliveryCount: 2), new ReceiverSettler(settled))).Settlement);
+        foreach (var rest in sent.Skip(1))
+        {
+            Assert.Equal(Settlement.Completed, (await handlers.HandleProbeAsync(Delivered.From(rest), new ReceiverSettler(settled))).Settlement);
+        }
+
+        Assert.Equal(2, faulty.Faults);
+        foreach (var labCase in cases)
+        {
+            AssertJudgedAsExpected(labCase, await _store.ReadDomainAsync(_runId, labCase.Domain));
+        }
+
+        Assert.Equal(["abandon", "complete", "abandon"], settled.Calls.Take(3).Select(c => c.Operation));
+        Assert.Equal(2, handlers.Counters.Resolve.Abandoned + handlers.Counters.Probe.Abandoned);
+    }
+
+    private (WorkerHandlers Handlers, RecordingSender ProbeQueue, DomainChecker Checker) Handlers(IResultStore store)
+    {
+        var policy = new PolitenessPolicy(OptOutList.Empty, new AddressPolicy(allowSpecialPurpose: true));
+        var checker = fixture.NewChecker(_limiter, policy);
+        var probeQueue = new RecordingSender(WorkQueues.Probe);
+        var handlers = new WorkerHandlers(
+            new TableResolveStage(checker.Resolver.ResolveAsync, store, _claims, checker.SmtpPort),
+            new TableProbeStage(checker.Prober.ProbeAsync, store, _claims, checker.SmtpPort),
+            new WorkQueueSender(probeQueue),
+            _claims);
+        return (handlers, probeQueue, checker);
+    }
+
+    /// <summary>A domain of the batch whose hosts are probed (so sharing it matters).</summary>
+    private static string Probed(ResolveBatch batch) =>
+        batch.Domains.First(d => LabCatalogue.All.Single(c => c.Domain == d).Hosts.Any(h => h.Expected.Outcome == HostOutcome.Authenticated));
+
+    private static async Task<OptOutList> OptOut(string domain)
+    {
+        var (list, errors) = await OptOutList.ParseAsync(new StringReader(domain + "\n"));
+        Assert.Empty(errors);
+        return list;
+    }
+
+    private static void AssertJudgedAsExpected(LabCase labCase, DomainRecord? record)
+    {
+        Assert.True(record is not null, $"{labCase.Domain} was not stored");
+        var verdict = record.Verdict;
+        Assert.True(verdict is not null, $"{labCase.Domain} was left without a verdict");
+        var expected = labCase.Expected;
+        var context = string.Create(CultureInfo.InvariantCulture, $"{labCase.Id} ({labCase.Description})");
+        Assert.True(expected.Mx == verdict.MxStatus, $"MX status: expected {expected.Mx}, got {verdict.MxStatus}: {context}");
+        Assert.True(expected.MxSecure == verdict.MxSecure, $"MX secure: expected {expected.MxSecure}, got {verdict.MxSecure}: {context}");
+        Assert.True(expected.AllMx == verdict.All, $"all-MX: expected {expected.AllMx}, got {verdict.All}: {context}");
+        Assert.True(expected.PrimaryMx == verdict.Primary, $"primary-MX: expected {expected.PrimaryMx}, got {verdict.Primary}: {context}");
+    }
+}
