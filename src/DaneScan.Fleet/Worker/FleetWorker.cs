@@ -50,6 +50,7 @@ public sealed partial class FleetWorker : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource<string> _fatal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ErrorLogThrottle _errors = new(TimeSpan.FromMinutes(1));
 
     /// <summary>A worker over the given processors (null: that queue is not consumed); the processors are made with <see cref="ProcessorOptions"/>.</summary>
     public FleetWorker(WorkerHandlers handlers, ServiceBusProcessor? resolve, ServiceBusProcessor? probe, FleetWorkerOptions options, ILogger<FleetWorker>? logger = null)
@@ -115,7 +116,7 @@ public sealed partial class FleetWorker : IAsyncDisposable
             {
                 while (await timer.WaitForNextTickAsync(stopped.Token).ConfigureAwait(false))
                 {
-                    LogStatus(_logger, Counters.Describe());
+                    LogStatus(_logger, Counters.Describe(Consumes(WorkQueues.Resolve), Consumes(WorkQueues.Probe)));
                 }
             }
             catch (OperationCanceledException)
@@ -130,7 +131,7 @@ public sealed partial class FleetWorker : IAsyncDisposable
         }
 
         await DrainAsync().ConfigureAwait(false);
-        var counts = Counters.Describe();
+        var counts = Counters.Describe(Consumes(WorkQueues.Resolve), Consumes(WorkQueues.Probe));
         LogStopped(_logger, counts);
         return new WorkerStopReport(counts, fatal);
     }
@@ -163,7 +164,12 @@ public sealed partial class FleetWorker : IAsyncDisposable
         };
         processor.ProcessErrorAsync += args =>
         {
-            LogReceiveError(_logger, args.Exception, queue, args.ErrorSource.ToString());
+            var error = $"{args.Exception.GetType().Name}: {FirstLine(args.Exception.Message)}";
+            if (_errors.ShouldLog(queue, error, out var repeats))
+            {
+                LogReceiveError(_logger, queue, args.ErrorSource.ToString(), error, repeats);
+            }
+
             if (FatalReceiveError(args.Exception) is { } fatal)
             {
                 _fatal.TrySetResult($"queue '{queue}' on {args.FullyQualifiedNamespace}: {fatal}");
@@ -198,6 +204,14 @@ public sealed partial class FleetWorker : IAsyncDisposable
         _ => null,
     };
 
+    private bool Consumes(string queue) => _processors.Any(p => p.Queue == queue);
+
+    private static string FirstLine(string text)
+    {
+        var end = text.IndexOfAny(['\r', '\n']);
+        return end < 0 ? text : text[..end];
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var (_, processor) in _processors)
@@ -208,24 +222,53 @@ public sealed partial class FleetWorker : IAsyncDisposable
         _abort.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Receiving from queue {Queue}, up to {Concurrency} messages at once")]
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Receiving from queue {Queue}, up to {Concurrency} messages at once")]
     private static partial void LogStarted(ILogger logger, string queue, int concurrency);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Status: {Counts}")]
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Status: {Counts}")]
     private static partial void LogStatus(ILogger logger, string counts);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: no new messages; settling the {InHand} in hand (up to {DrainTimeout})")]
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Stopping: no new messages; settling the {InHand} in hand (up to {DrainTimeout})")]
     private static partial void LogDraining(ILogger logger, long inHand, TimeSpan drainTimeout);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Stopped: {Counts}")]
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Stopped: {Counts}")]
     private static partial void LogStopped(ILogger logger, string counts);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Service Bus receive error on queue {Queue} ({Source})")]
-    private static partial void LogReceiveError(ILogger logger, Exception exception, string queue, string source);
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Service Bus error on queue {Queue} ({Source}): {Error}; retrying ({Repeats} more like it since the last such line)")]
+    private static partial void LogReceiveError(ILogger logger, string queue, string source, string error, int repeats);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} on queue {Queue} was still in hand at the drain deadline: cancelled and abandoned for redelivery")]
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Message {MessageId} on queue {Queue} was still in hand at the drain deadline: cancelled and abandoned for redelivery")]
     private static partial void LogAbandonedAtDeadline(ILogger logger, string messageId, string queue);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not abandon message {MessageId} on queue {Queue}; it is redelivered when its lock expires")]
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Could not abandon message {MessageId} on queue {Queue}; it is redelivered when its lock expires")]
     private static partial void LogAbandonFailed(ILogger logger, Exception exception, string messageId, string queue);
+}
+
+/// <summary>
+/// Keeps a receive loop that cannot reach Service Bus from writing the same error many times a second (every
+/// concurrent receive call reports it): an error is logged when it differs from the queue's last one or a
+/// minute has passed, with the count of the repeats left out.
+/// </summary>
+internal sealed class ErrorLogThrottle(TimeSpan interval, TimeProvider? time = null)
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly Dictionary<string, (string Error, DateTimeOffset At, int Repeats)> _last = new(StringComparer.Ordinal);
+
+    public bool ShouldLog(string queue, string error, out int repeats)
+    {
+        var now = _time.GetUtcNow();
+        lock (_last)
+        {
+            if (_last.TryGetValue(queue, out var last) && last.Error == error && now - last.At < interval)
+            {
+                _last[queue] = last with { Repeats = last.Repeats + 1 };
+                repeats = 0;
+                return false;
+            }
+
+            repeats = last.Error == error ? last.Repeats : 0;
+            _last[queue] = (error, now, 0);
+            return true;
+        }
+    }
 }

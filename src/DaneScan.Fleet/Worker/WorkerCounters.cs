@@ -68,8 +68,20 @@ public sealed class WorkerCounters
 
     internal void AddProbesSent(int count) => Interlocked.Add(ref _probesSent, count);
 
-    /// <summary>One status line: both queues' settlements, domains resolved and probe requests sent.</summary>
-    public string Describe() => string.Create(
-        CultureInfo.InvariantCulture,
-        $"{Resolve.Describe()} ({Domains} domains, {DomainsOptedOut} opted out, {ProbesSent} probe requests sent); {Probe.Describe()}");
+    /// <summary>One status line: the consumed queues' settlements, domains resolved and probe requests sent.</summary>
+    public string Describe(bool resolve = true, bool probe = true)
+    {
+        var parts = new List<string>(2);
+        if (resolve)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{Resolve.Describe()} ({Domains} domains, {DomainsOptedOut} opted out, {ProbesSent} probe requests sent)"));
+        }
+
+        if (probe)
+        {
+            parts.Add(Probe.Describe());
+        }
+
+        return string.Join("; ", parts);
+    }
 }

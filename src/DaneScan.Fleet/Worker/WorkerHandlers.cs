@@ -115,6 +115,6 @@ public sealed partial class WorkerHandlers
         LogResolved(_logger, batch.RunId, batch.BatchIndex, allowed.Count, optedOut, claimed.Count);
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Run {RunId} batch {Batch}: {Domains} domains resolved, {OptedOut} opted out, {Claimed} probe requests sent")]
+    [LoggerMessage(EventId = 20, Level = LogLevel.Debug, Message = "Run {RunId} batch {Batch}: {Domains} domains resolved, {OptedOut} opted out, {Claimed} probe requests sent")]
     private static partial void LogResolved(ILogger logger, string runId, int batch, int domains, int optedOut, int claimed);
 }
