@@ -132,13 +132,15 @@ public sealed class DomainJudgement(IResultStore store, int smtpPort = 25)
 /// <c>DomainResolver.ResolveAsync</c>), stores its observation, records it as waiting on its probe targets,
 /// claims the targets no other batch of the run claimed, and judges the domains whose probes are all stored.
 /// A domain whose probes are missing is stored without a verdict; the probe stage judges it. Last, it marks
-/// the batch resolved (<see cref="RunProgress"/>).
+/// the batch resolved (<see cref="RunProgress"/>). A domain that <c>domainAllowed</c> refuses (the opt-out
+/// list, as <c>danescan scan</c> applies it) is neither resolved nor stored, but counts as handled in the mark.
 /// </summary>
 public sealed class TableResolveStage(
     Func<string, CancellationToken, Task<DomainObservation>> resolve,
     IResultStore store,
     ProbeClaims claims,
-    int smtpPort = 25) : IResolveStage
+    int smtpPort = 25,
+    Func<string, bool>? domainAllowed = null) : IResolveStage
 {
     private readonly DomainJudgement _judge = new(store, smtpPort);
 
@@ -149,6 +151,11 @@ public sealed class TableResolveStage(
         var claimed = new List<ProbeRequest>();
         foreach (var domain in batch.Domains)
         {
+            if (domainAllowed is not null && !domainAllowed(domain))
+            {
+                continue;
+            }
+
             var dns = await resolve(domain, cancellationToken).ConfigureAwait(false);
             var targets = ProbeTarget.For(dns, smtpPort);
             if (targets.Count == 0)

@@ -119,6 +119,14 @@ public sealed class WorkerHandlerTests(WorkerLab fixture) : IAsyncLifetime
             AssertJudgedAsExpected(labCase, record);
         }
 
+        // The run is complete by the fleet's markers: every batch resolved (the opted-out domain counted as
+        // handled) and every claimed target probed.
+        var all = batches.Append(overlap).ToList();
+        await _claims.Progress.RecordEnumerationSentAsync(_runId, all.Count, all.Sum(b => b.Domains.Count));
+        var completion = await _claims.Progress.CheckAsync(_runId);
+        Assert.True(completion.IsComplete, completion.ToString());
+        Assert.Equal(sent.Count, completion.ProbesDone);
+
         Assert.All(settled.Calls, c => Assert.Equal("complete", c.Operation));
         Assert.Equal(batches.Count + 2, handlers.Counters.Resolve.Completed);
         Assert.Equal(sent.Count + 1, handlers.Counters.Probe.Completed);

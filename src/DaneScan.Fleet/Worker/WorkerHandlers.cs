@@ -37,7 +37,7 @@ public sealed partial class WorkerHandlers
     /// <param name="probe">The probe stage.</param>
     /// <param name="probeSender">The probe queue's sender.</param>
     /// <param name="claims">The run's claims, on which sent probe requests are recorded (null: rely on duplicate detection alone).</param>
-    /// <param name="domainAllowed">The opt-out check for destination domains (the scanner's politeness policy); null allows all.</param>
+    /// <param name="domainAllowed">The opt-out check for destination domains (the scanner's politeness policy), for the counts; the resolve stage applies the same check. Null allows all.</param>
     /// <param name="loggers">Loggers.</param>
     public WorkerHandlers(IResolveStage resolve, IProbeStage probe, WorkQueueSender probeSender, ProbeClaims? claims = null, Func<string, bool>? domainAllowed = null, ILoggerFactory? loggers = null)
     {
@@ -98,9 +98,10 @@ public sealed partial class WorkerHandlers
             }
         }
 
-        var allowed = batch.Domains.Where(_domainAllowed).ToList();
-        var optedOut = batch.Domains.Count - allowed.Count;
-        var claimed = allowed.Count == 0 ? [] : await _resolve.ResolveAsync(batch with { Domains = allowed }, cancellationToken).ConfigureAwait(false);
+        // The stage itself skips opted-out domains (it was built with the same check), so that the batch's
+        // completion mark still counts every domain of it; here they are only counted.
+        var optedOut = batch.Domains.Count(d => !_domainAllowed(d));
+        var claimed = await _resolve.ResolveAsync(batch, cancellationToken).ConfigureAwait(false);
         if (claimed.Count > 0)
         {
             var sent = await _probeSender.SendProbeRequestsAsync(claimed, cancellationToken).ConfigureAwait(false);
@@ -111,8 +112,8 @@ public sealed partial class WorkerHandlers
             }
         }
 
-        Counters.AddDomains(allowed.Count, optedOut);
-        LogResolved(_logger, batch.RunId, batch.BatchIndex, allowed.Count, optedOut, claimed.Count);
+        Counters.AddDomains(batch.Domains.Count - optedOut, optedOut);
+        LogResolved(_logger, batch.RunId, batch.BatchIndex, batch.Domains.Count - optedOut, optedOut, claimed.Count);
     }
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Debug, Message = "Run {RunId} batch {Batch}: {Domains} domains resolved, {OptedOut} opted out, {Claimed} probe requests sent")]

@@ -69,12 +69,13 @@ public sealed class WorkerRuntime : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(checker);
         ArgumentNullException.ThrowIfNull(policy);
+        bool Allowed(string domain) => policy.CheckDomain(domain).Allowed;
         return new WorkerHandlers(
-            new TableResolveStage(checker.Resolver.ResolveAsync, store, claims, checker.SmtpPort),
+            new TableResolveStage(checker.Resolver.ResolveAsync, store, claims, checker.SmtpPort, Allowed),
             new TableProbeStage(checker.Prober.ProbeAsync, store, claims, checker.SmtpPort),
             probeSender,
             claims,
-            domain => policy.CheckDomain(domain).Allowed,
+            Allowed,
             loggers);
     }
 
