@@ -48,6 +48,14 @@ public sealed class RunProgress
         return InsertOnceAsync(entity, cancellationToken);
     }
 
+    /// <summary>True when an earlier delivery of the batch marked it resolved (every domain stored, every target claimed).</summary>
+    public async Task<bool> IsBatchResolvedAsync(string runId, int batchIndex, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batchIndex);
+        var row = await _table.GetEntityIfExistsAsync<TableEntity>(Partition(runId, "batches"), batchIndex.ToString("D10", CultureInfo.InvariantCulture), ["RowKey"], cancellationToken).ConfigureAwait(false);
+        return row.HasValue;
+    }
+
     /// <summary>Marks a claimed target probed: its observation stored and its waiting domains judged. Idempotent per (run, target).</summary>
     public Task MarkProbedAsync(string runId, ProbeTarget target, CancellationToken cancellationToken = default)
     {

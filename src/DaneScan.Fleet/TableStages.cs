@@ -149,6 +149,11 @@ public sealed class TableResolveStage(
         ArgumentNullException.ThrowIfNull(batch);
         var claimant = $"batch:{batch.BatchIndex}";
         var claimed = new List<ProbeRequest>();
+
+        // A redelivery of a batch an earlier delivery finished (its completion was lost, or it died before
+        // sending its probe requests) replays the stored observations instead of resolving again: new DNS
+        // answers could add claims or undo verdicts after the run was counted complete.
+        var replay = await claims.Progress.IsBatchResolvedAsync(batch.RunId, batch.BatchIndex, cancellationToken).ConfigureAwait(false);
         foreach (var domain in batch.Domains)
         {
             if (domainAllowed is not null && !domainAllowed(domain))
@@ -156,18 +161,27 @@ public sealed class TableResolveStage(
                 continue;
             }
 
-            var dns = await resolve(domain, cancellationToken).ConfigureAwait(false);
+            var stored = replay ? await store.ReadDomainAsync(batch.RunId, domain, cancellationToken).ConfigureAwait(false) : null;
+            var dns = stored?.Observation ?? await resolve(domain, cancellationToken).ConfigureAwait(false);
             var targets = ProbeTarget.For(dns, smtpPort);
             if (targets.Count == 0)
             {
                 // DNS alone decides: judge now, as the local runner does.
-                var record = new DomainRecord { Observation = dns, Verdict = DaneJudge.Judge(new DomainScan(dns, [])) };
-                await store.WriteDomainsAsync(batch.RunId, [record], cancellationToken).ConfigureAwait(false);
+                if (stored is null)
+                {
+                    var record = new DomainRecord { Observation = dns, Verdict = DaneJudge.Judge(new DomainScan(dns, [])) };
+                    await store.WriteDomainsAsync(batch.RunId, [record], cancellationToken).ConfigureAwait(false);
+                }
+
                 continue;
             }
 
-            var pending = new DomainRecord { Observation = dns, ProbeKeys = [.. targets.Select(t => $"{t.Host}|{t.Address}")] };
-            await store.WriteDomainsAsync(batch.RunId, [pending], cancellationToken).ConfigureAwait(false);
+            if (stored is null)
+            {
+                var pending = new DomainRecord { Observation = dns, ProbeKeys = [.. targets.Select(t => $"{t.Host}|{t.Address}")] };
+                await store.WriteDomainsAsync(batch.RunId, [pending], cancellationToken).ConfigureAwait(false);
+            }
+
             foreach (var target in targets)
             {
                 // The wait is written before the probe is looked for, and the probe stage stores the probe

@@ -147,6 +147,19 @@ public sealed class RunCompletionTests : IAsyncLifetime
         // The first mark of a batch stands: its time is when the work first finished.
         Assert.True(check.LastActivityUtc >= first.LastActivityUtc);
 
+        // After completion, a late redelivery of a finished batch replays what it stored: DNS that changed
+        // meanwhile (here: a.example moved to a new DANE host) neither adds a claim nor undoes a verdict.
+        var before = await _store.ReadDomainAsync(Run, "a.example", ct);
+        _dns["a.example"] = Domain("a.example", "mx9.dane.example", "127.0.63.9", daneHost: true);
+        var replayed = await _resolve.ResolveAsync(batches[0], ct);
+        Assert.Equal(["mx1.dane.example", "mx2.dane.example"], replayed.Select(r => r.Host).Order(StringComparer.Ordinal)); // its own claims, to re-send
+        var after = await _store.ReadDomainAsync(Run, "a.example", ct);
+        Assert.Equal(RecordJson(before!), RecordJson(after!));
+        Assert.NotNull(after!.Verdict);
+        check = await _claims.Progress.CheckAsync(Run, ct);
+        Assert.Equal((2L, 0L), (check.ProbesClaimed, check.ProbesOutstanding));
+        Assert.True(check.IsComplete);
+
         // A batch count that was never reached (the enumerate stage sent four) is not complete.
         await _claims.Progress.RecordEnumerationSentAsync(Run, 4, _dns.Count + 1, ct);
         Assert.False((await _claims.Progress.CheckAsync(Run, ct)).IsComplete);
@@ -261,6 +274,8 @@ public sealed class RunCompletionTests : IAsyncLifetime
         domain = await api.GetDomainAsync(HttpApiTests.Request(string.Empty), Run, "a.example", ct);
         Assert.Equal("public, max-age=60", HttpApiTests.Header(domain, "Cache-Control"));
     }
+
+    private static string RecordJson(Pipeline.Ports.DomainRecord record) => JsonSerializer.Serialize(record);
 
     private static string Body(Microsoft.Azure.Functions.Worker.Http.HttpResponseData response)
     {
