@@ -1,8 +1,10 @@
 using Azure.Messaging.ServiceBus;
+using Azure.Storage.Blobs;
 using DaneScan.Core;
 using DaneScan.Dns;
 using DaneScan.Fleet;
 using DaneScan.Functions.Api;
+using DaneScan.Functions.Settings;
 using DaneScan.Functions.Stages;
 using DaneScan.Lab.Cases;
 using DaneScan.Lab.Testing;
@@ -15,6 +17,8 @@ using DaneScan.Smtp;
 using DaneScan.Storage;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace DaneScan.Functions.Tests;
 
@@ -39,18 +43,28 @@ public sealed class FunctionsLab : LabFixture
 /// stages over Azurite, the lab's DNS and SMTP servers, and the statistics API's queries. Service Bus and the
 /// Functions host cannot run here, so they are mocked: the two queues are in-memory FIFOs fed by a
 /// <see cref="ServiceBusSender"/> subclass (no locks, redelivery or duplicate detection), and the function
-/// invocations are called directly with a mock FunctionContext. The enumerate stage (IRunEnumerator) is not
-/// implemented: the test sends the domains with the same sender, writes the run manifest and records the
-/// batches sent itself, as EnumerateFunction does. The finaliser (what the Finalise timer calls) then
-/// completes the run, and the statistics API serves its pre-aggregated rows.
+/// invocations are called directly with a mock FunctionContext (and a <see cref="TimerInfo"/> for the timer).
+/// The run starts where a real one does: the lab's list (every catalogue case, as a gzip-compressed Tranco
+/// CSV) is uploaded to a container of Azurite's blob service, and <see cref="EnumerateFunction"/> with
+/// <see cref="BlobRunEnumerator"/> reads it, writes the manifest and sends the resolve batches. The local
+/// runner (what <c>danescan scan</c> runs) reads the same bytes. The finaliser (what the Finalise timer
+/// calls) then completes the run, and the statistics API serves its pre-aggregated rows.
 /// </summary>
 public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture<FunctionsLab>
 {
     [AzuriteFact]
     public async Task A_lab_run_through_the_functions_counts_the_same_outcomes_as_the_local_runner()
     {
-        var runId = $"e2e-{Guid.NewGuid():N}"[..20];
         var domains = LabCatalogue.All.Select(c => c.Domain).ToList();
+        var list = Gzip("rank,domain\n" + string.Concat(domains.Select((d, i) => $"{i + 1},{d}\n")));
+        var container = "e2e-lists-" + Guid.NewGuid().ToString("N")[..12];
+        var blobs = new BlobServiceClient(Azurite.ConnectionString);
+        await blobs.GetBlobContainerClient(container).CreateAsync();
+        await blobs.GetBlobContainerClient(container).GetBlobClient("lab-cases.csv.gz").UploadAsync(new BinaryData(list));
+
+        // The timer fires (a little late) for the occurrence Sunday 03:00; the run id comes from that occurrence.
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 3, 0, 7, TimeSpan.Zero));
+        var runId = RunIds.ForOccurrence(new DateTimeOffset(2026, 11, 29, 3, 0, 0, TimeSpan.Zero));
         var service = TableResultStore.CreateServiceClient(Azurite.ConnectionString);
         var localStore = await TableResultStore.OpenAsync(service, new TableStoreOptions { TablePrefix = "l" + Guid.NewGuid().ToString("N")[..16] });
         var prefix = "f" + Guid.NewGuid().ToString("N")[..16];
@@ -62,7 +76,7 @@ public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture
             using var limiter1 = new ConnectionLimiter(new ConnectionLimits { MinIntervalPerAddress = TimeSpan.Zero });
             var (resolver1, prober1, policy1) = Engine(limiter1);
             var local = await new LocalScanRunner(resolver1, prober1, policy1, localStore, new LocalScanOptions { RunId = runId, SmtpPort = fixture.Options.SmtpPort })
-                .RunAsync([ScanSource.Names("lab:cases", domains)]);
+                .RunAsync([new ScanSource("lab-cases.csv.gz", () => new MemoryStream(list, writable: false), list.Length)]);
 
             // The fleet: function classes, table stages, in-memory queues.
             using var limiter2 = new ConnectionLimiter(new ConnectionLimits { MinIntervalPerAddress = TimeSpan.Zero });
@@ -75,10 +89,24 @@ public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture
                 new TableProbeStage(prober2.ProbeAsync, fleetStore, claims, fixture.Options.SmtpPort),
                 senders,
                 NullLogger<ScanFunctions>.Instance);
-            await fleetStore.WriteManifestAsync(new Pipeline.Ports.RunManifest { RunId = runId, StartedUtc = DateTimeOffset.UtcNow, Counts = new() { DomainsEnumerated = domains.Count } });
-            var sent = await senders.Resolve.SendResolveBatchesAsync(runId, domains, 512);
-            await claims.Progress.RecordEnumerationSentAsync(runId, sent.Messages, domains.Count);
+            var enumerator = new BlobRunEnumerator(blobs, fleetStore, new RunEnumeratorOptions { Resolver = fixture.Lab.Resolver.ToString(), VantagePoint = "lab" }, time);
+            var enumerate = new EnumerateFunction(
+                enumerator, senders, claims.Progress,
+                Options.Create(new EnumerateOptions { Schedule = "0 0 3 * * 0", ListsContainer = container, BatchBodyBudgetBytes = 1024 }),
+                time, NullLogger<EnumerateFunction>.Instance);
+            await enumerate.RunAsync(new TimerInfo(), CancellationToken.None);
             Assert.True(resolveQueue.Count > 1, "the domains should span several resolve messages");
+            var enumerated = await fleetStore.ReadManifestAsync(runId);
+            Assert.Equal(domains.Count, enumerated!.Counts.DomainsEnumerated);
+            Assert.Equal(resolveQueue.Count, enumerated.Counts.ResolveMessages);
+
+            // The fleet read the list exactly as danescan scan did: same hash, same fate of every line.
+            var fleetList = Assert.Single(enumerated.Lists);
+            var localList = Assert.Single(local.Manifest.Lists);
+            Assert.Equal(
+                (localList.Source, localList.Sha256, localList.Format, localList.Gzip, localList.Lines, localList.HeaderLines, localList.Accepted, localList.Rejected.Count),
+                (fleetList.Source, fleetList.Sha256, fleetList.Format, fleetList.Gzip, fleetList.Lines, fleetList.HeaderLines, fleetList.Accepted, fleetList.Rejected.Count));
+            Assert.Equal((1L, (long)domains.Count), (fleetList.HeaderLines, fleetList.Accepted));
             var finaliser = new RunFinaliser(fleetStore, claims.Progress);
             var queries = new TableStatisticsQueries(fleetStore);
             Assert.Equal(FinaliseOutcome.Outstanding, (await finaliser.FinaliseAsync(runId)).Outcome);
@@ -200,7 +228,19 @@ public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture
         {
             await localStore.DeleteTablesAsync();
             await fleetStore.DeleteTablesAsync();
+            await blobs.GetBlobContainerClient(container).DeleteIfExistsAsync();
         }
+    }
+
+    private static byte[] Gzip(string text)
+    {
+        using var output = new MemoryStream();
+        using (var gz = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+        {
+            gz.Write(System.Text.Encoding.UTF8.GetBytes(text));
+        }
+
+        return output.ToArray();
     }
 
     private (DomainResolver Resolver, HostProber Prober, PolitenessPolicy Policy) Engine(ConnectionLimiter limiter)
