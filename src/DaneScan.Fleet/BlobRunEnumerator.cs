@@ -180,15 +180,20 @@ public sealed partial class BlobRunEnumerator : IRunEnumerator
         await _store.WriteManifestAsync(final, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<OptOutList> LoadOptOutAsync(CancellationToken cancellationToken)
-    {
-        if (_options.OptOutBlob is not { } path)
-        {
-            return OptOutList.Empty;
-        }
+    private Task<OptOutList> LoadOptOutAsync(CancellationToken cancellationToken) =>
+        _options.OptOutBlob is { } path ? LoadOptOutAsync(_blobs, path, _logger, cancellationToken) : Task.FromResult(OptOutList.Empty);
 
-        var (containerName, blobName) = ParseBlobPath(path)!.Value;
-        var blob = _blobs.GetBlobContainerClient(containerName).GetBlobClient(blobName);
+    /// <summary>
+    /// Reads an opt-out list from a blob (<c>container/blob name</c>). Throws <see cref="EnumerationException"/>
+    /// when the blob is missing or has a line that is not an entry: a scan does not start with an opt-out list
+    /// it cannot fully honour.
+    /// </summary>
+    public static async Task<OptOutList> LoadOptOutAsync(BlobServiceClient blobs, string path, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(blobs);
+        ArgumentNullException.ThrowIfNull(path);
+        var (containerName, blobName) = ParseBlobPath(path) ?? throw new ArgumentException($"the opt-out blob must be written 'container/blob name'; it is '{path}'", nameof(path));
+        var blob = blobs.GetBlobContainerClient(containerName).GetBlobClient(blobName);
         Stream stream;
         try
         {
@@ -196,7 +201,7 @@ public sealed partial class BlobRunEnumerator : IRunEnumerator
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
-            throw new EnumerationException($"The opt-out list {path} (Enumerate__OptOutBlob) does not exist in {_blobs.Uri}: upload it, or remove the setting to scan without one.", e);
+            throw new EnumerationException($"The opt-out list {path} (Enumerate__OptOutBlob) does not exist in {blobs.Uri}: upload it, or remove the setting to scan without one.", e);
         }
 
         await using (stream.ConfigureAwait(false))
@@ -211,7 +216,7 @@ public sealed partial class BlobRunEnumerator : IRunEnumerator
                     "Fix the list: a run does not start with an opt-out list it cannot fully read.");
             }
 
-            LogOptOut(_logger, path, list.DomainCount, list.AddressCount, list.NetworkCount);
+            LogOptOut(logger ?? NullLogger.Instance, path, list.DomainCount, list.AddressCount, list.NetworkCount);
             return list;
         }
     }

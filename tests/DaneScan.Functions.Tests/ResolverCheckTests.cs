@@ -5,8 +5,10 @@ using DaneScan.Dns;
 using DaneScan.Fleet;
 using DaneScan.Functions.Stages;
 using DaneScan.Lab;
+using DaneScan.Lab.Cases;
 using DaneScan.Lab.Testing;
 using DaneScan.Pipeline.Engine;
+using DaneScan.Pipeline.Messages;
 using DaneScan.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -133,6 +135,40 @@ public sealed class ResolverCheckTests(ResolverCheckLab fixture) : IClassFixture
         finally
         {
             await host.StopAsync();
+            await blobs.GetBlobContainerClient(container).DeleteIfExistsAsync();
+        }
+    }
+
+    [AzuriteFact]
+    public async Task The_opt_out_blob_also_keeps_the_resolve_stage_off_opted_out_domains_and_a_missing_one_stops_it()
+    {
+        var prefix = Guid.NewGuid().ToString("N")[..10];
+        var container = "optout-" + prefix;
+        var blobs = new BlobServiceClient(Azurite.ConnectionString);
+        var (optedOut, allowed) = (LabCatalogue.All[0].Domain, LabCatalogue.All[1].Domain);
+        var settings = Settings(fixture.Lab.Resolver.ToString(), insecure: false, prefix);
+        settings["Enumerate:OptOutBlob"] = container + "/optout.txt";
+        try
+        {
+            // Configured but not uploaded: the resolve stage refuses rather than scan without the list.
+            using (var missing = Build(settings))
+            {
+                var ex = Assert.Throws<EnumerationException>(() => missing.Services.GetRequiredService<IResolveStage>());
+                Assert.Contains($"The opt-out list {container}/optout.txt (Enumerate__OptOutBlob) does not exist", ex.Message, StringComparison.Ordinal);
+            }
+
+            await blobs.GetBlobContainerClient(container).CreateIfNotExistsAsync();
+            await blobs.GetBlobContainerClient(container).GetBlobClient("optout.txt").UploadAsync(new BinaryData(Encoding.UTF8.GetBytes(optedOut + "\n")));
+            using var host = Build(settings);
+            var runId = "optout-" + prefix;
+            await host.Services.GetRequiredService<IResolveStage>().ResolveAsync(new ResolveBatch { RunId = runId, Domains = [optedOut, allowed] });
+
+            var store = host.Services.GetRequiredService<TableResultStore>();
+            Assert.Null(await store.ReadDomainAsync(runId, optedOut));
+            Assert.NotNull(await store.ReadDomainAsync(runId, allowed));
+        }
+        finally
+        {
             await blobs.GetBlobContainerClient(container).DeleteIfExistsAsync();
         }
     }

@@ -29,6 +29,18 @@ public static class StageRegistration
     public static IServiceCollection AddDaneScanStages(this IServiceCollection services)
     {
         services.AddSingleton<ResolverTrust>();
+
+        // Public addresses only (special-purpose blocks refused), and the opt-out list of Enumerate__OptOutBlob,
+        // read once per instance (a change takes effect as instances restart; the enumerate stage reads it each
+        // run): the resolve stage skips opted-out domains, the prober refuses opted-out MX hosts and addresses.
+        services.AddSingleton(sp =>
+        {
+            var optOutBlob = sp.GetRequiredService<IOptions<EnumerateOptions>>().Value.OptOutBlob;
+            var optOut = string.IsNullOrWhiteSpace(optOutBlob)
+                ? OptOutList.Empty
+                : BlobRunEnumerator.LoadOptOutAsync(sp.GetRequiredService<BlobServiceClient>(), optOutBlob, sp.GetService<ILogger<BlobRunEnumerator>>()).GetAwaiter().GetResult();
+            return new PolitenessPolicy(optOut, new AddressPolicy(allowSpecialPurpose: false));
+        });
         services.AddHostedService<ResolverSelfCheckService>();
         services.AddSingleton(sp =>
         {
@@ -42,8 +54,7 @@ public static class StageRegistration
                 TrustMode = trust,
             });
 
-            // Public addresses only (special-purpose blocks refused), no opt-out list yet, default connection caps.
-            var policy = new PolitenessPolicy(OptOutList.Empty, new AddressPolicy(allowSpecialPurpose: false));
+            var policy = sp.GetRequiredService<PolitenessPolicy>();
             var prober = new HostProber(new SmtpProber(new SmtpProbeOptions(scan.HeloName!)), policy, new ConnectionLimiter());
             return new DomainChecker(resolver, prober);
         });
@@ -65,7 +76,8 @@ public static class StageRegistration
         services.AddSingleton<IResolveStage>(sp =>
         {
             var checker = sp.GetRequiredService<DomainChecker>();
-            return new TableResolveStage(checker.Resolver.ResolveAsync, sp.GetRequiredService<TableResultStore>(), sp.GetRequiredService<ProbeClaims>(), checker.SmtpPort);
+            var policy = sp.GetRequiredService<PolitenessPolicy>();
+            return new TableResolveStage(checker.Resolver.ResolveAsync, sp.GetRequiredService<TableResultStore>(), sp.GetRequiredService<ProbeClaims>(), checker.SmtpPort, d => policy.CheckDomain(d).Allowed);
         });
         services.AddSingleton<IProbeStage>(sp =>
         {
