@@ -52,6 +52,9 @@ param enumerateSchedule string = '0 0 3 * * 0'
 @description('NCRONTAB schedule of the finalise timer, which completes runs whose work is all done and stores their statistics: every five minutes by default.')
 param finaliseSchedule string = '0 */5 * * * *'
 
+@description('Optional opt-out list, "container/blob name" in this storage account (for example "optout/optout.txt"; not in the lists container, whose every blob is a list). Empty: no opt-out list.')
+param optOutBlob string = ''
+
 @description('Name the prober sends in EHLO; point its A record at the egress address and serve an opt-out page there.')
 param heloName string
 
@@ -183,6 +186,7 @@ module scanApp 'modules/functionapp.bicep' = {
     enumerateSchedule: enumerateSchedule
     finaliseSchedule: finaliseSchedule
     listsContainerName: storage.outputs.listsContainerName
+    optOutBlob: optOutBlob
     resolverEndpoint: effectiveResolver
     heloName: heloName
     disabledFunctions: probeHosting == 'flexConsumption' ? [] : ['Probe']
@@ -210,6 +214,7 @@ module probeApp 'modules/functionapp.bicep' = if (probeHosting == 'elasticPremiu
     enumerateSchedule: enumerateSchedule
     finaliseSchedule: finaliseSchedule
     listsContainerName: storage.outputs.listsContainerName
+    optOutBlob: optOutBlob
     resolverEndpoint: effectiveResolver
     heloName: heloName
     disabledFunctions: filter(allFunctions, f => f != 'Probe')

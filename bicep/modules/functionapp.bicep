@@ -60,6 +60,9 @@ param resolverEndpoint string
 @description('Name the prober sends in EHLO.')
 param heloName string
 
+@description('Optional opt-out list as "container/blob name" (Enumerate__OptOutBlob); empty for none.')
+param optOutBlob string = ''
+
 @description('Functions of the package this app must not run.')
 param disabledFunctions string[] = []
 
@@ -105,6 +108,8 @@ var appSettings = [
   { name: 'Scan__HeloName', value: heloName }
   { name: 'AZURE_CLIENT_ID', value: identityClientId }
 ]
+
+var optOutSettings = empty(optOutBlob) ? [] : [{ name: 'Enumerate__OptOutBlob', value: optOutBlob }]
 
 var disabledSettings = [for f in disabledFunctions: { name: 'AzureWebJobs.${f}.Disabled', value: 'true' }]
 
@@ -161,7 +166,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       ftpsState: 'Disabled'
       http20Enabled: true
       linuxFxVersion: isFlex ? null : 'DOTNET-ISOLATED|${dotnetVersion}'
-      appSettings: concat(identitySettings, appSettings, disabledSettings, premiumSettings)
+      appSettings: concat(identitySettings, appSettings, optOutSettings, disabledSettings, premiumSettings)
     }
     functionAppConfig: isFlex
       ? {
