@@ -268,7 +268,8 @@ public sealed class WorkerHandlerTests(WorkerLab fixture) : IAsyncLifetime
         var verdict = record.Verdict;
         Assert.True(verdict is not null, $"{labCase.Domain} was left without a verdict");
         var expected = labCase.Expected;
-        var context = string.Create(CultureInfo.InvariantCulture, $"{labCase.Id} ({labCase.Description})");
+        var hosts = string.Join("; ", verdict.Hosts.Select(h => $"{h.Name}: {h.Outcome}/{h.Reason} {h.Detail}"));
+        var context = string.Create(CultureInfo.InvariantCulture, $"{labCase.Id} ({labCase.Description}); hosts: {hosts}");
         Assert.True(expected.Mx == verdict.MxStatus, $"MX status: expected {expected.Mx}, got {verdict.MxStatus}: {context}");
         Assert.True(expected.MxSecure == verdict.MxSecure, $"MX secure: expected {expected.MxSecure}, got {verdict.MxSecure}: {context}");
         Assert.True(expected.AllMx == verdict.All, $"all-MX: expected {expected.AllMx}, got {verdict.All}: {context}");

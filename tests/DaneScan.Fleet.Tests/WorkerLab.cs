@@ -1,5 +1,6 @@
 using Azure.Messaging.ServiceBus;
 using DaneScan.Dns;
+using DaneScan.Lab;
 using DaneScan.Lab.Testing;
 using DaneScan.Pipeline.Engine;
 using DaneScan.Pipeline.Politeness;
@@ -7,14 +8,36 @@ using DaneScan.Smtp;
 
 namespace DaneScan.Fleet.Tests;
 
-/// <summary>The worker tests' own lab on 127.62.0.0/16 (every catalogue case: real nsd, unbound and SMTP servers), one per test run.</summary>
+/// <summary>
+/// The worker tests' own lab (every catalogue case: real nsd, unbound and SMTP servers), one per test run, on
+/// 127.62.0.0/16. Two checkouts running these tests at once would answer each other's probes with the wrong
+/// certificates, so: <c>DANESCAN_WORKER_LAB_OCTET</c> picks the block, and when 62 is taken (another run's
+/// lab listens there) a free block from 200-250 is used instead.
+/// </summary>
 public sealed class WorkerLab : LabFixture
 {
-    public const byte Octet = 62;
+    public const byte DefaultOctet = 62;
 
     public WorkerLab()
-        : base(Octet)
+        : base(ChooseOctet())
     {
+    }
+
+    private static byte ChooseOctet()
+    {
+        if (byte.TryParse(Environment.GetEnvironmentVariable("DANESCAN_WORKER_LAB_OCTET"), out var octet) && octet is > 0 and < 255)
+        {
+            return octet;
+        }
+
+        try
+        {
+            return LabEnvironment.FreeOctet(DefaultOctet, DefaultOctet);
+        }
+        catch (LabException)
+        {
+            return LabEnvironment.FreeOctet(200, 250);
+        }
     }
 
     /// <summary>The engine as <c>danescan worker --lab</c> builds it: the lab's resolver, loopback allowed, the given opt-out list.</summary>
