@@ -36,23 +36,6 @@ public sealed record TableStoreOptions
     public int MaxParallelTransactions { get; init; } = 16;
 }
 
-/// <summary>Counters of what the store sent, for benchmarks and tests.</summary>
-public sealed class TableWriteCounters
-{
-    private long _transactions;
-    private long _entities;
-
-    public long Transactions => Interlocked.Read(ref _transactions);
-
-    public long Entities => Interlocked.Read(ref _entities);
-
-    internal void Add(int entities)
-    {
-        Interlocked.Increment(ref _transactions);
-        Interlocked.Add(ref _entities, entities);
-    }
-}
-
 /// <summary>
 /// The result store on Azure Table Storage (and Azurite). Layout:
 /// <list type="table">
@@ -90,7 +73,8 @@ public sealed partial class TableResultStore : IResultStore
         _stats = service.GetTableClient(options.TablePrefix + "Stats");
     }
 
-    public TableWriteCounters Counters { get; } = new();
+    /// <summary>Every request this store sent, as Azure bills them.</summary>
+    public TableOperationCounters Counters { get; } = new();
 
     public IReadOnlyList<string> TableNames => [_domains.Name, _probes.Name, _runs.Name, _stats.Name];
 
@@ -118,6 +102,7 @@ public sealed partial class TableResultStore : IResultStore
         foreach (var table in new[] { store._domains, store._probes, store._runs, store._stats })
         {
             await Guard(() => table.CreateIfNotExistsAsync(cancellationToken), $"create table {table.Name}").ConfigureAwait(false);
+            store.Counters.RecordOther();
         }
 
         return store;
@@ -129,6 +114,7 @@ public sealed partial class TableResultStore : IResultStore
         foreach (var table in new[] { _domains, _probes, _runs, _stats })
         {
             await Guard(() => table.DeleteAsync(cancellationToken), $"delete table {table.Name}").ConfigureAwait(false);
+            Counters.RecordOther();
         }
     }
 
@@ -150,6 +136,7 @@ public sealed partial class TableResultStore : IResultStore
         };
         TablePayload.Write(entity, RecordJson.Serialize(manifest), $"manifest of {manifest.RunId}");
         await Guard(() => _runs.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken), $"write manifest {manifest.RunId}").ConfigureAwait(false);
+        Counters.RecordWrite(1, TableEntitySize.BilledBytes(entity));
     }
 
     public async Task<RunManifest?> ReadManifestAsync(string runId, CancellationToken cancellationToken = default)
@@ -265,6 +252,7 @@ public sealed partial class TableResultStore : IResultStore
         {
             var actions = group.Select(e => new TableTransactionAction(TableTransactionActionType.Delete, e, ETag.All)).ToList();
             await Guard(() => _stats.SubmitTransactionAsync(actions, cancellationToken), $"delete stale statistics of {runId}").ConfigureAwait(false);
+            Counters.RecordDelete();
         }
 
         var entities = statistics.Counts
@@ -339,16 +327,17 @@ public sealed partial class TableResultStore : IResultStore
     private async Task SubmitAsync(TableClient table, List<TableTransactionAction> batch, CancellationToken cancellationToken)
     {
         await Guard(() => table.SubmitTransactionAsync(batch, cancellationToken), $"write {batch.Count} entities to {table.Name}/{batch[0].Entity.PartitionKey}").ConfigureAwait(false);
-        Counters.Add(batch.Count);
+        Counters.RecordWrite(batch.Count, batch.Sum(a => TableEntitySize.BilledBytes((TableEntity)a.Entity)));
     }
 
-    private static async Task<TableEntity?> GetAsync(TableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken)
+    private async Task<TableEntity?> GetAsync(TableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken)
     {
         var response = await Guard(() => table.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, cancellationToken: cancellationToken), $"read {table.Name}/{partitionKey}/{rowKey}").ConfigureAwait(false);
+        Counters.RecordPointRead();
         return response.HasValue ? response.Value : null;
     }
 
-    private static IAsyncEnumerable<TableEntity> QueryRunAsync(TableClient table, string runId, IEnumerable<string>? select, CancellationToken cancellationToken)
+    private IAsyncEnumerable<TableEntity> QueryRunAsync(TableClient table, string runId, IEnumerable<string>? select, CancellationToken cancellationToken)
     {
         var id = ValidRunId(runId);
         // '|' (0x7C) separates the run id from the bucket; '}' (0x7D) is the next character.
@@ -356,7 +345,7 @@ public sealed partial class TableResultStore : IResultStore
         return QueryAsync(table, filter, select, cancellationToken);
     }
 
-    private static async IAsyncEnumerable<TableEntity> QueryAsync(TableClient table, string filter, IEnumerable<string>? select, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<TableEntity> QueryAsync(TableClient table, string filter, IEnumerable<string>? select, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         string? continuation = null;
         do
@@ -372,6 +361,7 @@ public sealed partial class TableResultStore : IResultStore
                 }
 
                 page = enumerator.Current;
+                Counters.RecordQueryPage(page.Values.Count);
             }
             finally
             {
