@@ -100,6 +100,9 @@ public sealed partial class WorkItemProcessor
     /// </summary>
     public Func<Exception, DeadLetterDecision?>? PoisonClassifier { get; init; }
 
+    /// <summary>The messages this processor took and how it settled them (billed Service Bus operations).</summary>
+    public ServiceBusOperationCounters Counters { get; } = new();
+
     public Task<ProcessResult> ProcessResolveBatchAsync(ServiceBusReceivedMessage message, IMessageSettler settler, Func<ResolveBatch, CancellationToken, Task> handler, CancellationToken cancellationToken = default) =>
         ProcessAsync(message, settler, static body => WorkMessageCodec.DecodeResolveBatch(body.Span), handler, cancellationToken);
 
@@ -114,6 +117,7 @@ public sealed partial class WorkItemProcessor
         ArgumentNullException.ThrowIfNull(handler);
 
         var body = message.Body.ToMemory();
+        Counters.RecordReceive(body.Length);
         var decoded = decode(body);
         if (!decoded.Succeeded)
         {
@@ -121,6 +125,7 @@ public sealed partial class WorkItemProcessor
             var description = Truncate(decoded.Detail ?? reason, MaxDescriptionChars);
             LogPoison(_logger, message.MessageId, reason, description, WorkMessageCodec.Preview(body.Span));
             await settler.DeadLetterAsync(message, reason, description, cancellationToken).ConfigureAwait(false);
+            Counters.RecordDeadLetter();
             return new ProcessResult(Settlement.DeadLettered, reason, description);
         }
 
@@ -142,15 +147,18 @@ public sealed partial class WorkItemProcessor
                 var description = Truncate(poison.Description, MaxDescriptionChars);
                 LogPoison(_logger, message.MessageId, poison.Reason, description, WorkMessageCodec.Preview(body.Span));
                 await settler.DeadLetterAsync(message, poison.Reason, description, cancellationToken).ConfigureAwait(false);
+                Counters.RecordDeadLetter();
                 return new ProcessResult(Settlement.DeadLettered, poison.Reason, description);
             }
 
             LogHandlerFailed(_logger, ex, message.MessageId, message.DeliveryCount);
             await settler.AbandonAsync(message, cancellationToken).ConfigureAwait(false);
+            Counters.RecordAbandon();
             return new ProcessResult(Settlement.Abandoned, null, Truncate(ex.Message, MaxDescriptionChars));
         }
 
         await settler.CompleteAsync(message, cancellationToken).ConfigureAwait(false);
+        Counters.RecordComplete();
         return new ProcessResult(Settlement.Completed);
     }
 

@@ -28,6 +28,9 @@ public sealed partial class WorkQueueSender
 
     public string QueueName => _sender.EntityPath;
 
+    /// <summary>What this sender sent: send calls, messages, body bytes and billed operations.</summary>
+    public ServiceBusOperationCounters Counters { get; } = new();
+
     /// <summary>Builds the Service Bus message for a resolve batch: JSON body, deterministic MessageId, subject = kind.</summary>
     public static ServiceBusMessage ToMessage(ResolveBatch batch)
     {
@@ -98,6 +101,7 @@ public sealed partial class WorkQueueSender
         var calls = 0;
         long bytes = 0;
         ServiceBusMessageBatch? batch = null;
+        var sizes = new List<int>();
         try
         {
             await foreach (var message in messages.WithCancellation(cancellationToken).ConfigureAwait(false))
@@ -106,6 +110,7 @@ public sealed partial class WorkQueueSender
                 if (batch.TryAddMessage(message))
                 {
                     bytes += message.Body.ToMemory().Length;
+                    sizes.Add(message.Body.ToMemory().Length);
                     continue;
                 }
 
@@ -117,6 +122,8 @@ public sealed partial class WorkQueueSender
                 await _sender.SendMessagesAsync(batch, cancellationToken).ConfigureAwait(false);
                 calls++;
                 sent += batch.Count;
+                Counters.RecordSend(sizes);
+                sizes.Clear();
                 LogSent(_logger, batch.Count, _sender.EntityPath);
                 batch.Dispose();
                 batch = await _sender.CreateMessageBatchAsync(cancellationToken).ConfigureAwait(false);
@@ -126,6 +133,7 @@ public sealed partial class WorkQueueSender
                 }
 
                 bytes += message.Body.ToMemory().Length;
+                sizes.Add(message.Body.ToMemory().Length);
             }
 
             if (batch is { Count: > 0 })
@@ -133,6 +141,7 @@ public sealed partial class WorkQueueSender
                 await _sender.SendMessagesAsync(batch, cancellationToken).ConfigureAwait(false);
                 calls++;
                 sent += batch.Count;
+                Counters.RecordSend(sizes);
                 LogSent(_logger, batch.Count, _sender.EntityPath);
             }
         }
