@@ -2,6 +2,7 @@ using System.Net;
 using Azure.Data.Tables;
 using DaneScan.Pipeline.Engine;
 using DaneScan.Pipeline.Messages;
+using DaneScan.Storage;
 
 namespace DaneScan.Fleet;
 
@@ -26,6 +27,7 @@ public sealed partial class ProbeClaims
                 TableTransactionActionType.UpdateMerge,
                 new TableEntity(runId + "|claims", key) { [SentProperty] = true })).ToList();
             await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            Counters.RecordWrite(actions.Count, actions.Sum(a => TableEntitySize.BilledBytes((TableEntity)a.Entity)));
         }
     }
 

@@ -5,6 +5,7 @@ using DaneScan.Core;
 using DaneScan.Pipeline.Engine;
 using DaneScan.Pipeline.Messages;
 using DaneScan.Pipeline.Ports;
+using DaneScan.Storage;
 
 namespace DaneScan.Fleet;
 
@@ -31,12 +32,17 @@ public sealed partial class ProbeClaims
     /// <summary>The run completion markers, in the same table.</summary>
     public RunProgress Progress { get; }
 
+    /// <summary>Every request sent to the claims table, as Azure bills them.</summary>
+    public TableOperationCounters Counters { get; } = new();
+
     public static async Task<ProbeClaims> OpenAsync(TableServiceClient service, string tablePrefix = "danescan", CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(service);
         var table = service.GetTableClient(tablePrefix + "Claims");
         await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-        return new ProbeClaims(table);
+        var claims = new ProbeClaims(table);
+        claims.Counters.RecordOther();
+        return claims;
     }
 
     /// <summary>
@@ -53,21 +59,27 @@ public sealed partial class ProbeClaims
         try
         {
             await _table.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
+            Counters.RecordWrite(1, TableEntitySize.BilledBytes(entity));
             return true;
         }
         catch (RequestFailedException e) when (e.Status == (int)HttpStatusCode.Conflict)
         {
+            // The refused insert is a billed transaction too.
+            Counters.RecordWrite(0, 0);
             var existing = await _table.GetEntityAsync<TableEntity>(entity.PartitionKey, entity.RowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+            Counters.RecordPointRead();
             return string.Equals(existing.Value.GetString("Claimant"), claimant, StringComparison.Ordinal)
                 && existing.Value.GetBoolean(SentProperty) != true;
         }
     }
 
     /// <summary>Records that the domain waits on the target (idempotent).</summary>
-    public Task AddWaiterAsync(string runId, ProbeTarget target, string domain, CancellationToken cancellationToken = default)
+    public async Task AddWaiterAsync(string runId, ProbeTarget target, string domain, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
-        return _table.UpsertEntityAsync(new TableEntity(WaitPartition(runId, target), domain), TableUpdateMode.Replace, cancellationToken);
+        var entity = new TableEntity(WaitPartition(runId, target), domain);
+        await _table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        Counters.RecordWrite(1, TableEntitySize.BilledBytes(entity));
     }
 
     /// <summary>The domains that wait on the target.</summary>
@@ -75,9 +87,13 @@ public sealed partial class ProbeClaims
     {
         ArgumentNullException.ThrowIfNull(target);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {WaitPartition(runId, target)}");
-        await foreach (var e in _table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var page in _table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken).AsPages().ConfigureAwait(false))
         {
-            yield return e.RowKey;
+            Counters.RecordQueryPage(page.Values.Count);
+            foreach (var e in page.Values)
+            {
+                yield return e.RowKey;
+            }
         }
     }
 
