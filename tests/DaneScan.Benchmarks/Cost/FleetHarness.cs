@@ -1,0 +1,183 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Azure.Messaging.ServiceBus;
+using DaneScan.ServiceBus;
+using Microsoft.Azure.Functions.Worker;
+
+namespace DaneScan.Benchmarks.Cost;
+
+/// <summary>
+/// A stand-in for one Service Bus queue (Service Bus cannot run here): a <see cref="ServiceBusSender"/>
+/// whose batches land in an in-memory channel, in order, delivered once (no locks, redelivery or duplicate
+/// detection). What the fleet sends is counted by its real <see cref="WorkQueueSender"/>; what the Functions
+/// host would do on the receiving side (one peek-lock receive and one complete per message, since the
+/// triggers auto-complete) is counted here in <see cref="Host"/>.
+/// </summary>
+internal sealed class MemoryQueue(string name, Action onEnqueued) : ServiceBusSender
+{
+    private readonly Channel<byte[]> _channel = Channel.CreateUnbounded<byte[]>();
+    private readonly ConcurrentDictionary<ServiceBusMessageBatch, List<ServiceBusMessage>> _batches = new();
+
+    public override string EntityPath => name;
+
+    /// <summary>The receiving side's operations, as the Functions host would make them.</summary>
+    public ServiceBusOperationCounters Host { get; } = new();
+
+    public ChannelReader<byte[]> Reader => _channel.Reader;
+
+    public void Close() => _channel.Writer.TryComplete();
+
+    public override ValueTask<ServiceBusMessageBatch> CreateMessageBatchAsync(CancellationToken cancellationToken = default)
+    {
+        var store = new List<ServiceBusMessage>();
+        long size = 0;
+        var batch = ServiceBusModelFactory.ServiceBusMessageBatch(WorkQueues.StandardMaxMessageBytes, store, new CreateMessageBatchOptions(), m =>
+        {
+            // Body plus a generous allowance for the AMQP envelope, MessageId and application properties.
+            var add = m.Body.ToMemory().Length + 512;
+            if (size + add > WorkQueues.StandardMaxMessageBytes)
+            {
+                return false;
+            }
+
+            size += add;
+            return true;
+        });
+        _batches[batch] = store;
+        return ValueTask.FromResult(batch);
+    }
+
+    public override Task SendMessagesAsync(ServiceBusMessageBatch messageBatch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messageBatch);
+        if (!_batches.TryRemove(messageBatch, out var messages))
+        {
+            throw new InvalidOperationException("a batch this queue did not create");
+        }
+
+        foreach (var message in messages)
+        {
+            onEnqueued();
+            if (!_channel.Writer.TryWrite(message.Body.ToArray()))
+            {
+                throw new InvalidOperationException($"queue {name} is closed");
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Executions of one function: how many, their summed wall time, and how long at least one was running.</summary>
+internal sealed class FunctionMeter(string name)
+{
+    private readonly Lock _gate = new();
+    private readonly Stopwatch _active = new();
+    private int _running;
+    private long _executions;
+    private long _wallTicks;
+    private long _maxTicks;
+
+    public string Name { get; } = name;
+
+    public long Executions => Interlocked.Read(ref _executions);
+
+    public double WallSeconds => TimeSpan.FromTicks(Interlocked.Read(ref _wallTicks)).TotalSeconds;
+
+    public double LongestSeconds => TimeSpan.FromTicks(Interlocked.Read(ref _maxTicks)).TotalSeconds;
+
+    /// <summary>
+    /// Seconds during which at least one execution of this function ran: what Flex Consumption bills one
+    /// instance for (memory × time while executing, however many executions overlap).
+    /// </summary>
+    public double ActiveSeconds => _active.Elapsed.TotalSeconds;
+
+    public async Task RunAsync(Func<Task> execution)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        lock (_gate)
+        {
+            if (_running++ == 0)
+            {
+                _active.Start();
+            }
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await execution();
+        }
+        finally
+        {
+            var ticks = Stopwatch.GetElapsedTime(started).Ticks;
+            Interlocked.Add(ref _wallTicks, ticks);
+            Interlocked.Increment(ref _executions);
+            long seen;
+            while ((seen = Interlocked.Read(ref _maxTicks)) < ticks && Interlocked.CompareExchange(ref _maxTicks, ticks, seen) != seen)
+            {
+            }
+
+            lock (_gate)
+            {
+                if (--_running == 0)
+                {
+                    _active.Stop();
+                }
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The Functions host's part, in process: takes messages from a queue and runs up to
+/// <c>maxConcurrentCalls</c> executions of the function at once on one "instance" (host.json's
+/// <c>extensions.serviceBus.maxConcurrentCalls</c>), counting the receive and complete operations the
+/// Service Bus extension would make for each message.
+/// </summary>
+internal static class HostLoop
+{
+    public static async Task RunAsync(MemoryQueue queue, FunctionMeter meter, int maxConcurrentCalls, Func<byte[], Task> function, Action onDone, CancellationToken cancellationToken)
+    {
+        var workers = Enumerable.Range(0, maxConcurrentCalls).Select(async _ =>
+        {
+            await foreach (var body in queue.Reader.ReadAllAsync(cancellationToken))
+            {
+                queue.Host.RecordReceive(body.Length);
+                try
+                {
+                    await meter.RunAsync(() => function(body));
+                    queue.Host.RecordComplete();
+                }
+                finally
+                {
+                    onDone();
+                }
+            }
+        });
+        await Task.WhenAll(workers);
+    }
+}
+
+/// <summary>A mock of the Functions host's invocation context (the function shells read it only on the poison path).</summary>
+internal sealed class CostInvocation : FunctionContext
+{
+    public override string InvocationId => "cost";
+
+    public override string FunctionId => "cost";
+
+    public override TraceContext TraceContext => throw new NotSupportedException();
+
+    public override BindingContext BindingContext => throw new NotSupportedException();
+
+    public override RetryContext RetryContext => throw new NotSupportedException();
+
+    public override IServiceProvider InstanceServices { get; set; } = null!;
+
+    public override FunctionDefinition FunctionDefinition => throw new NotSupportedException();
+
+    public override IDictionary<object, object> Items { get; set; } = new Dictionary<object, object>();
+
+    public override IInvocationFeatures Features => throw new NotSupportedException();
+}
