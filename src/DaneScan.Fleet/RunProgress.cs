@@ -3,6 +3,7 @@ using System.Net;
 using Azure;
 using Azure.Data.Tables;
 using DaneScan.Pipeline.Engine;
+using DaneScan.Storage;
 
 namespace DaneScan.Fleet;
 
@@ -27,9 +28,16 @@ public sealed class RunProgress
     private const string SentRow = "resolve";
     private readonly TableClient _table;
 
-    internal RunProgress(TableClient table) => _table = table;
+    internal RunProgress(TableClient table, TableOperationCounters counters)
+    {
+        _table = table;
+        Counters = counters;
+    }
 
     public string TableName => _table.Name;
+
+    /// <summary>Every request sent for the markers, as Azure bills them (shared with the <see cref="ProbeClaims"/> of the same table).</summary>
+    public TableOperationCounters Counters { get; }
 
     /// <summary>Records that the enumerate stage sent all of the run's resolve batches (idempotent; a later call replaces the counts).</summary>
     public Task RecordEnumerationSentAsync(string runId, int messages, int domains, CancellationToken cancellationToken = default)
@@ -37,7 +45,13 @@ public sealed class RunProgress
         ArgumentOutOfRangeException.ThrowIfNegative(messages);
         ArgumentOutOfRangeException.ThrowIfNegative(domains);
         var entity = new TableEntity(Partition(runId, "sent"), SentRow) { ["Messages"] = messages, ["Domains"] = domains };
-        return _table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+        return UpsertAsync(entity, cancellationToken);
+    }
+
+    private async Task UpsertAsync(TableEntity entity, CancellationToken cancellationToken)
+    {
+        await _table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        Counters.RecordWrite(1, TableEntitySize.BilledBytes(entity));
     }
 
     /// <summary>Marks a resolve batch done: its domains stored and its targets claimed. Idempotent per (run, batch index).</summary>
@@ -67,6 +81,7 @@ public sealed class RunProgress
     public async Task<RunCompletion> CheckAsync(string runId, CancellationToken cancellationToken = default)
     {
         var sent = await _table.GetEntityIfExistsAsync<TableEntity>(Partition(runId, "sent"), SentRow, cancellationToken: cancellationToken).ConfigureAwait(false);
+        Counters.RecordPointRead();
         int? messages = sent.HasValue ? sent.Value!.GetInt32("Messages") : null;
         int? domainsSent = sent.HasValue ? sent.Value!.GetInt32("Domains") : null;
         DateTimeOffset? last = sent.HasValue ? sent.Value!.Timestamp : null;
@@ -104,15 +119,27 @@ public sealed class RunProgress
         try
         {
             await _table.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
+            Counters.RecordWrite(1, TableEntitySize.BilledBytes(entity));
         }
         catch (RequestFailedException e) when (e.Status == (int)HttpStatusCode.Conflict)
         {
-            // Marked by an earlier delivery: the first mark (and its timestamp) stands.
+            // Marked by an earlier delivery: the first mark (and its timestamp) stands. The refused insert is billed.
+            Counters.RecordWrite(0, 0);
         }
     }
 
-    private IAsyncEnumerable<TableEntity> Keys(string partition, string[] select, CancellationToken cancellationToken) =>
-        _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), maxPerPage: 1000, select: select, cancellationToken: cancellationToken);
+    private async IAsyncEnumerable<TableEntity> Keys(string partition, string[] select, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var pages = _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), maxPerPage: 1000, select: select, cancellationToken: cancellationToken).AsPages();
+        await foreach (var page in pages.ConfigureAwait(false))
+        {
+            Counters.RecordQueryPage(page.Values.Count);
+            foreach (var row in page.Values)
+            {
+                yield return row;
+            }
+        }
+    }
 
     private static DateTimeOffset? Later(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : (a > b ? a : b);
 

@@ -24,7 +24,7 @@ public sealed partial class ProbeClaims
     private ProbeClaims(TableClient table)
     {
         _table = table;
-        Progress = new RunProgress(table);
+        Progress = new RunProgress(table, Counters);
     }
 
     public string TableName => _table.Name;

@@ -136,6 +136,9 @@ internal static class CostCommand
         var probeStore = await TableResultStore.OpenAsync(service, new TableStoreOptions { TablePrefix = prefix }, cancellationToken);
         var resolveClaims = await ProbeClaims.OpenAsync(service, prefix, cancellationToken);
         var probeClaims = await ProbeClaims.OpenAsync(service, prefix, cancellationToken);
+        var enumerateClaims = await ProbeClaims.OpenAsync(service, prefix, cancellationToken);
+        var finaliseStore = await TableResultStore.OpenAsync(service, new TableStoreOptions { TablePrefix = prefix }, cancellationToken);
+        var finaliseClaims = await ProbeClaims.OpenAsync(service, prefix, cancellationToken);
         var checkStore = await TableResultStore.OpenAsync(service, new TableStoreOptions { TablePrefix = prefix }, cancellationToken);
         try
         {
@@ -168,9 +171,11 @@ internal static class CostCommand
                 logs.CreateLogger<ScanFunctions>());
             var enumerator = new LabRunEnumerator(enumerateStore, runId, domains, s.Resolver);
             var enumerate = new EnumerateFunction(
-                enumerator, senders, Options.Create(new EnumerateOptions { BatchBodyBudgetBytes = s.BatchBodyBytes }), logs.CreateLogger<EnumerateFunction>());
+                enumerator, senders, enumerateClaims.Progress, Options.Create(new EnumerateOptions { BatchBodyBudgetBytes = s.BatchBodyBytes }), logs.CreateLogger<EnumerateFunction>());
 
+            var finalise = new FinaliseFunction(new RunFinaliser(finaliseStore, finaliseClaims.Progress), logs.CreateLogger<FinaliseFunction>());
             var enumerateMeter = new FunctionMeter(EnumerateFunction.Name);
+            var finaliseMeter = new FunctionMeter(FinaliseFunction.Name);
             var resolveMeter = new FunctionMeter(ScanFunctions.ResolveName);
             var probeMeter = new FunctionMeter(ScanFunctions.ProbeName);
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
@@ -185,6 +190,10 @@ internal static class CostCommand
             Volatile.Write(ref enumerated, true);
             Done();
             await Task.WhenAll(resolveLoop, probeLoop);
+
+            // The finaliser's timer: once the run is done it computes the statistics and completes the manifest
+            // (in Azure it also ticks while the run is going; each tick re-reads the run's markers).
+            await finaliseMeter.RunAsync(() => finalise.RunAsync(new TimerInfo(), cts.Token));
             var wall = clock.Elapsed.TotalSeconds;
             var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
 
@@ -193,14 +202,17 @@ internal static class CostCommand
             var stored = await StoredAsync(service, prefix, cancellationToken);
 
             return CostReport.Build(s, runId, domains.Count, wall, cpu, check, stored, logs.Records,
-                [enumerateMeter, resolveMeter, probeMeter],
+                [enumerateMeter, resolveMeter, probeMeter, finaliseMeter],
                 new Dictionary<string, TableOperationCounters>(StringComparer.Ordinal)
                 {
-                    ["enumerate"] = enumerateStore.Counters,
+                    ["enumerate.results"] = enumerateStore.Counters,
+                    ["enumerate.claims"] = enumerateClaims.Counters,
                     ["resolve.results"] = resolveStore.Counters,
                     ["resolve.claims"] = resolveClaims.Counters,
                     ["probe.results"] = probeStore.Counters,
                     ["probe.claims"] = probeClaims.Counters,
+                    ["finalise.results"] = finaliseStore.Counters,
+                    ["finalise.claims"] = finaliseClaims.Counters,
                 },
                 new Dictionary<string, (ServiceBusOperationCounters Send, ServiceBusOperationCounters Host)>(StringComparer.Ordinal)
                 {
@@ -295,7 +307,7 @@ internal static class CostCommand
         }
 
         b.AppendLine();
-        b.AppendLine("| GB-seconds per million domains | resolve | probe | total |");
+        b.AppendLine("| GB-seconds per million domains | resolve (+ enumerate, finalise) | probe | total |");
         b.AppendLine("|---|---:|---:|---:|");
         foreach (var m in r.GbSeconds)
         {

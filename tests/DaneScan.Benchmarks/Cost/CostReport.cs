@@ -111,11 +111,12 @@ internal sealed record CostReport
         var enumerate = meters.Single(m => m.Name == DaneScan.Functions.EnumerateFunction.Name);
         var probes = (double)check.Probes;
         var wallSum = meters.Sum(m => m.WallSeconds);
-        var cpuShareResolve = wallSum > 0 ? (resolve.WallSeconds + enumerate.WallSeconds) / wallSum : 0.5;
+        var finalise = meters.Single(m => m.Name == DaneScan.Functions.FinaliseFunction.Name);
+        var cpuShareResolve = wallSum > 0 ? (resolve.WallSeconds + enumerate.WallSeconds + finalise.WallSeconds) / wallSum : 0.5;
         var gbs = new List<GbSecondModel>
         {
             new("lab, measured: seconds one instance per function had an execution running × memory",
-                (resolve.ActiveSeconds + enumerate.ActiveSeconds) * gb * perMillion, probe.ActiveSeconds * gb * perMillion),
+                (resolve.ActiveSeconds + enumerate.ActiveSeconds + finalise.ActiveSeconds) * gb * perMillion, probe.ActiveSeconds * gb * perMillion),
             new("lab, CPU-bound floor: process CPU seconds / vCPUs × memory (split by wall time)",
                 cpu / s.VCpus * gb * perMillion * cpuShareResolve, cpu / s.VCpus * gb * perMillion * (1 - cpuShareResolve)),
             new("internet model: domains × resolve s, probes × mean probe s, / concurrency × memory",
