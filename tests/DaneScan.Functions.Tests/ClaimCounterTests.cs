@@ -41,6 +41,21 @@ public sealed class ClaimCounterTests
             Assert.Equal(["a.example", "b.example", "c.example"], waiters);
             Assert.Equal((1L, 3L), (claims.Counters.QueryPages, claims.Counters.EntitiesRead));
             Assert.Equal(1 + 5 + 1 + 1, claims.Counters.BilledTransactions);
+
+            // The run's completion markers live in the same table and count into the same counters.
+            var before = claims.Counters.BilledTransactions;
+            await claims.Progress.RecordEnumerationSentAsync("run", messages: 1, domains: 3);
+            await claims.Progress.MarkBatchResolvedAsync("run", 0, 3);
+            await claims.Progress.MarkBatchResolvedAsync("run", 0, 3); // a redelivery: refused, still billed
+            await claims.Progress.MarkProbedAsync("run", target);
+            Assert.Equal(before + 4, claims.Counters.BilledTransactions);
+            Assert.Equal(4 + 3, claims.Counters.Entities);
+
+            // A check reads the "sent" row and one page of each marker partition (batches, claims, probed).
+            var completion = await claims.Progress.CheckAsync("run");
+            Assert.True(completion.IsComplete);
+            Assert.Equal((2L, 4L), (claims.Counters.PointReads, claims.Counters.QueryPages));
+            Assert.Equal(before + 4 + 1 + 3, claims.Counters.BilledTransactions);
         }
         finally
         {
