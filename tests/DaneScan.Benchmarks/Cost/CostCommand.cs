@@ -3,7 +3,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Data.Tables;
+using Azure.Storage.Blobs;
 using DaneScan.Core;
 using DaneScan.Dns;
 using DaneScan.Fleet;
@@ -127,8 +130,18 @@ internal static class CostCommand
         var domains = File.ReadLines(Path.Combine(Path.GetDirectoryName(s.ExpectedFile)!, "domains.txt"))
             .Where(l => l.Length > 0).Take(s.Domains).ToList();
         var prefix = "cost" + Guid.NewGuid().ToString("N")[..12];
-        var runId = "cost-" + DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
         var service = TableResultStore.CreateServiceClient(s.TableConnection);
+
+        // The list goes into a container of Azurite's Blob service, where the real BlobRunEnumerator reads it;
+        // the enumerator's requests go through a client that counts them (the upload is not the fleet's).
+        var blobRequests = new RequestCounter();
+        var blobOptions = new BlobClientOptions();
+        blobOptions.AddPolicy(blobRequests, HttpPipelinePosition.PerRetry);
+        var container = prefix.ToLowerInvariant();
+        var uploader = new BlobServiceClient(s.TableConnection).GetBlobContainerClient(container);
+        await uploader.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await uploader.UploadBlobAsync("domains.txt", BinaryData.FromString(string.Join('\n', domains) + "\n"), cancellationToken);
+        var blobs = new BlobServiceClient(s.TableConnection, blobOptions);
 
         // One store and one claims table per stage, so that each stage's requests are counted apart.
         var enumerateStore = await TableResultStore.OpenAsync(service, new TableStoreOptions { TablePrefix = prefix }, cancellationToken);
@@ -169,9 +182,14 @@ internal static class CostCommand
                 new TableProbeStage(prober.ProbeAsync, probeStore, probeClaims, s.SmtpPort),
                 senders,
                 logs.CreateLogger<ScanFunctions>());
-            var enumerator = new LabRunEnumerator(enumerateStore, runId, domains, s.Resolver);
+            var enumerator = new BlobRunEnumerator(blobs, enumerateStore, new RunEnumeratorOptions { Resolver = s.Resolver, VantagePoint = "lab" });
             var enumerate = new EnumerateFunction(
-                enumerator, senders, enumerateClaims.Progress, Options.Create(new EnumerateOptions { BatchBodyBudgetBytes = s.BatchBodyBytes }), logs.CreateLogger<EnumerateFunction>());
+                enumerator,
+                senders,
+                enumerateClaims.Progress,
+                Options.Create(new EnumerateOptions { Schedule = "0 0 0 * * *", ListsContainer = container, BatchBodyBudgetBytes = s.BatchBodyBytes }),
+                TimeProvider.System,
+                logs.CreateLogger<EnumerateFunction>());
 
             var finalise = new FinaliseFunction(new RunFinaliser(finaliseStore, finaliseClaims.Progress), logs.CreateLogger<FinaliseFunction>());
             var enumerateMeter = new FunctionMeter(EnumerateFunction.Name);
@@ -198,10 +216,21 @@ internal static class CostCommand
             var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
 
             // What a correct run gives: every domain judged, as the lab expects.
+            string? runId = null;
+            await foreach (var m in checkStore.EnumerateManifestsAsync(cancellationToken))
+            {
+                runId = m.State == RunState.Completed ? m.RunId : throw new InvalidOperationException($"run {m.RunId} was not completed by the finaliser: {m.State}");
+            }
+
+            if (runId is null)
+            {
+                throw new InvalidOperationException("the enumerate stage wrote no run manifest");
+            }
+
             var check = await CheckAsync(checkStore, runId, s.ExpectedFile, domains, cancellationToken);
             var stored = await StoredAsync(service, prefix, cancellationToken);
 
-            return CostReport.Build(s, runId, domains.Count, wall, cpu, check, stored, logs.Records,
+            return CostReport.Build(s, runId, domains.Count, wall, cpu, check, stored, logs.Records, blobRequests.Count,
                 [enumerateMeter, resolveMeter, probeMeter, finaliseMeter],
                 new Dictionary<string, TableOperationCounters>(StringComparer.Ordinal)
                 {
@@ -226,6 +255,7 @@ internal static class CostCommand
             {
                 await enumerateStore.DeleteTablesAsync(CancellationToken.None);
                 await service.GetTableClient(resolveClaims.TableName).DeleteAsync(CancellationToken.None);
+                await uploader.DeleteIfExistsAsync(cancellationToken: CancellationToken.None);
             }
         }
     }
@@ -365,22 +395,14 @@ internal sealed record RunCheck(long Recorded, long Unjudged, long Mismatches, l
 
 internal sealed record StoredTable(long Entities, long Bytes);
 
-/// <summary>The enumerate stage's run start for the lab: writes the run manifest and hands over the lab's scale names (the Blob list reader's place).</summary>
-internal sealed class LabRunEnumerator(TableResultStore store, string runId, IReadOnlyList<string> domains, string resolver) : IRunEnumerator
+/// <summary>Counts the HTTP requests a storage client sends (each one a billed storage operation).</summary>
+internal sealed class RequestCounter : HttpPipelineSynchronousPolicy
 {
-    public async Task<EnumeratedRun> StartRunAsync(string listsContainer, DateTimeOffset scheduledUtc, CancellationToken cancellationToken = default)
-    {
-        await store.WriteManifestAsync(
-            new RunManifest { RunId = runId, StartedUtc = scheduledUtc, Resolver = resolver, VantagePoint = "lab", Counts = new RunCounts { DomainsEnumerated = domains.Count } },
-            cancellationToken);
-        return new EnumeratedRun(runId, domains);
-    }
+    private long _count;
 
-    public async Task RecordEnumerationSentAsync(string runId, int messages, int domains, CancellationToken cancellationToken = default)
-    {
-        var manifest = await store.ReadManifestAsync(runId, cancellationToken) ?? throw new InvalidOperationException($"run {runId} has no manifest");
-        await store.WriteManifestAsync(manifest with { Settings = new Dictionary<string, string>(StringComparer.Ordinal) { ["resolveMessages"] = messages.ToString(CultureInfo.InvariantCulture) } }, cancellationToken);
-    }
+    public long Count => Interlocked.Read(ref _count);
+
+    public override void OnSendingRequest(HttpMessage message) => Interlocked.Increment(ref _count);
 }
 
 /// <summary>Counts the log records the functions write at Information and above (each becomes a trace in Application Insights).</summary>

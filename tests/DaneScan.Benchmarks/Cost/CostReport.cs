@@ -56,7 +56,7 @@ internal sealed record CostReport
     public required IReadOnlyDictionary<string, StoredTable> Stored { get; init; }
 
     public static CostReport Build(
-        CostSettings s, string runId, int domains, double wall, double cpu, RunCheck check, IReadOnlyDictionary<string, StoredTable> stored, long logRecords,
+        CostSettings s, string runId, int domains, double wall, double cpu, RunCheck check, IReadOnlyDictionary<string, StoredTable> stored, long logRecords, long blobRequests,
         IReadOnlyList<FunctionMeter> meters, IReadOnlyDictionary<string, TableOperationCounters> tables,
         IReadOnlyDictionary<string, (ServiceBusOperationCounters Send, ServiceBusOperationCounters Host)> queues)
     {
@@ -90,6 +90,7 @@ internal sealed record CostReport
             sbCalls += send.SendCalls + host.MessagesReceived + host.Completes;
         }
 
+        Add("blob: requests reading the lists (enumerate)", blobRequests);
         Add("servicebus: billed operations (per message and 64 KB)", sbBilled);
         Add("servicebus: API calls (one per send call)", sbCalls);
 
