@@ -114,9 +114,11 @@ public sealed partial class BlobRunEnumerator : IRunEnumerator
         }
 
         var previous = await _store.ReadManifestAsync(runId, cancellationToken).ConfigureAwait(false);
-        if (previous?.EnumeratedUtc is not null)
+        // Enumerated, or already completed by the finaliser (an attempt that recorded its batches for the
+        // finaliser but died before the manifest said so): a retry must neither re-send nor reopen the run.
+        if (previous is not null && (previous.EnumeratedUtc is not null || previous.State == RunState.Completed))
         {
-            LogAlreadyEnumerated(_logger, runId, previous.EnumeratedUtc.Value);
+            LogAlreadyEnumerated(_logger, runId, previous.EnumeratedUtc ?? previous.EndedUtc ?? previous.StartedUtc);
             return new BlobEnumeratedRun(this, runId, container, OptOutList.Empty, null) { RunId = runId, ScheduledUtc = scheduledUtc, AlreadyEnumerated = true };
         }
 
@@ -396,7 +398,7 @@ public sealed partial class BlobRunEnumerator : IRunEnumerator
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} {What}: reading the lists of container {Container}")]
     private static partial void LogStarted(ILogger logger, string runId, string what, string container);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} was enumerated at {EnumeratedUtc} by an earlier attempt of the same occurrence: nothing to send")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} was enumerated (or completed) at {EnumeratedUtc} by an earlier attempt of the same occurrence: nothing to send")]
     private static partial void LogAlreadyEnumerated(ILogger logger, string runId, DateTimeOffset enumeratedUtc);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Opt-out list {Path}: {Domains} domains, {Addresses} addresses, {Networks} ranges")]

@@ -278,6 +278,28 @@ public sealed class EnumerateTests : IAsyncLifetime
     }
 
     [AzuriteFact]
+    public async Task A_retry_after_the_run_was_completed_neither_sends_nor_reopens_it()
+    {
+        await UploadListsAsync();
+        await UploadOptOutAsync("optout.example\n");
+        var completed = new Pipeline.Ports.RunManifest
+        {
+            RunId = "fleet-20261129T030000Z",
+            State = Pipeline.Ports.RunState.Completed,
+            StartedUtc = Sunday0300,
+            EndedUtc = Sunday0300.AddMinutes(20),
+        };
+        await _store.WriteManifestAsync(completed);
+        var time = new FakeTimeProvider(Sunday0300.AddMinutes(30));
+        var queue = new RecordingQueue(WorkQueues.Resolve);
+
+        await Function(Enumerator(time), queue, time).RunAsync(new TimerInfo(), CancellationToken.None);
+
+        Assert.Equal(0, queue.Sent);
+        Assert.Equal(Pipeline.Ports.RunState.Completed, (await _store.ReadManifestAsync(completed.RunId))!.State);
+    }
+
+    [AzuriteFact]
     public async Task A_missing_container_fails_with_a_message_naming_it_and_writes_no_run()
     {
         var time = new FakeTimeProvider(Sunday0300);
