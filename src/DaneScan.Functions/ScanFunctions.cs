@@ -7,8 +7,12 @@ using Microsoft.Extensions.Logging;
 
 namespace DaneScan.Functions;
 
-/// <summary>The resolve and probe stages, triggered by their Service Bus queues.</summary>
-public sealed partial class ScanFunctions(IResolveStage resolve, IProbeStage probe, QueueSenders senders, ILogger<ScanFunctions> logger)
+/// <summary>
+/// The resolve and probe stages, triggered by their Service Bus queues. A resolve batch goes through the same
+/// <see cref="ResolveBatchHandler"/> as in <c>danescan worker</c> (normalised names or poison; claimed probe
+/// requests sent, then marked sent on their claims).
+/// </summary>
+public sealed partial class ScanFunctions(ResolveBatchHandler resolveBatches, IProbeStage probe, ILogger<ScanFunctions> logger)
 {
     public const string ResolveName = "Resolve";
     public const string ProbeName = "Probe";
@@ -30,9 +34,8 @@ public sealed partial class ScanFunctions(IResolveStage resolve, IProbeStage pro
         }
 
         var batch = decoded.Message!;
-        var claimed = await resolve.ResolveAsync(batch, cancellationToken).ConfigureAwait(false);
-        var sent = claimed.Count == 0 ? null : await senders.Probe.SendProbeRequestsAsync(claimed, cancellationToken).ConfigureAwait(false);
-        LogResolved(logger, batch.RunId, batch.BatchIndex, batch.Domains.Count, claimed.Count, sent?.SendCalls ?? 0);
+        var result = await resolveBatches.HandleAsync(batch, cancellationToken).ConfigureAwait(false);
+        LogResolved(logger, batch.RunId, batch.BatchIndex, batch.Domains.Count, result.Claimed, result.Sent.SendCalls);
     }
 
     [Function(ProbeName)]

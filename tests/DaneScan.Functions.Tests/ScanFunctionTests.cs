@@ -16,8 +16,8 @@ namespace DaneScan.Functions.Tests;
 public sealed class ScanFunctionTests
 {
     private static readonly ScanFunctions Functions = new(
-        new UnreachableStages(), new UnreachableStages(),
-        new QueueSenders(new WorkQueueSender(new UnusedSender()), new WorkQueueSender(new UnusedSender())),
+        new ResolveBatchHandler(new UnreachableStages(), new WorkQueueSender(new UnusedSender()), claims: null),
+        new UnreachableStages(),
         NullLogger<ScanFunctions>.Instance);
 
     [Theory]
@@ -30,6 +30,19 @@ public sealed class ScanFunctionTests
         var ex = await Assert.ThrowsAsync<PoisonMessageException>(() => Functions.ResolveAsync(System.Text.Encoding.UTF8.GetBytes(body), new TriggerContext("m-1", 1), CancellationToken.None));
         Assert.Equal(reason, ex.Reason);
         Assert.StartsWith(reason + ": ", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("A.Example")]
+    [InlineData("a.example.")]
+    [InlineData("-bad-.example")]
+    [InlineData("xn--bcher-kva.example\u0000")]
+    public async Task A_resolve_batch_with_a_name_that_is_not_normalised_is_poison_and_reaches_no_stage(string name)
+    {
+        var body = System.Text.Encoding.UTF8.GetBytes($$"""{"kind":"danescan.resolve-batch","v":1,"runId":"r","domains":["ok.example",{{System.Text.Json.JsonSerializer.Serialize(name)}}]}""");
+        var ex = await Assert.ThrowsAsync<PoisonMessageException>(() => Functions.ResolveAsync(body, new TriggerContext("m-3", 1), CancellationToken.None));
+        Assert.Equal(ResolveBatchHandler.InvalidDomainReason, ex.Reason);
+        Assert.Contains("domains[1]", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -1,5 +1,4 @@
 using Azure.Messaging.ServiceBus;
-using DaneScan.Pipeline.Lists;
 using DaneScan.Pipeline.Messages;
 using DaneScan.ServiceBus;
 using Microsoft.Extensions.Logging;
@@ -23,12 +22,10 @@ public sealed partial class WorkerHandlers
     public const string PoisonReason = "PoisonMessage";
 
     /// <summary>The dead-letter reason of a resolve batch holding a name that is not a normalised domain name.</summary>
-    public const string InvalidDomainReason = "InvalidDomainName";
+    public const string InvalidDomainReason = ResolveBatchHandler.InvalidDomainReason;
 
-    private readonly IResolveStage _resolve;
+    private readonly ResolveBatchHandler _batches;
     private readonly IProbeStage _probe;
-    private readonly WorkQueueSender _probeSender;
-    private readonly ProbeClaims? _claims;
     private readonly Func<string, bool> _domainAllowed;
     private readonly WorkItemProcessor _items;
     private readonly ILogger _logger;
@@ -44,10 +41,8 @@ public sealed partial class WorkerHandlers
         ArgumentNullException.ThrowIfNull(resolve);
         ArgumentNullException.ThrowIfNull(probe);
         ArgumentNullException.ThrowIfNull(probeSender);
-        _resolve = resolve;
+        _batches = new ResolveBatchHandler(resolve, probeSender, claims);
         _probe = probe;
-        _probeSender = probeSender;
-        _claims = claims;
         _domainAllowed = domainAllowed ?? (static _ => true);
         _items = new WorkItemProcessor(loggers?.CreateLogger<WorkItemProcessor>()) { PoisonClassifier = Classify };
         _logger = (ILogger?)loggers?.CreateLogger<WorkerHandlers>() ?? NullLogger.Instance;
@@ -87,33 +82,14 @@ public sealed partial class WorkerHandlers
 
     private async Task ResolveAsync(ResolveBatch batch, CancellationToken cancellationToken)
     {
-        // The enumerator sends normalised names only: a batch with any other is not ours to guess at.
-        for (var i = 0; i < batch.Domains.Count; i++)
-        {
-            var name = DomainNameNormalizer.Normalize(batch.Domains[i]);
-            if (name.Name != batch.Domains[i])
-            {
-                var why = name.Reason is { } reason ? reason.ToString() : $"its normal form is '{name.Name}'";
-                throw new PoisonMessageException(InvalidDomainReason, $"domains[{i}] '{batch.Domains[i]}' is not a normalised domain name ({why})");
-            }
-        }
-
         // The stage itself skips opted-out domains (it was built with the same check), so that the batch's
         // completion mark still counts every domain of it; here they are only counted.
         var optedOut = batch.Domains.Count(d => !_domainAllowed(d));
-        var claimed = await _resolve.ResolveAsync(batch, cancellationToken).ConfigureAwait(false);
-        if (claimed.Count > 0)
-        {
-            var sent = await _probeSender.SendProbeRequestsAsync(claimed, cancellationToken).ConfigureAwait(false);
-            Counters.AddProbesSent(sent.Messages);
-            if (_claims is not null)
-            {
-                await _claims.MarkSentAsync(batch.RunId, claimed, cancellationToken).ConfigureAwait(false);
-            }
-        }
+        var result = await _batches.HandleAsync(batch, cancellationToken).ConfigureAwait(false);
+        Counters.AddProbesSent(result.Sent.Messages);
 
         Counters.AddDomains(batch.Domains.Count - optedOut, optedOut);
-        LogResolved(_logger, batch.RunId, batch.BatchIndex, batch.Domains.Count - optedOut, optedOut, claimed.Count);
+        LogResolved(_logger, batch.RunId, batch.BatchIndex, batch.Domains.Count - optedOut, optedOut, result.Claimed);
     }
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Debug, Message = "Run {RunId} batch {Batch}: {Domains} domains resolved, {OptedOut} opted out, {Claimed} probe requests sent")]

@@ -85,6 +85,7 @@ public static class StageRegistration
             return new TableProbeStage(checker.Prober.ProbeAsync, sp.GetRequiredService<TableResultStore>(), sp.GetRequiredService<ProbeClaims>(), checker.SmtpPort);
         });
         services.AddSingleton(sp => sp.GetRequiredService<ProbeClaims>().Progress);
+        services.AddSingleton(sp => new ResolveBatchHandler(sp.GetRequiredService<IResolveStage>(), sp.GetRequiredService<QueueSenders>().Probe, sp.GetRequiredService<ProbeClaims>()));
         services.AddSingleton(sp => new RunFinaliser(sp.GetRequiredService<TableResultStore>(), sp.GetRequiredService<RunProgress>(), sp.GetService<Microsoft.Extensions.Logging.ILogger<RunFinaliser>>()));
         services.AddSingleton<IStatisticsQueries>(sp => new TableStatisticsQueries(sp.GetRequiredService<TableResultStore>()));
 

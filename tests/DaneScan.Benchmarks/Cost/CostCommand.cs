@@ -178,9 +178,8 @@ internal static class CostCommand
             var senders = new QueueSenders(new WorkQueueSender(resolveQueue), new WorkQueueSender(probeQueue));
             var logs = new CountingLoggerFactory();
             var functions = new ScanFunctions(
-                new TableResolveStage(resolver.ResolveAsync, resolveStore, resolveClaims, s.SmtpPort),
+                new ResolveBatchHandler(new TableResolveStage(resolver.ResolveAsync, resolveStore, resolveClaims, s.SmtpPort), senders.Probe, resolveClaims),
                 new TableProbeStage(prober.ProbeAsync, probeStore, probeClaims, s.SmtpPort),
-                senders,
                 logs.CreateLogger<ScanFunctions>());
             var enumerator = new BlobRunEnumerator(blobs, enumerateStore, new RunEnumeratorOptions { Resolver = s.Resolver, VantagePoint = "lab" });
             var enumerate = new EnumerateFunction(
