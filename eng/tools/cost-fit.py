@@ -48,7 +48,7 @@ items = {
     "service bus operations": ([op(r, "servicebus: billed operations (per message and 64 KB)") for r in reports], prices["serviceBusPerMillionOperations"] / 1e6),
     "function executions": ([op(r, "functions: executions") for r in reports], prices["flexPerMillionExecutions"] / 1e6),
     "log records": ([op(r, "logs: records (host per execution + the functions' own)") for r in reports], 700 / 1e9 * prices["logAnalyticsPerGb"]),
-    "stored bytes (one month)": ([sum(t["bytes"] for t in r["stored"].values()) for r in reports], prices["tablePerGbMonth"] / 1e9),
+    "stored bytes (priced for a month)": ([sum(t["bytes"] for t in r["stored"].values()) for r in reports], prices["tablePerGbMonth"] / 1e9),
 }
 
 print("runs: " + ", ".join(f"{r['domains']} domains / {r['check']['probes']} probes" for r in reports))

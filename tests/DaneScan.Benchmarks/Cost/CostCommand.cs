@@ -346,9 +346,9 @@ internal static class CostCommand
         b.AppendLine();
         b.AppendLine("| USD per million domains | lab measured | internet model |");
         b.AppendLine("|---|---:|---:|");
-        foreach (var (service, lab, internet) in r.Dollars)
+        foreach (var d in r.Dollars)
         {
-            b.AppendLine(ci, $"| {service} | {lab:0.00} | {internet:0.00} |");
+            b.AppendLine(ci, $"| {d.Service} | {d.Lab:0.00} | {d.Internet:0.00} |");
         }
 
         b.AppendLine();

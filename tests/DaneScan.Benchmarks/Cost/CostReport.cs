@@ -7,6 +7,8 @@ internal sealed record FunctionFigures(string Name, long Executions, double Wall
 
 internal sealed record GbSecondModel(string Model, double Resolve, double Probe);
 
+internal sealed record DollarLine(string Service, decimal Lab, decimal Internet);
+
 /// <summary>The counted operations of one fleet run and what they cost per million domains.</summary>
 internal sealed record CostReport
 {
@@ -51,7 +53,7 @@ internal sealed record CostReport
 
     public required IReadOnlyList<GbSecondModel> GbSeconds { get; init; }
 
-    public required IReadOnlyList<(string Service, decimal Lab, decimal Internet)> Dollars { get; init; }
+    public required IReadOnlyList<DollarLine> Dollars { get; init; }
 
     public required IReadOnlyDictionary<string, StoredTable> Stored { get; init; }
 
@@ -134,15 +136,15 @@ internal sealed record CostReport
         var labGbs = (decimal)(gbs[0].Resolve + gbs[0].Probe) * prices.FlexPerGbSecond;
         var netGbs = (decimal)(gbs[2].Resolve + gbs[2].Probe) * prices.FlexPerGbSecond;
         var fixedSum = sbDollars + tableDollars + storageDollars + execDollars + logDollars;
-        var dollars = new List<(string, decimal, decimal)>
+        var dollars = new List<DollarLine>
         {
-            ("Functions: execution time (GB-s)", labGbs, netGbs),
-            ("Functions: executions", execDollars, execDollars),
-            ("Service Bus: operations beyond the included 13 M", sbDollars, sbDollars),
-            ("Table Storage: transactions", tableDollars, tableDollars),
-            ("Table Storage: one month of what the run stored", storageDollars, storageDollars),
-            ("Log Analytics: ingestion", logDollars, logDollars),
-            ("total", labGbs + fixedSum, netGbs + fixedSum),
+            new("Functions: execution time (GB-s)", labGbs, netGbs),
+            new("Functions: executions", execDollars, execDollars),
+            new("Service Bus: operations beyond the included 13 M", sbDollars, sbDollars),
+            new("Table Storage: transactions", tableDollars, tableDollars),
+            new("Table Storage: one month of what the run stored", storageDollars, storageDollars),
+            new("Log Analytics: ingestion", logDollars, logDollars),
+            new("total", labGbs + fixedSum, netGbs + fixedSum),
         };
 
         var resolveMessages = queues[WorkQueues.Resolve].Send.MessagesSent;
