@@ -52,6 +52,9 @@ param enumerateSchedule string = '0 0 3 * * 0'
 @description('NCRONTAB schedule of the finalise timer, which completes runs whose work is all done and stores their statistics: every five minutes by default.')
 param finaliseSchedule string = '0 */5 * * * *'
 
+@description('How long a run may make no progress before the finaliser completes it with what it has (its manifest then names what was outstanding, typically dead-lettered messages). .NET TimeSpan, 00:30:00 to 30.00:00:00.')
+param finaliseStallAfter string = '06:00:00'
+
 @description('Optional opt-out list, "container/blob name" in this storage account (for example "optout/optout.txt"; not in the lists container, whose every blob is a list). Empty: no opt-out list.')
 param optOutBlob string = ''
 
@@ -185,6 +188,7 @@ module scanApp 'modules/functionapp.bicep' = {
     subnetId: useVnet ? network!.outputs.appsSubnetId : ''
     enumerateSchedule: enumerateSchedule
     finaliseSchedule: finaliseSchedule
+    finaliseStallAfter: finaliseStallAfter
     listsContainerName: storage.outputs.listsContainerName
     optOutBlob: optOutBlob
     resolverEndpoint: effectiveResolver
@@ -213,6 +217,7 @@ module probeApp 'modules/functionapp.bicep' = if (probeHosting == 'elasticPremiu
     subnetId: network!.outputs.probeSubnetId
     enumerateSchedule: enumerateSchedule
     finaliseSchedule: finaliseSchedule
+    finaliseStallAfter: finaliseStallAfter
     listsContainerName: storage.outputs.listsContainerName
     optOutBlob: optOutBlob
     resolverEndpoint: effectiveResolver

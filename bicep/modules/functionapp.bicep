@@ -51,6 +51,9 @@ param enumerateSchedule string
 @description('NCRONTAB schedule of the finalise timer.')
 param finaliseSchedule string
 
+@description('How long a run may make no progress before the finaliser completes it with what it has.')
+param finaliseStallAfter string
+
 @description('Blob container of the domain lists.')
 param listsContainerName string
 
@@ -101,6 +104,7 @@ var identitySettings = [
 var appSettings = [
   { name: 'EnumerateSchedule', value: enumerateSchedule }
   { name: 'FinaliseSchedule', value: finaliseSchedule }
+  { name: 'Finalise__StallAfter', value: finaliseStallAfter }
   { name: 'Enumerate__ListsContainer', value: listsContainerName }
   { name: 'Storage__TableServiceUri', value: tableEndpoint }
   { name: 'Storage__BlobServiceUri', value: blobEndpoint }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using DaneScan.Pipeline.Ports;
 using DaneScan.Storage;
 using Microsoft.Extensions.Logging;
@@ -13,6 +14,13 @@ public enum FinaliseOutcome
 
     /// <summary>Work is outstanding (see <see cref="FinaliseResult.Completion"/>); nothing was written.</summary>
     Outstanding,
+
+    /// <summary>
+    /// Work was outstanding but nothing had moved for <see cref="RunFinaliser.StallAfter"/>: the run's statistics
+    /// are stored from what was recorded and its manifest says Completed, with <see cref="RunManifest.Incomplete"/>
+    /// naming what was missing.
+    /// </summary>
+    CompletedIncomplete,
 
     /// <summary>The manifest already said Completed; nothing was written.</summary>
     AlreadyCompleted,
@@ -40,6 +48,16 @@ public sealed partial class RunFinaliser(TableResultStore store, RunProgress pro
 
     /// <summary>Rows per stored page of a breakdown (tests use small pages to cross page boundaries).</summary>
     public int PageRows { get; init; } = AggregateStore.DefaultPageRows;
+
+    /// <summary>
+    /// How long a run may go without progress (no marker written since its last activity, or since it started)
+    /// before it is completed with what it has: a message that dead-lettered would otherwise keep it Running
+    /// for ever, and dashboards without its numbers. Null: wait for ever.
+    /// </summary>
+    public TimeSpan? StallAfter { get; init; }
+
+    /// <summary>The clock <see cref="StallAfter"/> is measured with.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>Checks every running run once and completes those that are done.</summary>
     public async Task<IReadOnlyList<FinaliseResult>> FinaliseRunningAsync(CancellationToken cancellationToken = default)
@@ -77,10 +95,18 @@ public sealed partial class RunFinaliser(TableResultStore store, RunProgress pro
         }
 
         var completion = await progress.CheckAsync(runId, cancellationToken).ConfigureAwait(false);
+        string? incomplete = null;
         if (!completion.IsComplete)
         {
-            LogOutstanding(_logger, completion.ToString());
-            return new FinaliseResult(runId, FinaliseOutcome.Outstanding, completion);
+            var since = completion.LastActivityUtc ?? manifest.EnumeratedUtc ?? manifest.StartedUtc;
+            if (StallAfter is not { } stall || Time.GetUtcNow() - since < stall)
+            {
+                LogOutstanding(_logger, completion.ToString());
+                return new FinaliseResult(runId, FinaliseOutcome.Outstanding, completion);
+            }
+
+            incomplete = string.Create(CultureInfo.InvariantCulture, $"completed without all its work after no progress since {since:o} (stall time {stall}): {completion}");
+            LogStalled(_logger, runId, incomplete);
         }
 
         var ended = completion.LastActivityUtc ?? manifest.StartedUtc;
@@ -98,15 +124,19 @@ public sealed partial class RunFinaliser(TableResultStore store, RunProgress pro
             {
                 State = RunState.Completed,
                 EndedUtc = ended,
+                Incomplete = incomplete,
                 Counts = manifest.Counts with { DomainsRecorded = aggregates.Totals.Domains, ProbesRecorded = aggregates.Totals.Probes },
             },
             cancellationToken).ConfigureAwait(false);
         LogCompleted(_logger, runId, aggregates.Totals.Domains, aggregates.Totals.Probes, ended);
-        return new FinaliseResult(runId, FinaliseOutcome.Completed, completion);
+        return new FinaliseResult(runId, incomplete is null ? FinaliseOutcome.Completed : FinaliseOutcome.CompletedIncomplete, completion);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Not complete yet: {Progress}")]
     private static partial void LogOutstanding(ILogger logger, string progress);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} {Incomplete}; its statistics cover what was recorded")]
+    private static partial void LogStalled(ILogger logger, string runId, string incomplete);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} is complete but {Count} domains had no stored verdict; they were judged on DNS alone")]
     private static partial void LogUnjudged(ILogger logger, string runId, long count);

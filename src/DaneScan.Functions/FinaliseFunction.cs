@@ -7,7 +7,9 @@ namespace DaneScan.Functions;
 /// <summary>
 /// Completes runs: on its schedule, checks every running run's completion markers and, for a run whose
 /// batches are all resolved and claimed probes all stored, stores its pre-aggregated statistics and marks it
-/// Completed (<see cref="RunFinaliser"/>). Idempotent: two overlapping ticks write the same rows.
+/// Completed (<see cref="RunFinaliser"/>); a run without progress for <c>Finalise__StallAfter</c> (a dead-lettered
+/// message) is completed with what it has, its manifest saying what was outstanding. Idempotent: two
+/// overlapping ticks write the same rows.
 /// </summary>
 public sealed partial class FinaliseFunction(RunFinaliser finaliser, ILogger<FinaliseFunction> logger)
 {
@@ -21,9 +23,9 @@ public sealed partial class FinaliseFunction(RunFinaliser finaliser, ILogger<Fin
     {
         ArgumentNullException.ThrowIfNull(timer);
         var results = await finaliser.FinaliseRunningAsync(cancellationToken).ConfigureAwait(false);
-        LogTick(logger, results.Count, results.Count(r => r.Outcome == FinaliseOutcome.Completed));
+        LogTick(logger, results.Count, results.Count(r => r.Outcome == FinaliseOutcome.Completed), results.Count(r => r.Outcome == FinaliseOutcome.CompletedIncomplete));
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Running} running runs checked, {Completed} completed")]
-    private static partial void LogTick(ILogger logger, int running, int completed);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Running} running runs checked, {Completed} completed, {Incomplete} completed without all their work after stalling")]
+    private static partial void LogTick(ILogger logger, int running, int completed, int incomplete);
 }

@@ -25,6 +25,7 @@ public static class ServiceRegistration
             .Configure(o => o.Schedule = configuration[EnumerateFunction.ScheduleSetting])
             .ValidateOnStart();
         services.AddOptions<FinaliseOptions>()
+            .Bind(configuration.GetSection(FinaliseOptions.SectionName))
             .Configure(o => o.Schedule = configuration[FinaliseFunction.ScheduleSetting])
             .ValidateOnStart();
         services.AddOptions<ScanOptions>().Bind(configuration.GetSection(ScanOptions.SectionName)).ValidateOnStart();

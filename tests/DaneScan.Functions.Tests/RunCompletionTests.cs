@@ -198,6 +198,61 @@ public sealed class RunCompletionTests : IAsyncLifetime
     }
 
     [AzuriteFact]
+    public async Task A_run_stalled_on_a_lost_probe_is_completed_with_what_it_has_after_the_stall_time_and_says_what_was_missing()
+    {
+        // A probe request that dead-lettered never stores its probe: without a stall time the run stays Running for ever.
+        var ct = CancellationToken.None;
+        var batches = Batches();
+        await _claims.Progress.RecordEnumerationSentAsync(Run, batches.Count, _dns.Count, ct);
+        var requests = new List<ProbeRequest>();
+        foreach (var batch in batches)
+        {
+            requests.AddRange(await _resolve.ResolveAsync(batch, ct));
+        }
+
+        foreach (var request in requests.Skip(1))
+        {
+            await _probe.ProbeAsync(request, ct);
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var patient = new RunFinaliser(_store, _claims.Progress) { StallAfter = TimeSpan.FromHours(6), Time = new FixedTime(now.AddHours(1)) };
+        Assert.Equal(FinaliseOutcome.Outstanding, (await patient.FinaliseAsync(Run, ct)).Outcome);
+        Assert.Equal(RunState.Running, (await _store.ReadManifestAsync(Run, ct))!.State);
+
+        var later = new RunFinaliser(_store, _claims.Progress) { StallAfter = TimeSpan.FromHours(6), Time = new FixedTime(now.AddHours(7)) };
+        var result = await later.FinaliseAsync(Run, ct);
+
+        Assert.Equal(FinaliseOutcome.CompletedIncomplete, result.Outcome);
+        var manifest = (await _store.ReadManifestAsync(Run, ct))!;
+        Assert.Equal(RunState.Completed, manifest.State);
+        Assert.Contains("1/2 claimed probes done", manifest.Incomplete, StringComparison.Ordinal);
+        Assert.Equal(_dns.Count, manifest.Counts.DomainsRecorded);
+        Assert.Equal(1, manifest.Counts.ProbesRecorded);
+        Assert.NotNull(await new AggregateStore(_store).ReadTotalsAsync(Run, ct));
+
+        // The API says so, from the pre-aggregated rows; the domains waiting on the lost probe are counted on DNS alone.
+        var summary = (await new TableStatisticsQueries(_store).GetRunAsync(Run, ct))!;
+        Assert.True(summary.PreAggregated);
+        Assert.Equal(ApiRunState.Completed, summary.Value.State);
+        Assert.Equal(manifest.Incomplete, summary.Value.Incomplete);
+        Assert.Equal(_dns.Count, summary.Value.DomainsByStatus.Values.Sum());
+        Assert.Equal(FinaliseOutcome.AlreadyCompleted, (await later.FinaliseAsync(Run, ct)).Outcome);
+    }
+
+    [AzuriteFact]
+    public async Task A_complete_run_has_no_incomplete_note()
+    {
+        var ct = CancellationToken.None;
+        await RunEverythingAsync(ct);
+        var result = await new RunFinaliser(_store, _claims.Progress) { StallAfter = TimeSpan.FromMinutes(30), Time = new FixedTime(DateTimeOffset.UtcNow.AddDays(1)) }.FinaliseAsync(Run, ct);
+
+        Assert.Equal(FinaliseOutcome.Completed, result.Outcome);
+        Assert.Null((await _store.ReadManifestAsync(Run, ct))!.Incomplete);
+        Assert.Null((await new TableStatisticsQueries(_store).GetRunAsync(Run, ct))!.Value.Incomplete);
+    }
+
+    [AzuriteFact]
     public async Task The_finalise_timer_completes_a_done_run_and_leaves_an_unfinished_one_running()
     {
         // The Functions host is mocked here (the timer info is constructed, the function called directly).
@@ -403,5 +458,10 @@ public sealed class RunCompletionTests : IAsyncLifetime
             Mx = new RrsetObservation<MxRecord>(domain, "MX", secure, DenialKind.None, [new MxRecord(10, mxHost)], 3600, []),
             Hosts = [host],
         };
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
     }
 }

@@ -99,6 +99,8 @@ public sealed class SettingsTests
     [InlineData("EnumerateSchedule", null, "EnumerateSchedule must be")]
     [InlineData("FinaliseSchedule", "*/5 * * * *", "FinaliseSchedule must be an NCRONTAB expression with six fields")]
     [InlineData("FinaliseSchedule", null, "FinaliseSchedule must be")]
+    [InlineData("Finalise:StallAfter", "00:05:00", "Finalise__StallAfter must be between 00:30:00 and 30.00:00:00")]
+    [InlineData("Finalise:StallAfter", "90.00:00:00", "Finalise__StallAfter must be between")]
     [InlineData("Enumerate:ListsContainer", "Lists_2026", "Enumerate__ListsContainer must be a blob container name")]
     [InlineData("Enumerate:BatchBodyBudgetBytes", "300000", "Enumerate__BatchBodyBudgetBytes must be between")]
     [InlineData("ServiceBusConnection:fullyQualifiedNamespace", null, "Service Bus is not configured: set ServiceBusConnection__fullyQualifiedNamespace")]

@@ -36,7 +36,8 @@ public sealed record RunSummary(
     long DomainsRejected,
     IReadOnlyDictionary<DomainDaneStatus, long> DomainsByStatus,
     long HostsProbed,
-    IReadOnlyDictionary<HostOutcome, long> HostsByOutcome);
+    IReadOnlyDictionary<HostOutcome, long> HostsByOutcome,
+    string? Incomplete = null);
 
 /// <summary>The dimensions the per-run counts are broken down by.</summary>
 public enum CountDimension

@@ -59,7 +59,8 @@ public sealed class TableStatisticsQueries(TableResultStore store) : IStatistics
             totals.DomainsRejected,
             new SortedDictionary<DomainDaneStatus, long>(totals.DomainsByStatus.ToDictionary()),
             totals.Probes,
-            new SortedDictionary<HostOutcome, long>(totals.HostsByOutcome.ToDictionary()));
+            new SortedDictionary<HostOutcome, long>(totals.HostsByOutcome.ToDictionary()),
+            manifest.Incomplete);
         return Answer(source.Value, summary);
     }
 

@@ -29,8 +29,17 @@ public sealed class EnumerateOptions
 /// <summary>Settings of the finalise timer (app setting <c>FinaliseSchedule</c>).</summary>
 public sealed class FinaliseOptions
 {
+    public const string SectionName = "Finalise";
+
     /// <summary>The NCRONTAB schedule the timer trigger reads as <c>%FinaliseSchedule%</c>.</summary>
     public string? Schedule { get; set; }
+
+    /// <summary>
+    /// App setting <c>Finalise__StallAfter</c>: how long a run may make no progress before it is completed with what
+    /// it has (its manifest then says what was outstanding, typically dead-lettered messages). Default 6 hours:
+    /// far above a message's redelivery cycle (5 deliveries of a 5-minute lock) and an enumeration of millions.
+    /// </summary>
+    public TimeSpan StallAfter { get; set; } = TimeSpan.FromHours(6);
 }
 
 /// <summary>Settings of the resolve and probe stages (app settings <c>Scan__*</c>).</summary>
@@ -114,10 +123,21 @@ internal sealed class EnumerateOptionsValidator : IValidateOptions<EnumerateOpti
 
 internal sealed class FinaliseOptionsValidator : IValidateOptions<FinaliseOptions>
 {
-    public ValidateOptionsResult Validate(string? name, FinaliseOptions options) =>
-        options.Schedule?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 6
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail($"FinaliseSchedule must be an NCRONTAB expression with six fields (second minute hour day month weekday), for example '0 */5 * * * *' for every five minutes; it is '{options.Schedule}'.");
+    public ValidateOptionsResult Validate(string? name, FinaliseOptions options)
+    {
+        var errors = new List<string>();
+        if (options.Schedule?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length != 6)
+        {
+            errors.Add($"FinaliseSchedule must be an NCRONTAB expression with six fields (second minute hour day month weekday), for example '0 */5 * * * *' for every five minutes; it is '{options.Schedule}'.");
+        }
+
+        if (options.StallAfter < TimeSpan.FromMinutes(30) || options.StallAfter > TimeSpan.FromDays(30))
+        {
+            errors.Add($"Finalise__StallAfter must be between 00:30:00 and 30.00:00:00 (a run without progress for that long is completed with what it has; shorter would cut off live work); it is {options.StallAfter}.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
 }
 
 internal sealed class ScanOptionsValidator : IValidateOptions<ScanOptions>

@@ -86,7 +86,10 @@ public static class StageRegistration
         });
         services.AddSingleton(sp => sp.GetRequiredService<ProbeClaims>().Progress);
         services.AddSingleton(sp => new ResolveBatchHandler(sp.GetRequiredService<IResolveStage>(), sp.GetRequiredService<QueueSenders>().Probe, sp.GetRequiredService<ProbeClaims>()));
-        services.AddSingleton(sp => new RunFinaliser(sp.GetRequiredService<TableResultStore>(), sp.GetRequiredService<RunProgress>(), sp.GetService<Microsoft.Extensions.Logging.ILogger<RunFinaliser>>()));
+        services.AddSingleton(sp => new RunFinaliser(sp.GetRequiredService<TableResultStore>(), sp.GetRequiredService<RunProgress>(), sp.GetService<Microsoft.Extensions.Logging.ILogger<RunFinaliser>>())
+        {
+            StallAfter = sp.GetRequiredService<IOptions<FinaliseOptions>>().Value.StallAfter,
+        });
         services.AddSingleton<IStatisticsQueries>(sp => new TableStatisticsQueries(sp.GetRequiredService<TableResultStore>()));
 
         // The enumerate stage: the lists from Blob Storage (managed identity; a connection string for Azurite only).

@@ -159,6 +159,13 @@ public sealed record RunManifest
 
     public RunCounts Counts { get; init; } = new();
 
+    /// <summary>
+    /// Null for a run that completed with all its work done. Set when the fleet's finaliser completed the run
+    /// without it, after no progress for its stall time (a dead-lettered message, say): says what was outstanding,
+    /// so that the run's numbers are read as covering only what was recorded.
+    /// </summary>
+    public string? Incomplete { get; init; }
+
     /// <summary>Settings that shaped the run (concurrency, EHLO name, lab mode...), as text.</summary>
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
 }
