@@ -148,7 +148,8 @@ public sealed class DomainJudgement(IResultStore store, int smtpPort = 25)
 /// <c>DomainResolver.ResolveAsync</c>), stores its observation, records it as waiting on its probe targets,
 /// claims the targets no other batch of the run claimed, and judges the domains whose probes are all stored.
 /// A domain whose probes are missing is stored without a verdict; the probe stage judges it. Last, it marks
-/// the batch resolved (<see cref="RunProgress"/>). A domain that <c>domainAllowed</c> refuses (the opt-out
+/// the batch resolved (<see cref="RunProgress"/>). Up to <c>concurrency</c> domains of a batch are resolved at
+/// once (<see cref="DefaultConcurrency"/>). A domain that <c>domainAllowed</c> refuses (the opt-out
 /// list, as <c>danescan scan</c> applies it) is neither resolved nor stored, but counts as handled in the mark.
 /// </summary>
 public sealed class TableResolveStage(
@@ -156,9 +157,18 @@ public sealed class TableResolveStage(
     IResultStore store,
     ProbeClaims claims,
     int smtpPort = 25,
-    Func<string, bool>? domainAllowed = null) : IResolveStage
+    Func<string, bool>? domainAllowed = null,
+    int concurrency = TableResolveStage.DefaultConcurrency) : IResolveStage
 {
+    /// <summary>
+    /// Domains of one batch resolved at once. DNS is latency-bound (a cold internet lookup of MX, addresses and
+    /// TLSA takes about half a second), so a batch of hundreds resolved one after another would outlast a
+    /// function's timeout; the validating resolver, not this process, is the limit.
+    /// </summary>
+    public const int DefaultConcurrency = 16;
+
     private readonly DomainJudgement _judge = new(store, smtpPort);
+    private readonly int _concurrency = concurrency >= 1 ? concurrency : throw new ArgumentOutOfRangeException(nameof(concurrency), concurrency, "at least 1");
 
     public async Task<IReadOnlyList<ProbeRequest>> ResolveAsync(ResolveBatch batch, CancellationToken cancellationToken = default)
     {
@@ -170,15 +180,16 @@ public sealed class TableResolveStage(
         // sending its probe requests) replays the stored observations instead of resolving again: new DNS
         // answers could add claims or undo verdicts after the run was counted complete.
         var replay = await claims.Progress.IsBatchResolvedAsync(batch.RunId, batch.BatchIndex, cancellationToken).ConfigureAwait(false);
-        foreach (var domain in batch.Domains)
+        var options = new ParallelOptions { MaxDegreeOfParallelism = _concurrency, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(batch.Domains, options, async (domain, ct) =>
         {
             if (domainAllowed is not null && !domainAllowed(domain))
             {
-                continue;
+                return;
             }
 
-            var stored = replay ? await store.ReadDomainAsync(batch.RunId, domain, cancellationToken).ConfigureAwait(false) : null;
-            var dns = stored?.Observation ?? await resolve(domain, cancellationToken).ConfigureAwait(false);
+            var stored = replay ? await store.ReadDomainAsync(batch.RunId, domain, ct).ConfigureAwait(false) : null;
+            var dns = stored?.Observation ?? await resolve(domain, ct).ConfigureAwait(false);
             var targets = ProbeTarget.For(dns, smtpPort);
             if (targets.Count == 0)
             {
@@ -186,38 +197,46 @@ public sealed class TableResolveStage(
                 if (stored is null)
                 {
                     var record = new DomainRecord { Observation = dns, Verdict = DaneJudge.Judge(new DomainScan(dns, [])) };
-                    await store.WriteDomainsAsync(batch.RunId, [record], cancellationToken).ConfigureAwait(false);
+                    await store.WriteDomainsAsync(batch.RunId, [record], ct).ConfigureAwait(false);
                 }
 
-                continue;
+                return;
             }
 
             if (stored is null)
             {
                 var pending = new DomainRecord { Observation = dns, ProbeKeys = [.. targets.Select(t => $"{t.Host}|{t.Address}")] };
-                await store.WriteDomainsAsync(batch.RunId, [pending], cancellationToken).ConfigureAwait(false);
+                await store.WriteDomainsAsync(batch.RunId, [pending], ct).ConfigureAwait(false);
             }
 
             foreach (var target in targets)
             {
                 // The wait is written before the probe is looked for, and the probe stage stores the probe
                 // before it reads the waits: one of the two always sees both.
-                await claims.AddWaiterAsync(batch.RunId, target, dns.Domain, cancellationToken).ConfigureAwait(false);
-                if (await claims.ClaimAsync(batch.RunId, target, claimant, cancellationToken).ConfigureAwait(false)
-                    && !claimed.Any(c => c.Host == target.Host && c.Address == target.Address.ToString() && c.Port == target.Port))
+                await claims.AddWaiterAsync(batch.RunId, target, dns.Domain, ct).ConfigureAwait(false);
+                if (await claims.ClaimAsync(batch.RunId, target, claimant, ct).ConfigureAwait(false))
                 {
-                    claimed.Add(new ProbeRequest { RunId = batch.RunId, Host = target.Host, Address = target.Address.ToString(), Sni = target.ServerName, Port = target.Port });
+                    // Two domains of this batch may need the same target: both hold the batch's claim, one request goes out.
+                    lock (claimed)
+                    {
+                        if (!claimed.Any(c => c.Host == target.Host && c.Address == target.Address.ToString() && c.Port == target.Port))
+                        {
+                            claimed.Add(new ProbeRequest { RunId = batch.RunId, Host = target.Host, Address = target.Address.ToString(), Sni = target.ServerName, Port = target.Port });
+                        }
+                    }
                 }
             }
 
-            await _judge.TryJudgeAsync(batch.RunId, dns.Domain, cancellationToken).ConfigureAwait(false);
-        }
+            await _judge.TryJudgeAsync(batch.RunId, dns.Domain, ct).ConfigureAwait(false);
+        }).ConfigureAwait(false);
 
         // Every domain is stored and every target claimed: the batch counts as done. The probe requests are
         // sent by the caller after this; completion also waits for every claimed target to be probed, so a
         // delivery that dies before sending them (and is redelivered) cannot complete the run early.
         await claims.Progress.MarkBatchResolvedAsync(batch.RunId, batch.BatchIndex, batch.Domains.Count, cancellationToken).ConfigureAwait(false);
-        return claimed;
+
+        // In a stable order, whatever order the concurrent lookups finished in.
+        return [.. claimed.OrderBy(c => c.Host, StringComparer.Ordinal).ThenBy(c => c.Address, StringComparer.Ordinal).ThenBy(c => c.Port)];
     }
 }
 

@@ -70,7 +70,11 @@ public sealed partial class WorkQueueSender
     /// the queue's duplicate detection.
     /// </summary>
     public Task<SendSummary> SendResolveBatchesAsync(string runId, IAsyncEnumerable<string> domains, int bodyBudgetBytes = WorkQueues.DefaultBodyBudgetBytes, CancellationToken cancellationToken = default) =>
-        SendAsync(ToMessages(ResolveBatchSplitter.SplitAsync(runId, domains, bodyBudgetBytes, cancellationToken: cancellationToken), cancellationToken), cancellationToken);
+        SendResolveBatchesAsync(runId, domains, bodyBudgetBytes, int.MaxValue, cancellationToken);
+
+    /// <summary>As the overload without a cap, with at most <paramref name="maxDomainsPerBatch"/> names per batch as well as the byte budget.</summary>
+    public Task<SendSummary> SendResolveBatchesAsync(string runId, IAsyncEnumerable<string> domains, int bodyBudgetBytes, int maxDomainsPerBatch, CancellationToken cancellationToken = default) =>
+        SendAsync(ToMessages(ResolveBatchSplitter.SplitAsync(runId, domains, bodyBudgetBytes, maxDomainsPerBatch, cancellationToken), cancellationToken), cancellationToken);
 
     public Task<SendSummary> SendProbeRequestsAsync(IEnumerable<ProbeRequest> requests, CancellationToken cancellationToken = default)
     {

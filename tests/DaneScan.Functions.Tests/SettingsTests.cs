@@ -103,6 +103,7 @@ public sealed class SettingsTests
     [InlineData("Finalise:StallAfter", "90.00:00:00", "Finalise__StallAfter must be between")]
     [InlineData("Enumerate:ListsContainer", "Lists_2026", "Enumerate__ListsContainer must be a blob container name")]
     [InlineData("Enumerate:BatchBodyBudgetBytes", "300000", "Enumerate__BatchBodyBudgetBytes must be between")]
+    [InlineData("Enumerate:BatchMaxDomains", "0", "Enumerate__BatchMaxDomains must be between 1 and 50000")]
     [InlineData("ServiceBusConnection:fullyQualifiedNamespace", null, "Service Bus is not configured: set ServiceBusConnection__fullyQualifiedNamespace")]
     [InlineData("ServiceBusConnection:fullyQualifiedNamespace", "sb://danescan-sb.servicebus.windows.net/", "ServiceBusConnection__fullyQualifiedNamespace must be a host name")]
     [InlineData("ServiceBusConnection:clientId", "not-a-guid", "ServiceBusConnection__clientId must be")]

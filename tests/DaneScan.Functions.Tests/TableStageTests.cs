@@ -58,6 +58,61 @@ public sealed class TableStageTests : IAsyncLifetime
     }
 
     [AzuriteFact]
+    public async Task A_batch_resolves_its_domains_concurrently_within_the_limit_and_still_claims_each_target_once()
+    {
+        // Forty domains over three hosts. The resolver lets no lookup finish until four are in flight at once:
+        // a stage resolving one domain after another would never get there (the wait below fails the test).
+        var ct = CancellationToken.None;
+        var names = Enumerable.Range(0, 40).Select(i => $"n{i:D2}.example").ToList();
+        foreach (var (name, i) in names.Select((n, i) => (n, i)))
+        {
+            _dns[name] = Domain(name, $"mx{i % 3}.shared.example", $"127.0.1.{i % 3}", daneHost: true);
+        }
+
+        var inFlight = 0;
+        var peak = 0;
+        var four = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        async Task<DomainObservation> Resolve(string domain, CancellationToken token)
+        {
+            var now = Interlocked.Increment(ref inFlight);
+            InterlockedMax(ref peak, now);
+            if (now >= 4)
+            {
+                four.TrySetResult();
+            }
+
+            await four.Task.WaitAsync(TimeSpan.FromSeconds(30), token);
+            Interlocked.Decrement(ref inFlight);
+            return _dns[domain];
+        }
+
+        var stage = new TableResolveStage(Resolve, _store, _claims, concurrency: 6);
+        var claimed = await stage.ResolveAsync(new ResolveBatch { RunId = Run, BatchIndex = 7, Domains = names }, ct);
+
+        Assert.InRange(peak, 4, 6);
+        Assert.Equal(["mx0.shared.example", "mx1.shared.example", "mx2.shared.example"], claimed.Select(c => c.Host));
+        foreach (var name in names)
+        {
+            Assert.NotNull(await _store.ReadDomainAsync(Run, name, ct));
+        }
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var current = Volatile.Read(ref target);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    [AzuriteFact]
     public async Task A_redelivered_batch_claims_its_targets_again_and_another_batch_claims_none()
     {
         var ct = CancellationToken.None;

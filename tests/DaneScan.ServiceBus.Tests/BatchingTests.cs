@@ -99,6 +99,29 @@ public sealed class BatchingTests
     }
 
     [Fact]
+    public async Task Streamed_names_are_cut_at_the_domain_cap_as_well_as_the_byte_budget()
+    {
+        var sender = new RecordingSender(WorkQueues.Resolve);
+        var domains = Domains(1_200, 10);
+
+        var summary = await new WorkQueueSender(sender).SendResolveBatchesAsync("run-cap", Stream(domains), WorkQueues.DefaultBodyBudgetBytes, maxDomainsPerBatch: 500, CancellationToken.None);
+
+        var batches = sender.SentBatches.SelectMany(b => b).Select(m => WorkMessageCodec.DecodeResolveBatch(m.Body.ToMemory().Span).Message!).ToList();
+        Assert.Equal([500, 500, 200], batches.Select(b => b.Domains.Count));
+        Assert.Equal(3, summary.Messages);
+        Assert.Equal(domains, batches.SelectMany(b => b.Domains));
+
+        static async IAsyncEnumerable<string> Stream(IEnumerable<string> names)
+        {
+            foreach (var name in names)
+            {
+                await Task.Yield();
+                yield return name;
+            }
+        }
+    }
+
+    [Fact]
     public async Task The_sender_packs_messages_into_size_bounded_send_calls_with_decodable_bodies()
     {
         var sender = new RecordingSender(WorkQueues.Resolve);

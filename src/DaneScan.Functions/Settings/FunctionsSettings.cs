@@ -20,6 +20,14 @@ public sealed class EnumerateOptions
     public int BatchBodyBudgetBytes { get; set; } = WorkQueues.DefaultBodyBudgetBytes;
 
     /// <summary>
+    /// At most this many domains per resolve message (app setting <c>Enumerate__BatchMaxDomains</c>), as well as
+    /// the byte budget, which alone would allow about 10,000. A message is one Resolve execution: at about half
+    /// a second a domain on the internet, 16 at a time (<c>TableResolveStage.DefaultConcurrency</c>), 500 take
+    /// about 16 s, far inside the function timeout and the message lock, and a redelivery redoes little.
+    /// </summary>
+    public int BatchMaxDomains { get; set; } = 500;
+
+    /// <summary>
     /// Optional opt-out list, <c>container/blob name</c> (domains, addresses and CIDR ranges, one a line). Keep it
     /// out of the lists container: every blob there is read as a list (this one is left out if it is there).
     /// </summary>
@@ -115,6 +123,11 @@ internal sealed class EnumerateOptionsValidator : IValidateOptions<EnumerateOpti
         if (options.BatchBodyBudgetBytes is < 1024 or > WorkQueues.StandardMaxMessageBytes - 1024)
         {
             errors.Add($"Enumerate__BatchBodyBudgetBytes must be between 1024 and {WorkQueues.StandardMaxMessageBytes - 1024} (Service Bus Standard caps a message at 256 KB); it is {options.BatchBodyBudgetBytes}.");
+        }
+
+        if (options.BatchMaxDomains is < 1 or > 50_000)
+        {
+            errors.Add($"Enumerate__BatchMaxDomains must be between 1 and 50000 (domains per resolve message, each one Resolve execution); it is {options.BatchMaxDomains}.");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
