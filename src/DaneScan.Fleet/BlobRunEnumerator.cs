@@ -294,7 +294,7 @@ public sealed partial class BlobRunEnumerator : IRunEnumerator
                     else
                     {
                         // The reader sees the stored bytes from the start (it detects gzip itself and hashes what it reads).
-                        using var replay = new ReplayStream(head, got, stream);
+                        using var replay = new PrefixedReadStream(head, got, stream);
                         await using var entries = reader.ReadAsync(replay, report, cancellationToken).GetAsyncEnumerator(cancellationToken);
                         while (true)
                         {
@@ -346,53 +346,6 @@ public sealed partial class BlobRunEnumerator : IRunEnumerator
 
             Finished = true;
         }
-    }
-
-    /// <summary>Returns the bytes already read from a stream's head, then the rest of the stream.</summary>
-    private sealed class ReplayStream(byte[] head, int headLength, Stream rest) : Stream
-    {
-        private int _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            if (_position < headLength)
-            {
-                var n = Math.Min(buffer.Length, headLength - _position);
-                head.AsSpan(_position, n).CopyTo(buffer);
-                _position += n;
-                return n;
-            }
-
-            return rest.Read(buffer);
-        }
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            _position < headLength ? ValueTask.FromResult(Read(buffer.Span)) : rest.ReadAsync(buffer, cancellationToken);
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} {What}: reading the lists of container {Container}")]

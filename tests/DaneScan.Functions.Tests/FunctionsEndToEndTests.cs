@@ -81,8 +81,8 @@ public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture
             // The fleet: function classes, table stages, in-memory queues.
             using var limiter2 = new ConnectionLimiter(new ConnectionLimits { MinIntervalPerAddress = TimeSpan.Zero });
             var (resolver2, prober2, _) = Engine(limiter2);
-            var resolveQueue = new InMemoryQueue(WorkQueues.Resolve);
-            var probeQueue = new InMemoryQueue(WorkQueues.Probe);
+            var resolveQueue = new RecordingQueue(WorkQueues.Resolve);
+            var probeQueue = new RecordingQueue(WorkQueues.Probe);
             var senders = new QueueSenders(new WorkQueueSender(resolveQueue), new WorkQueueSender(probeQueue));
             var functions = new ScanFunctions(
                 new ResolveBatchHandler(new TableResolveStage(resolver2.ResolveAsync, fleetStore, claims, fixture.Options.SmtpPort), senders.Probe, claims),
@@ -254,51 +254,6 @@ public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture
     private static string Sorted<T>(IReadOnlyDictionary<T, long> counts)
         where T : struct, Enum =>
         string.Join(",", counts.OrderBy(kv => kv.Key.ToString(), StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"));
-
-    /// <summary>A mock queue: what is sent is kept in memory, in order, for the test to deliver once.</summary>
-    private sealed class InMemoryQueue(string queue) : ServiceBusSender
-    {
-        private readonly Queue<byte[]> _bodies = new();
-        private readonly Dictionary<ServiceBusMessageBatch, List<ServiceBusMessage>> _batches = [];
-
-        public override string EntityPath => queue;
-
-        public int Count => _bodies.Count;
-
-        public int Sent { get; private set; }
-
-        public bool TryDequeue(out byte[]? body) => _bodies.TryDequeue(out body);
-
-        public override ValueTask<ServiceBusMessageBatch> CreateMessageBatchAsync(CancellationToken cancellationToken = default)
-        {
-            var store = new List<ServiceBusMessage>();
-            long size = 0;
-            var batch = ServiceBusModelFactory.ServiceBusMessageBatch(WorkQueues.StandardMaxMessageBytes, store, new CreateMessageBatchOptions(), m =>
-            {
-                var add = m.Body.ToMemory().Length + 512;
-                if (size + add > WorkQueues.StandardMaxMessageBytes)
-                {
-                    return false;
-                }
-
-                size += add;
-                return true;
-            });
-            _batches[batch] = store;
-            return ValueTask.FromResult(batch);
-        }
-
-        public override Task SendMessagesAsync(ServiceBusMessageBatch messageBatch, CancellationToken cancellationToken = default)
-        {
-            foreach (var message in _batches[messageBatch])
-            {
-                _bodies.Enqueue(message.Body.ToArray());
-                Sent++;
-            }
-
-            return Task.CompletedTask;
-        }
-    }
 
     // A mock of the Functions host's invocation context (not read on the success path).
     private sealed class Invocation : FunctionContext

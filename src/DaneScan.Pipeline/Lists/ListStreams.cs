@@ -69,8 +69,11 @@ internal sealed class HashingReadStream(Stream inner) : Stream
     }
 }
 
-/// <summary>A read-only stream that first returns some already-read bytes, then the rest of another stream.</summary>
-internal sealed class PrefixedReadStream(byte[] prefix, int prefixLength, Stream rest) : Stream
+/// <summary>
+/// A read-only stream that first returns some already-read bytes, then the rest of another stream (which it
+/// does not dispose): for sniffing a stream's first bytes (gzip magic, content type) without seeking.
+/// </summary>
+public sealed class PrefixedReadStream(byte[] prefix, int prefixLength, Stream rest) : Stream
 {
     private int _position;
 
