@@ -348,18 +348,20 @@ public sealed class LabEnvironment : IAsyncDisposable
         info.ArgumentList.Add("--ready-file");
         info.ArgumentList.Add(ready);
         info.Environment["LAB_SMTP_LOG"] = log;
-        using (var process = Process.Start(info) ?? throw new LabException("cannot start the SMTP server process"))
-        {
-            PidFile.Write(SmtpPidFile(StateDirectory), process.Id);
-        }
+        // Whether the server died is asked of the child itself, not of its PID file: until the child has exec'd
+        // (a few milliseconds, longer under load), /proc shows this process's command line, which a PID-file
+        // check by marker reads as "not running".
+        using var process = Process.Start(info) ?? throw new LabException("cannot start the SMTP server process");
+        PidFile.Write(SmtpPidFile(StateDirectory), process.Id);
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
         while (!File.Exists(ready))
         {
-            if (DateTime.UtcNow > deadline || PidFile.Running(SmtpPidFile(StateDirectory), specsFile) is null)
+            if (DateTime.UtcNow > deadline || process.HasExited)
             {
                 var tail = File.Exists(log) ? string.Join('\n', File.ReadAllLines(log).TakeLast(10)) : string.Empty;
-                throw new LabException($"SMTP servers did not start listening: {tail}");
+                var why = process.HasExited ? $"the server process exited with code {process.ExitCode}" : "no ready file within 120 s";
+                throw new LabException($"SMTP servers did not start listening ({why}): {tail}");
             }
 
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
