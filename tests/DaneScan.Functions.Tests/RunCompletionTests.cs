@@ -37,7 +37,7 @@ public sealed class RunCompletionTests : IAsyncLifetime
         _store = await TableResultStore.OpenAsync(_service, new TableStoreOptions { TablePrefix = _prefix, MaxRetries = 1 });
         _claims = await ProbeClaims.OpenAsync(_service, _prefix);
         _resolve = new TableResolveStage((d, _) => Task.FromResult(_dns[d]), _store, _claims);
-        _probe = new TableProbeStage((t, _) => Task.FromResult(Probe(t)), _store, _claims);
+        _probe = new TableProbeStage((t, _) => Task.FromResult(StageObservations.Probe(t)), _store, _claims);
 
         // Three MX providers (two DANE hosts, one plain), four TLDs, one domain without MX.
         foreach (var (domain, mx, address, dane) in new[]
@@ -51,7 +51,7 @@ public sealed class RunCompletionTests : IAsyncLifetime
             ("g.test", "mx.other.org", "127.0.63.4", false),
         })
         {
-            _dns[domain] = Domain(domain, mx, address, dane);
+            _dns[domain] = StageObservations.Domain(domain, mx, address, dane);
         }
 
         _dns["h.example"] = NoMx("h.example");
@@ -150,7 +150,7 @@ public sealed class RunCompletionTests : IAsyncLifetime
         // After completion, a late redelivery of a finished batch replays what it stored: DNS that changed
         // meanwhile (here: a.example moved to a new DANE host) neither adds a claim nor undoes a verdict.
         var before = await _store.ReadDomainAsync(Run, "a.example", ct);
-        _dns["a.example"] = Domain("a.example", "mx9.dane.example", "127.0.63.9", daneHost: true);
+        _dns["a.example"] = StageObservations.Domain("a.example", "mx9.dane.example", "127.0.63.9", daneHost: true);
         var replayed = await _resolve.ResolveAsync(batches[0], ct);
         Assert.Equal(["mx1.dane.example", "mx2.dane.example"], replayed.Select(r => r.Host).Order(StringComparer.Ordinal)); // its own claims, to re-send
         var after = await _store.ReadDomainAsync(Run, "a.example", ct);
@@ -409,22 +409,6 @@ public sealed class RunCompletionTests : IAsyncLifetime
         public int GetHashCode(RunSummary obj) => 0;
     }
 
-    private static ProbeObservation Probe(ProbeTarget target) => new()
-    {
-        Host = target.Host,
-        Address = target.Address.ToString(),
-        ServerName = target.ServerName,
-        StartedUtc = new DateTimeOffset(2026, 11, 28, 14, 0, 0, TimeSpan.Zero),
-        Outcome = ProbeOutcome.TlsEstablished,
-        Banner = $"220 {target.Host} ESMTP",
-        EhloKeywords = ["STARTTLS"],
-        StartTlsOffered = true,
-        StartTlsReply = "220 2.0.0 Ready",
-        TlsProtocol = "Tls13",
-        PresentedChain = [[1, 2, 3, 4]],
-        EhloAfterTlsOk = true,
-    };
-
     private static DomainObservation NoMx(string domain) => new()
     {
         Domain = domain,
@@ -433,32 +417,6 @@ public sealed class RunCompletionTests : IAsyncLifetime
         Mx = new RrsetObservation<MxRecord>(domain, "MX", DnsOutcome.SecureDenial, DenialKind.NxDomain, [], 3600, []),
         Hosts = [],
     };
-
-    /// <summary>A domain with one MX host; with <paramref name="daneHost"/> its addresses and TLSA are secure (so it is probed under DANE).</summary>
-    private static DomainObservation Domain(string domain, string mxHost, string address, bool daneHost)
-    {
-        var tlsa = new TlsaRecord(TlsaUsage.DaneEe, TlsaSelector.Spki, TlsaMatchingType.Sha2_256, Enumerable.Range(0, 32).Select(i => (byte)i).ToArray());
-        var secure = daneHost ? DnsOutcome.SecureAnswer : DnsOutcome.InsecureAnswer;
-        var host = new MxHostObservation
-        {
-            Name = mxHost,
-            Preference = 10,
-            A = new RrsetObservation<string>(mxHost, "A", secure, DenialKind.None, [address], 300, []),
-            Aaaa = new RrsetObservation<string>(mxHost, "AAAA", daneHost ? DnsOutcome.SecureDenial : DnsOutcome.InsecureDenial, DenialKind.NoData, [], 300, []),
-            TlsaLookups = daneHost
-                ? [new RrsetObservation<TlsaRecord>($"_25._tcp.{mxHost}", "TLSA", DnsOutcome.SecureAnswer, DenialKind.None, [tlsa], 3600, [])]
-                : [],
-            TlsaBase = mxHost,
-        };
-        return new DomainObservation
-        {
-            Domain = domain,
-            ObservedUtc = new DateTimeOffset(2026, 11, 28, 14, 0, 0, TimeSpan.Zero),
-            Resolver = new ResolverInfo("127.0.63.53:53", DnsTrustMode.ValidatingResolverAd),
-            Mx = new RrsetObservation<MxRecord>(domain, "MX", secure, DenialKind.None, [new MxRecord(10, mxHost)], 3600, []),
-            Hosts = [host],
-        };
-    }
 
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider
     {

@@ -32,10 +32,10 @@ public sealed class TableStageTests : IAsyncLifetime
         _claims = await ProbeClaims.OpenAsync(service, prefix);
         _resolve = new TableResolveStage((d, _) => Task.FromResult(_dns[d]), _store, _claims);
         _probe = new TableProbeStage(ProbeAsync, _store, _claims);
-        _dns["a.example"] = Domain("a.example", "mx.shared.example", "127.0.0.59", daneHost: true);
-        _dns["b.example"] = Domain("b.example", "mx.shared.example", "127.0.0.59", daneHost: true);
-        _dns["c.example"] = Domain("c.example", "mx.plain.example", "127.0.0.60", daneHost: false);
-        _dns["d.example"] = Domain("d.example", "mx.shared.example", "127.0.0.59", daneHost: true);
+        _dns["a.example"] = StageObservations.Domain("a.example", "mx.shared.example", "127.0.0.59", daneHost: true);
+        _dns["b.example"] = StageObservations.Domain("b.example", "mx.shared.example", "127.0.0.59", daneHost: true);
+        _dns["c.example"] = StageObservations.Domain("c.example", "mx.plain.example", "127.0.0.60", daneHost: false);
+        _dns["d.example"] = StageObservations.Domain("d.example", "mx.shared.example", "127.0.0.59", daneHost: true);
     }
 
     public async Task DisposeAsync() => await _store.DeleteTablesAsync();
@@ -66,7 +66,7 @@ public sealed class TableStageTests : IAsyncLifetime
         var names = Enumerable.Range(0, 40).Select(i => $"n{i:D2}.example").ToList();
         foreach (var (name, i) in names.Select((n, i) => (n, i)))
         {
-            _dns[name] = Domain(name, $"mx{i % 3}.shared.example", $"127.0.1.{i % 3}", daneHost: true);
+            _dns[name] = StageObservations.Domain(name, $"mx{i % 3}.shared.example", $"127.0.1.{i % 3}", daneHost: true);
         }
 
         var inFlight = 0;
@@ -140,7 +140,7 @@ public sealed class TableStageTests : IAsyncLifetime
         {
             var record = await _store.ReadDomainAsync(Run, name, ct);
             Assert.NotNull(record?.Verdict);
-            var expected = DaneJudge.Judge(new DomainScan(_dns[name], [Probe(new ProbeTarget("mx.shared.example", System.Net.IPAddress.Parse("127.0.0.59"), 25, "mx.shared.example"))]));
+            var expected = DaneJudge.Judge(new DomainScan(_dns[name], [StageObservations.Probe(new ProbeTarget("mx.shared.example", System.Net.IPAddress.Parse("127.0.0.59"), 25, "mx.shared.example"))]));
             Assert.Equal(expected.Primary, record.Verdict.Primary);
             Assert.Equal(expected.Hosts.Select(h => h.Outcome), record.Verdict.Hosts.Select(h => h.Outcome));
         }
@@ -190,7 +190,7 @@ public sealed class TableStageTests : IAsyncLifetime
         Assert.False(answer.PreAggregated); // completed without the finaliser: computed from the records
         var run = answer.Value;
         Assert.Equal(Api.RunState.Completed, run.State);
-        var failing = DaneJudge.Judge(new DomainScan(_dns["a.example"], [Probe(new ProbeTarget("mx.shared.example", System.Net.IPAddress.Parse("127.0.0.59"), 25, "mx.shared.example"))])).Primary;
+        var failing = DaneJudge.Judge(new DomainScan(_dns["a.example"], [StageObservations.Probe(new ProbeTarget("mx.shared.example", System.Net.IPAddress.Parse("127.0.0.59"), 25, "mx.shared.example"))])).Primary;
         Assert.Equal(new Dictionary<DomainDaneStatus, long> { [failing] = 2, [DomainDaneStatus.NotDane] = 1 }, run.DomainsByStatus);
         Assert.Equal(1, run.HostsProbed);
         Assert.Equal(1, run.HostsByOutcome[HostOutcome.AuthenticationFailed]);
@@ -225,48 +225,6 @@ public sealed class TableStageTests : IAsyncLifetime
     private Task<ProbeObservation> ProbeAsync(ProbeTarget target, CancellationToken cancellationToken)
     {
         _probeCalls.AddOrUpdate(target.Key, 1, (_, n) => n + 1);
-        return Task.FromResult(Probe(target));
-    }
-
-    private static ProbeObservation Probe(ProbeTarget target) => new()
-    {
-        Host = target.Host,
-        Address = target.Address.ToString(),
-        ServerName = target.ServerName,
-        StartedUtc = new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero),
-        Outcome = ProbeOutcome.TlsEstablished,
-        Banner = $"220 {target.Host} ESMTP",
-        EhloKeywords = ["STARTTLS"],
-        StartTlsOffered = true,
-        StartTlsReply = "220 2.0.0 Ready",
-        TlsProtocol = "Tls13",
-        PresentedChain = [[1, 2, 3, 4]],
-        EhloAfterTlsOk = true,
-    };
-
-    /// <summary>A domain with one MX host; with <paramref name="daneHost"/> the host's addresses and TLSA are secure (DANE applies, so it is probed).</summary>
-    private static DomainObservation Domain(string domain, string mxHost, string address, bool daneHost)
-    {
-        var tlsa = new TlsaRecord(TlsaUsage.DaneEe, TlsaSelector.Spki, TlsaMatchingType.Sha2_256, Enumerable.Range(0, 32).Select(i => (byte)i).ToArray());
-        var secure = daneHost ? DnsOutcome.SecureAnswer : DnsOutcome.InsecureAnswer;
-        var host = new MxHostObservation
-        {
-            Name = mxHost,
-            Preference = 10,
-            A = new RrsetObservation<string>(mxHost, "A", secure, DenialKind.None, [address], 300, []),
-            Aaaa = new RrsetObservation<string>(mxHost, "AAAA", daneHost ? DnsOutcome.SecureDenial : DnsOutcome.InsecureDenial, DenialKind.NoData, [], 300, []),
-            TlsaLookups = daneHost
-                ? [new RrsetObservation<TlsaRecord>($"_25._tcp.{mxHost}", "TLSA", DnsOutcome.SecureAnswer, DenialKind.None, [tlsa], 3600, [])]
-                : [],
-            TlsaBase = mxHost,
-        };
-        return new DomainObservation
-        {
-            Domain = domain,
-            ObservedUtc = new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero),
-            Resolver = new ResolverInfo("127.0.0.53:53", DnsTrustMode.ValidatingResolverAd),
-            Mx = new RrsetObservation<MxRecord>(domain, "MX", secure, DenialKind.None, [new MxRecord(10, mxHost)], 3600, []),
-            Hosts = [host],
-        };
+        return Task.FromResult(StageObservations.Probe(target));
     }
 }
