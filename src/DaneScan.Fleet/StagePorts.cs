@@ -2,10 +2,9 @@ using DaneScan.Pipeline.Messages;
 
 namespace DaneScan.Fleet;
 
-// The ports through which the function shells call the stage code that the CLI runs too. Their
-// implementations live in DaneScan.Pipeline and DaneScan.Storage and are registered in Program.cs when
-// those are integrated; until then the app refuses to start (StageRegistrationCheck) instead of running
-// with stand-ins.
+// The ports through which the function shells and `danescan worker` call the stage code: BlobRunEnumerator,
+// TableResolveStage and TableProbeStage in this project, over the CLI's resolver and prober. The Functions app
+// registers them in StageRegistration and refuses to start (StageRegistrationCheck) if one is missing.
 
 /// <summary>
 /// The enumerate stage: reads the lists, normalises and filters names, writes the run manifest. Names are

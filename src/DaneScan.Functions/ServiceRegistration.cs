@@ -66,7 +66,7 @@ public static class ServiceRegistration
 
 /// <summary>
 /// Refuses to start when a stage port has no implementation, naming it, rather than failing on the first
-/// message. The stage services come from DaneScan.Pipeline and DaneScan.Storage.
+/// message. The stage services come from DaneScan.Fleet (registered by StageRegistration.AddDaneScanStages).
 /// </summary>
 internal sealed class StageRegistrationCheck(IServiceProvider services) : IHostedService
 {
@@ -79,7 +79,7 @@ internal sealed class StageRegistrationCheck(IServiceProvider services) : IHoste
         {
             throw new InvalidOperationException(
                 $"DaneScan.Functions cannot start: no implementation is registered for {string.Join(", ", missing)}. " +
-                "Register the stage services from DaneScan.Pipeline and DaneScan.Storage in Program.cs.");
+                "Register the stage services from DaneScan.Fleet in Program.cs (AddDaneScanStages).");
         }
 
         return Task.CompletedTask;

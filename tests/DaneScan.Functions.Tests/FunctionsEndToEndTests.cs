@@ -6,6 +6,7 @@ using DaneScan.Fleet;
 using DaneScan.Functions.Api;
 using DaneScan.Functions.Settings;
 using DaneScan.Functions.Stages;
+using DaneScan.Functions.Testing;
 using DaneScan.Lab.Cases;
 using DaneScan.Lab.Testing;
 using DaneScan.Pipeline.Engine;
@@ -114,13 +115,13 @@ public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture
             {
                 if (r is not null)
                 {
-                    await functions.ResolveAsync(r, new Invocation(), CancellationToken.None);
+                    await functions.ResolveAsync(r, new SuccessPathContext("e2e"), CancellationToken.None);
                     invocations++;
                 }
 
                 if (p is not null)
                 {
-                    await functions.ProbeAsync(p, new Invocation(), CancellationToken.None);
+                    await functions.ProbeAsync(p, new SuccessPathContext("e2e"), CancellationToken.None);
                     invocations++;
                 }
 
@@ -254,26 +255,4 @@ public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture
     private static string Sorted<T>(IReadOnlyDictionary<T, long> counts)
         where T : struct, Enum =>
         string.Join(",", counts.OrderBy(kv => kv.Key.ToString(), StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"));
-
-    // A mock of the Functions host's invocation context (not read on the success path).
-    private sealed class Invocation : FunctionContext
-    {
-        public override string InvocationId => "e2e";
-
-        public override string FunctionId => "e2e";
-
-        public override TraceContext TraceContext => throw new NotSupportedException();
-
-        public override BindingContext BindingContext => throw new NotSupportedException();
-
-        public override RetryContext RetryContext => throw new NotSupportedException();
-
-        public override IServiceProvider InstanceServices { get; set; } = null!;
-
-        public override FunctionDefinition FunctionDefinition => throw new NotSupportedException();
-
-        public override IDictionary<object, object> Items { get; set; } = new Dictionary<object, object>();
-
-        public override IInvocationFeatures Features => throw new NotSupportedException();
-    }
 }

@@ -14,7 +14,7 @@ namespace DaneScan.Functions.Tests;
 /// <summary>Start-up validation of the app settings: a wrong setting stops the app with a message naming it.</summary>
 public sealed class SettingsTests
 {
-    private static readonly Dictionary<string, string?> Valid = new()
+    internal static readonly Dictionary<string, string?> Valid = new()
     {
         ["EnumerateSchedule"] = "0 0 3 * * 0",
         ["FinaliseSchedule"] = "0 */5 * * * *",

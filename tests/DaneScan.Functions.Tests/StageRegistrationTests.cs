@@ -10,20 +10,12 @@ namespace DaneScan.Functions.Tests;
 /// <summary>What Program.cs registers: the stage services over the Table store, built from the app settings.</summary>
 public sealed class StageRegistrationTests
 {
-    private static readonly Dictionary<string, string?> Settings = new()
+    // The valid app settings of SettingsTests, with Azurite in place of the managed identity and the resolver on loopback.
+    private static readonly Dictionary<string, string?> Settings = new(SettingsTests.Valid)
     {
-        ["EnumerateSchedule"] = "0 0 3 * * 0",
-        ["FinaliseSchedule"] = "0 */5 * * * *",
-        ["Enumerate:ListsContainer"] = "lists",
-        ["ServiceBusConnection:fullyQualifiedNamespace"] = "danescan-sb.servicebus.windows.net",
-        ["ServiceBusConnection:credential"] = "managedidentity",
-        ["ServiceBusConnection:clientId"] = "3f6e0a43-5a3b-4a8a-9d7e-1f0d2c3b4a59",
-        ["Storage:TableServiceUri"] = "https://danescanst.table.core.windows.net",
-        ["Storage:BlobServiceUri"] = "https://danescanst.blob.core.windows.net",
         ["Storage:TableConnectionString"] = Azurite.ConnectionString,
         ["Storage:BlobConnectionString"] = Azurite.ConnectionString,
         ["Scan:ResolverEndpoint"] = "127.0.0.53:53",
-        ["Scan:HeloName"] = "scanner.danescan.example",
     };
 
     [Fact]

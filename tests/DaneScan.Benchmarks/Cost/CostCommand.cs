@@ -12,6 +12,7 @@ using DaneScan.Dns;
 using DaneScan.Fleet;
 using DaneScan.Functions;
 using DaneScan.Functions.Settings;
+using DaneScan.Functions.Testing;
 using DaneScan.Lab;
 using DaneScan.Lab.Scale;
 using DaneScan.Pipeline.Engine;
@@ -200,8 +201,8 @@ internal static class CostCommand
 
             // The timer fires once; the host loops take the two queues meanwhile.
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var resolveLoop = HostLoop.RunAsync(resolveQueue, resolveMeter, s.Concurrency, body => functions.ResolveAsync(body, new CostInvocation(), cts.Token), Done, cts.Token);
-            var probeLoop = HostLoop.RunAsync(probeQueue, probeMeter, s.Concurrency, body => functions.ProbeAsync(body, new CostInvocation(), cts.Token), Done, cts.Token);
+            var resolveLoop = HostLoop.RunAsync(resolveQueue, resolveMeter, s.Concurrency, body => functions.ResolveAsync(body, new SuccessPathContext("cost"), cts.Token), Done, cts.Token);
+            var probeLoop = HostLoop.RunAsync(probeQueue, probeMeter, s.Concurrency, body => functions.ProbeAsync(body, new SuccessPathContext("cost"), cts.Token), Done, cts.Token);
             Interlocked.Increment(ref pending);
             await enumerateMeter.RunAsync(() => enumerate.RunAsync(new TimerInfo(), cts.Token));
             Volatile.Write(ref enumerated, true);

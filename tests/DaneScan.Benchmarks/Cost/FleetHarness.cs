@@ -159,25 +159,3 @@ internal static class HostLoop
         await Task.WhenAll(workers);
     }
 }
-
-/// <summary>A mock of the Functions host's invocation context (the function shells read it only on the poison path).</summary>
-internal sealed class CostInvocation : FunctionContext
-{
-    public override string InvocationId => "cost";
-
-    public override string FunctionId => "cost";
-
-    public override TraceContext TraceContext => throw new NotSupportedException();
-
-    public override BindingContext BindingContext => throw new NotSupportedException();
-
-    public override RetryContext RetryContext => throw new NotSupportedException();
-
-    public override IServiceProvider InstanceServices { get; set; } = null!;
-
-    public override FunctionDefinition FunctionDefinition => throw new NotSupportedException();
-
-    public override IDictionary<object, object> Items { get; set; } = new Dictionary<object, object>();
-
-    public override IInvocationFeatures Features => throw new NotSupportedException();
-}
