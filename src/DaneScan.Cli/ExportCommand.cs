@@ -1,5 +1,5 @@
 using System.CommandLine;
-using DaneScan.Pipeline.Ports;
+using DaneScan.Contracts;
 using DaneScan.Storage;
 using DaneScan.Storage.Export;
 

@@ -1,11 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Reflection;
+using DaneScan.Contracts;
 using DaneScan.Lab;
 using DaneScan.Lab.Cases;
 using DaneScan.Pipeline.Local;
 using DaneScan.Pipeline.Politeness;
-using DaneScan.Pipeline.Ports;
 using DaneScan.Pipeline.Stages;
 using DaneScan.Storage;
 

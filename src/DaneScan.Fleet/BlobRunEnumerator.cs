@@ -3,10 +3,10 @@ using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Pipeline.Lists;
 using DaneScan.Pipeline.Politeness;
-using DaneScan.Pipeline.Ports;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -327,7 +327,7 @@ public sealed partial class BlobRunEnumerator : IRunEnumerator
                     }
                 }
 
-                var list = ListManifest.From(report) with
+                var list = report.ToManifest() with
                 {
                     Bytes = item.Properties.ContentLength,
                     Skipped = skipped,

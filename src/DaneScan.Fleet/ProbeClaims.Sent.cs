@@ -1,7 +1,7 @@
 using System.Net;
 using Azure.Data.Tables;
+using DaneScan.Contracts;
 using DaneScan.Pipeline.Engine;
-using DaneScan.Pipeline.Messages;
 using DaneScan.Storage;
 
 namespace DaneScan.Fleet;

@@ -1,5 +1,5 @@
+using DaneScan.Contracts;
 using DaneScan.Pipeline.Lists;
-using DaneScan.Pipeline.Messages;
 using DaneScan.ServiceBus;
 
 namespace DaneScan.Fleet;

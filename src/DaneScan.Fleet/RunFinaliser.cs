@@ -1,5 +1,5 @@
 using System.Globalization;
-using DaneScan.Pipeline.Ports;
+using DaneScan.Contracts;
 using DaneScan.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

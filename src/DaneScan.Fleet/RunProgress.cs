@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using Azure;
 using Azure.Data.Tables;
+using DaneScan.Contracts;
 using DaneScan.Pipeline.Engine;
 using DaneScan.Storage;
 

@@ -1,10 +1,9 @@
 using System.Net;
 using Azure;
 using Azure.Data.Tables;
+using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Pipeline.Engine;
-using DaneScan.Pipeline.Messages;
-using DaneScan.Pipeline.Ports;
 using DaneScan.Storage;
 
 namespace DaneScan.Fleet;

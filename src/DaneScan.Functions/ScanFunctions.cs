@@ -1,6 +1,6 @@
+using DaneScan.Contracts;
 using DaneScan.Fleet;
 using DaneScan.Functions.Stages;
-using DaneScan.Pipeline.Messages;
 using DaneScan.ServiceBus;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;

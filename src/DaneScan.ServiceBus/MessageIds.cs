@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using DaneScan.Pipeline.Messages;
+using DaneScan.Contracts;
 
 namespace DaneScan.ServiceBus;
 

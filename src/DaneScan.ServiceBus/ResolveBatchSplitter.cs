@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
-using DaneScan.Pipeline.Messages;
+using DaneScan.Contracts;
 
 namespace DaneScan.ServiceBus;
 

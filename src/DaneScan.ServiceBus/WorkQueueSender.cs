@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using Azure.Messaging.ServiceBus;
-using DaneScan.Pipeline.Messages;
+using DaneScan.Contracts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
-using DaneScan.Pipeline.Lists;
+using DaneScan.Contracts;
 
 namespace DaneScan.Storage;
 
@@ -292,7 +292,7 @@ internal sealed class JsonlLog<T> : IAsyncDisposable
             return collidedOffset;
         }
 
-        if (!_index.TryGetValue(DomainDeduplicator.Fingerprint(key), out var offset))
+        if (!_index.TryGetValue(StableHash.Of(key), out var offset))
         {
             return null;
         }
@@ -303,7 +303,7 @@ internal sealed class JsonlLog<T> : IAsyncDisposable
 
     private async Task AddToIndexAsync(string key, long offset, CancellationToken cancellationToken)
     {
-        var fingerprint = DomainDeduplicator.Fingerprint(key);
+        var fingerprint = StableHash.Of(key);
         if (!_index.TryGetValue(fingerprint, out var existing))
         {
             _index.Add(fingerprint, offset);

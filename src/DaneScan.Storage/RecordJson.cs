@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using DaneScan.Contracts;
 using DaneScan.Core;
-using DaneScan.Pipeline.Ports;
 
 namespace DaneScan.Storage;
 

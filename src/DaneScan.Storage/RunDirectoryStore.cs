@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using DaneScan.Pipeline.Ports;
+using DaneScan.Contracts;
 
 namespace DaneScan.Storage;
 

@@ -3,8 +3,7 @@ using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Core;
 using Azure.Data.Tables;
-using DaneScan.Pipeline.Lists;
-using DaneScan.Pipeline.Ports;
+using DaneScan.Contracts;
 
 namespace DaneScan.Storage;
 
@@ -121,7 +120,7 @@ public sealed partial class TableResultStore : IResultStore
     /// <summary>The partition of a record key within a run.</summary>
     public string PartitionFor(string runId, string key)
     {
-        var bucket = DomainDeduplicator.Fingerprint(key) % (ulong)_options.Buckets;
+        var bucket = StableHash.Of(key) % (ulong)_options.Buckets;
         return string.Create(CultureInfo.InvariantCulture, $"{ValidRunId(runId)}|{bucket:D3}");
     }
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Azure.Messaging.ServiceBus;
+using DaneScan.Contracts;
 using DaneScan.Fleet.Worker;
-using DaneScan.Pipeline.Messages;
 using DaneScan.ServiceBus;
 using Microsoft.Extensions.Logging;
 

@@ -1,12 +1,11 @@
 using System.Globalization;
 using Azure.Messaging.ServiceBus;
+using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Fleet.Worker;
 using DaneScan.Lab.Cases;
 using DaneScan.Pipeline.Engine;
-using DaneScan.Pipeline.Messages;
 using DaneScan.Pipeline.Politeness;
-using DaneScan.Pipeline.Ports;
 using DaneScan.ServiceBus;
 using DaneScan.Storage;
 

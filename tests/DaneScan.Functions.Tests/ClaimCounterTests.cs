@@ -1,4 +1,5 @@
 using System.Net;
+using DaneScan.Contracts;
 using DaneScan.Fleet;
 using DaneScan.Pipeline.Engine;
 using DaneScan.Storage;

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using Azure.Storage.Blobs;
+using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Fleet;
 using DaneScan.Functions.Settings;
@@ -282,10 +283,10 @@ public sealed class EnumerateTests : IAsyncLifetime
     {
         await UploadListsAsync();
         await UploadOptOutAsync("optout.example\n");
-        var completed = new Pipeline.Ports.RunManifest
+        var completed = new Contracts.RunManifest
         {
             RunId = "fleet-20261129T030000Z",
-            State = Pipeline.Ports.RunState.Completed,
+            State = Contracts.RunState.Completed,
             StartedUtc = Sunday0300,
             EndedUtc = Sunday0300.AddMinutes(20),
         };
@@ -296,7 +297,7 @@ public sealed class EnumerateTests : IAsyncLifetime
         await Function(Enumerator(time), queue, time).RunAsync(new TimerInfo(), CancellationToken.None);
 
         Assert.Equal(0, queue.Sent);
-        Assert.Equal(Pipeline.Ports.RunState.Completed, (await _store.ReadManifestAsync(completed.RunId))!.State);
+        Assert.Equal(Contracts.RunState.Completed, (await _store.ReadManifestAsync(completed.RunId))!.State);
     }
 
     [AzuriteFact]

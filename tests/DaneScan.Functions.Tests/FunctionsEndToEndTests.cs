@@ -1,5 +1,6 @@
 using Azure.Messaging.ServiceBus;
 using Azure.Storage.Blobs;
+using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Dns;
 using DaneScan.Fleet;
@@ -171,7 +172,7 @@ public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture
             Assert.Equal(local.Summary.Probes, result.Completion!.ProbesClaimed);
             Assert.Equal(FinaliseOutcome.AlreadyCompleted, (await finaliser.FinaliseAsync(runId)).Outcome);
             var manifest = await fleetStore.ReadManifestAsync(runId);
-            Assert.Equal(Pipeline.Ports.RunState.Completed, manifest!.State);
+            Assert.Equal(Contracts.RunState.Completed, manifest!.State);
             Assert.NotNull(manifest.EndedUtc);
             Assert.Equal(domains.Count, manifest.Counts.DomainsRecorded);
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Azure.Storage.Blobs;
+using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Dns;
 using DaneScan.Fleet;
@@ -8,7 +9,6 @@ using DaneScan.Lab;
 using DaneScan.Lab.Cases;
 using DaneScan.Lab.Testing;
 using DaneScan.Pipeline.Engine;
-using DaneScan.Pipeline.Messages;
 using DaneScan.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,15 +1,14 @@
 using System.Net;
 using System.Text.Json;
 using Azure.Data.Tables;
+using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Fleet;
 using DaneScan.Functions.Api;
 using DaneScan.Pipeline.Engine;
-using DaneScan.Pipeline.Messages;
-using DaneScan.Pipeline.Ports;
 using DaneScan.Storage;
 using ApiRunState = DaneScan.Functions.Api.RunState;
-using RunState = DaneScan.Pipeline.Ports.RunState;
+using RunState = DaneScan.Contracts.RunState;
 
 namespace DaneScan.Functions.Tests;
 
@@ -330,7 +329,7 @@ public sealed class RunCompletionTests : IAsyncLifetime
         Assert.Equal("public, max-age=60", HttpApiTests.Header(domain, "Cache-Control"));
     }
 
-    private static string RecordJson(Pipeline.Ports.DomainRecord record) => JsonSerializer.Serialize(record);
+    private static string RecordJson(Contracts.DomainRecord record) => JsonSerializer.Serialize(record);
 
     private static string Body(Microsoft.Azure.Functions.Worker.Http.HttpResponseData response)
     {

@@ -1,7 +1,7 @@
 using Azure.Messaging.ServiceBus;
+using DaneScan.Contracts;
 using DaneScan.Fleet;
 using DaneScan.Functions.Stages;
-using DaneScan.Pipeline.Messages;
 using DaneScan.ServiceBus;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,8 +1,8 @@
+using DaneScan.Contracts;
 using DaneScan.Fleet;
 using DaneScan.Functions.Api;
 using DaneScan.Functions.Settings;
 using DaneScan.Functions.Stages;
-using DaneScan.Pipeline.Messages;
 using DaneScan.ServiceBus;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
+using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Fleet;
 using DaneScan.Functions.Api;
 using DaneScan.Functions.Stages;
 using DaneScan.Pipeline.Engine;
-using DaneScan.Pipeline.Messages;
 using DaneScan.Storage;
 
 namespace DaneScan.Functions.Tests;
@@ -177,7 +177,7 @@ public sealed class TableStageTests : IAsyncLifetime
         var ct = CancellationToken.None;
         await _probe.ProbeAsync(Assert.Single(await _resolve.ResolveAsync(Batch(0, "a.example", "b.example", "c.example"), ct)), ct);
         var started = new DateTimeOffset(2026, 11, 28, 13, 0, 0, TimeSpan.Zero);
-        await _store.WriteManifestAsync(new Pipeline.Ports.RunManifest { RunId = Run, State = Pipeline.Ports.RunState.Completed, StartedUtc = started, Counts = new() { DomainsEnumerated = 3 } }, ct);
+        await _store.WriteManifestAsync(new Contracts.RunManifest { RunId = Run, State = Contracts.RunState.Completed, StartedUtc = started, Counts = new() { DomainsEnumerated = 3 } }, ct);
         var queries = new TableStatisticsQueries(_store);
 
         var runs = await queries.ListRunsAsync(new PageRequest(10, null), ct);

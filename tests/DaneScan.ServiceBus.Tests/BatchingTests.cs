@@ -1,5 +1,5 @@
 using System.Text;
-using DaneScan.Pipeline.Messages;
+using DaneScan.Contracts;
 
 namespace DaneScan.ServiceBus.Tests;
 

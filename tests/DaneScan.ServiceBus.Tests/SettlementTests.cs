@@ -1,6 +1,6 @@
 using System.Text;
 using Azure.Messaging.ServiceBus;
-using DaneScan.Pipeline.Messages;
+using DaneScan.Contracts;
 
 namespace DaneScan.ServiceBus.Tests;
 

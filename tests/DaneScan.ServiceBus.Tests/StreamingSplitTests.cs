@@ -1,4 +1,4 @@
-using DaneScan.Pipeline.Messages;
+using DaneScan.Contracts;
 
 namespace DaneScan.ServiceBus.Tests;
 

@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using DaneScan.Contracts;
 using DaneScan.Core;
-using DaneScan.Pipeline.Ports;
 using DaneScan.Storage.Export;
 using Parquet;
 using Parquet.Serialization;

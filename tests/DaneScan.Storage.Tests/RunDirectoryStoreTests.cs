@@ -1,6 +1,6 @@
 using System.Text;
+using DaneScan.Contracts;
 using DaneScan.Core;
-using DaneScan.Pipeline.Ports;
 
 namespace DaneScan.Storage.Tests;
 

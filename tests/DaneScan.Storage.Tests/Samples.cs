@@ -1,5 +1,5 @@
+using DaneScan.Contracts;
 using DaneScan.Core;
-using DaneScan.Pipeline.Ports;
 
 namespace DaneScan.Storage.Tests;
 

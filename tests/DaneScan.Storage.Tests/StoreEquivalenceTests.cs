@@ -1,4 +1,4 @@
-using DaneScan.Pipeline.Ports;
+using DaneScan.Contracts;
 using DaneScan.Storage.Export;
 
 namespace DaneScan.Storage.Tests;

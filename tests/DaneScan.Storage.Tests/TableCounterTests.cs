@@ -1,5 +1,7 @@
 using Azure.Data.Tables;
 
+using DaneScan.Contracts;
+
 namespace DaneScan.Storage.Tests;
 
 /// <summary>The store's request counters against Azurite: each counts the requests Azure bills as transactions.</summary>
@@ -54,14 +56,14 @@ public sealed class TableCounterTests : IAsyncLifetime
     public async Task Statistics_count_their_query_their_deletes_and_their_writes()
     {
         var counts = Enumerable.Range(0, 150).ToDictionary(i => $"d|v{i}", i => (long)i, StringComparer.Ordinal);
-        await _store.WriteStatisticsAsync(new Pipeline.Ports.RunStatistics { RunId = "run", ComputedUtc = DateTimeOffset.UtcNow, Counts = counts });
+        await _store.WriteStatisticsAsync(new RunStatistics { RunId = "run", ComputedUtc = DateTimeOffset.UtcNow, Counts = counts });
         // 151 rows (150 + the computed marker) in one partition: 2 transactions, after one (empty) query page.
         Assert.Equal(2, _store.Counters.Transactions);
         Assert.Equal(1, _store.Counters.QueryPages);
 
         // Recomputed with 40 rows fewer: the stale ones are deleted in one transaction.
         var fewer = counts.Take(110).ToDictionary(StringComparer.Ordinal);
-        await _store.WriteStatisticsAsync(new Pipeline.Ports.RunStatistics { RunId = "run", ComputedUtc = DateTimeOffset.UtcNow, Counts = fewer });
+        await _store.WriteStatisticsAsync(new RunStatistics { RunId = "run", ComputedUtc = DateTimeOffset.UtcNow, Counts = fewer });
         Assert.Equal(1, _store.Counters.Deletes);
         Assert.Equal(2 + 2, _store.Counters.Transactions);
         Assert.Equal(1 + 1, _store.Counters.QueryPages);

@@ -1,5 +1,5 @@
 using Azure.Data.Tables;
-using DaneScan.Pipeline.Ports;
+using DaneScan.Contracts;
 
 namespace DaneScan.Storage.Tests;
 

@@ -1,5 +1,5 @@
 using Azure.Messaging.ServiceBus;
-using DaneScan.Pipeline.Messages;
+using DaneScan.Contracts;
 using DaneScan.ServiceBus;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,11 +1,12 @@
 using System.Globalization;
+using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Fleet;
 using DaneScan.Pipeline.Engine;
 using DaneScan.Storage;
-using PipelineRunState = DaneScan.Pipeline.Ports.RunState;
-using RunManifest = DaneScan.Pipeline.Ports.RunManifest;
-using StoredDomain = DaneScan.Pipeline.Ports.DomainRecord;
+using PipelineRunState = DaneScan.Contracts.RunState;
+using RunManifest = DaneScan.Contracts.RunManifest;
+using StoredDomain = DaneScan.Contracts.DomainRecord;
 
 namespace DaneScan.Functions.Api;
 

@@ -1,3 +1,4 @@
+using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Pipeline.Politeness;
 using DaneScan.Smtp;

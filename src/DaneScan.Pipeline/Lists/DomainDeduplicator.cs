@@ -1,6 +1,4 @@
-using System.Buffers.Binary;
-using System.Security.Cryptography;
-using System.Text;
+using DaneScan.Contracts;
 
 namespace DaneScan.Pipeline.Lists;
 
@@ -35,16 +33,7 @@ public sealed class DomainDeduplicator
     }
 
     /// <summary>The 64-bit fingerprint of a name (never 0, the empty-slot marker).</summary>
-    public static ulong Fingerprint(string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        Span<byte> utf8 = name.Length <= 256 ? stackalloc byte[name.Length * 3] : new byte[name.Length * 3];
-        var n = Encoding.UTF8.GetBytes(name, utf8);
-        Span<byte> digest = stackalloc byte[32];
-        SHA256.HashData(utf8[..n], digest);
-        var value = BinaryPrimitives.ReadUInt64LittleEndian(digest);
-        return value == 0 ? 1 : value;
-    }
+    public static ulong Fingerprint(string name) => StableHash.Of(name);
 
     private bool AddFingerprint(ulong fingerprint)
     {

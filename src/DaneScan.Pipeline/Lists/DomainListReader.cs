@@ -3,6 +3,8 @@ using System.IO.Compression;
 using System.Runtime.CompilerServices;
 using System.Text;
 
+using DaneScan.Contracts;
+
 namespace DaneScan.Pipeline.Lists;
 
 /// <summary>One accepted name of a list.</summary>

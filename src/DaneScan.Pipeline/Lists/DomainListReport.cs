@@ -1,25 +1,9 @@
 using System.Globalization;
 using System.Text;
 
+using DaneScan.Contracts;
+
 namespace DaneScan.Pipeline.Lists;
-
-/// <summary>The layout of a domain list.</summary>
-public enum DomainListFormat
-{
-    /// <summary>Decide from the first line that is neither blank nor a comment: a comma means CSV.</summary>
-    Auto,
-
-    /// <summary>One name a line; '#' starts a comment; blank lines are skipped.</summary>
-    PlainText,
-
-    /// <summary>Tranco-style "rank,domain" lines; an optional "rank,domain" header; '#' comments.</summary>
-    RankCsv,
-}
-
-/// <summary>One rejected line kept as an example.</summary>
-/// <param name="LineNumber">1-based line number in the (decompressed) list.</param>
-/// <param name="Text">The line, cut to 120 characters.</param>
-public sealed record RejectedLineSample(long LineNumber, string Text);
 
 /// <summary>How many lines a reason rejected, and the first few of them.</summary>
 public sealed class RejectionTally
@@ -114,4 +98,19 @@ public sealed class DomainListReport
 
         return sb.ToString();
     }
+
+    /// <summary>The manifest entry for this list: its hash, format and the fate of every line.</summary>
+    public ListManifest ToManifest() => new()
+    {
+        Source = Source,
+        Sha256 = Sha256,
+        Format = Format,
+        Gzip = Gzip,
+        Lines = Lines,
+        Accepted = Accepted,
+        BlankLines = BlankLines,
+        CommentLines = CommentLines,
+        HeaderLines = HeaderLines,
+        Rejected = Rejections.ToDictionary(kv => kv.Key, kv => kv.Value.Count),
+    };
 }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 
+using DaneScan.Contracts;
+
 namespace DaneScan.Pipeline.Lists;
 
 /// <summary>The result of normalising one name: the A-label form, or why it was rejected.</summary>

@@ -1,3 +1,5 @@
+using DaneScan.Contracts;
+
 namespace DaneScan.Pipeline.Lists;
 
 /// <summary>Human explanations of <see cref="DomainRejectReason"/>, for error messages and reports.</summary>

@@ -1,10 +1,10 @@
 using System.Threading.Channels;
+using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Dns;
 using DaneScan.Pipeline.Engine;
 using DaneScan.Pipeline.Lists;
 using DaneScan.Pipeline.Politeness;
-using DaneScan.Pipeline.Ports;
 using DaneScan.Pipeline.Stages;
 
 namespace DaneScan.Pipeline.Local;
@@ -268,7 +268,7 @@ public sealed class LocalScanRunner
             throw;
         }
 
-        var lists = reports.Select(ListManifest.From).ToList();
+        var lists = reports.Select(r => r.ToManifest()).ToList();
         var summaryManifest = manifest with { Lists = lists, Counts = manifest.Counts with { DomainsOptedOut = optedOut } };
         var summary = await RunSummary.ComputeAsync(_store, runId, summaryManifest, cancellationToken).ConfigureAwait(false);
         await _store.WriteStatisticsAsync(summary.ToStatistics(_time.GetUtcNow()), cancellationToken).ConfigureAwait(false);

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
+using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Pipeline.Engine;
-using DaneScan.Pipeline.Ports;
 
 namespace DaneScan.Pipeline.Stages;
 

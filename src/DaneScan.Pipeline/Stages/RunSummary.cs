@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
+using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Pipeline.Lists;
-using DaneScan.Pipeline.Ports;
 
 namespace DaneScan.Pipeline.Stages;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using DaneScan.Contracts;
 using DaneScan.Core;
-using DaneScan.Pipeline.Ports;
 
 namespace DaneScan.Storage.Export;
 

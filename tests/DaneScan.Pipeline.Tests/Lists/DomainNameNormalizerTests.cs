@@ -1,3 +1,4 @@
+using DaneScan.Contracts;
 using DaneScan.Pipeline.Lists;
 
 namespace DaneScan.Pipeline.Tests.Lists;

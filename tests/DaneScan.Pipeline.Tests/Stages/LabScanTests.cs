@@ -1,9 +1,9 @@
+using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Lab.Cases;
 using DaneScan.Lab.Scale;
 using DaneScan.Pipeline.Lists;
 using DaneScan.Pipeline.Politeness;
-using DaneScan.Pipeline.Ports;
 using DaneScan.Pipeline.Stages;
 using DaneScan.Storage;
 

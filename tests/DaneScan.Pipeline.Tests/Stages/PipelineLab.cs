@@ -1,10 +1,10 @@
+using DaneScan.Contracts;
 using DaneScan.Dns;
 using DaneScan.Lab;
 using DaneScan.Lab.Scale;
 using DaneScan.Pipeline.Engine;
 using DaneScan.Pipeline.Local;
 using DaneScan.Pipeline.Politeness;
-using DaneScan.Pipeline.Ports;
 using DaneScan.Smtp;
 
 namespace DaneScan.Pipeline.Tests.Stages;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
+using DaneScan.Contracts;
 using DaneScan.Lab.Cases;
-using DaneScan.Pipeline.Ports;
 using DaneScan.Storage;
 using DaneScan.Storage.Tests;
 

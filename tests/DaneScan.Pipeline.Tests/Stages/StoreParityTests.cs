@@ -1,6 +1,6 @@
+using DaneScan.Contracts;
 using DaneScan.Lab.Cases;
 using DaneScan.Pipeline.Politeness;
-using DaneScan.Pipeline.Ports;
 using DaneScan.Pipeline.Stages;
 using DaneScan.Storage;
 using DaneScan.Storage.Tests;

@@ -1,4 +1,4 @@
-namespace DaneScan.Pipeline.Ports;
+namespace DaneScan.Contracts;
 
 /// <summary>
 /// Where a run's results go. Writes are idempotent, keyed by (run, domain) and (run, host, address):

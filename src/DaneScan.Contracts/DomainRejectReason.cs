@@ -1,4 +1,4 @@
-namespace DaneScan.Pipeline.Lists;
+namespace DaneScan.Contracts;
 
 /// <summary>Why a line of a domain list did not yield a domain to scan. Every rejected line is counted under one reason.</summary>
 public enum DomainRejectReason

@@ -1,7 +1,7 @@
 using System.Net;
 using DaneScan.Core;
 
-namespace DaneScan.Pipeline.Engine;
+namespace DaneScan.Contracts;
 
 /// <summary>
 /// One (MX host, address, port) to probe, with the SNI to send (the TLSA base domain). Within a run each

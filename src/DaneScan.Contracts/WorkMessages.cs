@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace DaneScan.Pipeline.Messages;
+namespace DaneScan.Contracts;
 
 /// <summary>
 /// The kinds of work message that travel between the stages (Service Bus queues in Azure, channels locally).

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace DaneScan.Pipeline.Messages;
+namespace DaneScan.Contracts;
 
 /// <summary>Why a message body could not be turned into a work message. Poison messages are data, not exceptions.</summary>
 public enum DecodeFailure

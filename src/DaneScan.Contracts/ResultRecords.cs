@@ -1,8 +1,7 @@
 using System.Text.Json.Serialization;
 using DaneScan.Core;
-using DaneScan.Pipeline.Lists;
 
-namespace DaneScan.Pipeline.Ports;
+namespace DaneScan.Contracts;
 
 /// <summary>What the result store keeps for one destination domain of a run: its DNS observation and where it came from.</summary>
 public sealed record DomainRecord
@@ -82,24 +81,6 @@ public sealed record ListManifest
 
     /// <summary>Why the list was not read, or not to its end (not text, an unsupported compression, corrupt gzip data); null when it was read whole.</summary>
     public string? Skipped { get; init; }
-
-    public static ListManifest From(DomainListReport report)
-    {
-        ArgumentNullException.ThrowIfNull(report);
-        return new ListManifest
-        {
-            Source = report.Source,
-            Sha256 = report.Sha256,
-            Format = report.Format,
-            Gzip = report.Gzip,
-            Lines = report.Lines,
-            Accepted = report.Accepted,
-            BlankLines = report.BlankLines,
-            CommentLines = report.CommentLines,
-            HeaderLines = report.HeaderLines,
-            Rejected = report.Rejections.ToDictionary(kv => kv.Key, kv => kv.Value.Count),
-        };
-    }
 }
 
 /// <summary>Counts a run keeps in its manifest.</summary>
