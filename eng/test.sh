@@ -34,6 +34,9 @@ dotnet format DaneScan.sln --verify-no-changes --no-restore --verbosity quiet
 # Bicep: build and lint every template with the pinned CLI; any warning fails the run.
 bash eng/bicep.sh
 
+# One definition per rule (probe key, run id, exit codes).
+bash eng/check-definitions.sh
+
 # Test projects run one after another: several start lab processes on their own loopback addresses.
 log="$state/test.log"
 status=0

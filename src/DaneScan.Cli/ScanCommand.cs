@@ -70,7 +70,7 @@ public static class ScanCommand
         var runId = runIdText ?? $"scan-{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}";
         try
         {
-            RunDirectoryStore.ValidRunId(runId);
+            RunIds.Validate(runId);
         }
         catch (ArgumentException e)
         {

@@ -9,8 +9,8 @@ namespace DaneScan.Contracts;
 /// </summary>
 public sealed record ProbeTarget(string Host, IPAddress Address, int Port, string? ServerName)
 {
-    /// <summary>The per-run deduplication key: host name, canonical address, port.</summary>
-    public string Key => $"{Host}|{Address}|{Port}";
+    /// <summary>The per-run deduplication key (<see cref="ProbeKey"/>): host name and canonical address; a run probes one port.</summary>
+    public string Key => ProbeKey.Of(Host, Address.ToString());
 
     /// <summary>
     /// The targets a domain's DNS observation calls for: every address of every MX host to which DANE

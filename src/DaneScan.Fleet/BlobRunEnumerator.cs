@@ -40,18 +40,6 @@ public sealed record RunEnumeratorOptions
     public DomainListOptions ListOptions { get; init; } = new();
 }
 
-/// <summary>Run ids of the fleet.</summary>
-public static class RunIds
-{
-    /// <summary>
-    /// The run id of a schedule occurrence: <c>fleet-yyyyMMddTHHmmssZ</c> of the scheduled time in UTC. It
-    /// depends on nothing else, so a retried or duplicated timer invocation of the same occurrence (whatever
-    /// time it actually runs at) resumes the same run instead of starting a second one.
-    /// </summary>
-    public static string ForOccurrence(DateTimeOffset scheduledUtc) =>
-        "fleet-" + scheduledUtc.ToUniversalTime().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-}
-
 /// <summary>
 /// The enumerate stage over Blob Storage. Every blob of the lists container is a list, read in name order:
 /// plain text (one name a line), <c>rank,domain</c> CSV (Tranco), either optionally gzip-compressed, decided

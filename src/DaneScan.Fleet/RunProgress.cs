@@ -144,7 +144,7 @@ public sealed class RunProgress
 
     private static DateTimeOffset? Later(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : (a > b ? a : b);
 
-    internal static string Partition(string runId, string kind) => $"{Storage.RunDirectoryStore.ValidRunId(runId)}|{kind}";
+    internal static string Partition(string runId, string kind) => $"{RunIds.Validate(runId)}|{kind}";
 }
 
 /// <summary>What <see cref="RunProgress.CheckAsync"/> counted for a run.</summary>

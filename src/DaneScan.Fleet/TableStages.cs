@@ -204,7 +204,7 @@ public sealed class TableResolveStage(
 
             if (stored is null)
             {
-                var pending = new DomainRecord { Observation = dns, ProbeKeys = [.. targets.Select(t => $"{t.Host}|{t.Address}")] };
+                var pending = new DomainRecord { Observation = dns, ProbeKeys = [.. targets.Select(t => t.Key)] };
                 await store.WriteDomainsAsync(batch.RunId, [pending], ct).ConfigureAwait(false);
             }
 

@@ -6,7 +6,7 @@ namespace DaneScan.Functions;
 /// The occurrence of the enumerate schedule an invocation belongs to. The timer fires at (or, past due,
 /// after) an occurrence; a retry of the invocation runs later still, but before the next occurrence. The
 /// latest occurrence at or before the invocation time is therefore the same for the first attempt and its
-/// retries, and the run id (<see cref="Fleet.RunIds.ForOccurrence"/>) is derived from it alone.
+/// retries, and the run id (<see cref="Contracts.RunIds.ForOccurrence"/>) is derived from it alone.
 /// </summary>
 public static class ScheduleOccurrence
 {

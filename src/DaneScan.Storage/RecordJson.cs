@@ -21,7 +21,7 @@ public static class RecordJson
     public static string DomainKey(string domain) => domain;
 
     /// <summary>The key of a probe record: "host|address".</summary>
-    public static string ProbeKey(string host, string address) => $"{host}|{address}";
+    public static string ProbeKey(string host, string address) => Contracts.ProbeKey.Of(host, address);
 
     public static string Key(DomainRecord record)
     {

@@ -40,7 +40,7 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
     public string Root { get; }
 
     /// <summary>The directory of a run.</summary>
-    public string RunDirectory(string runId) => Path.Combine(Root, ValidRunId(runId));
+    public string RunDirectory(string runId) => Path.Combine(Root, RunIds.Validate(runId));
 
     /// <summary>Bytes of a torn last line cut off when the run's files were reopened (0 when the last write was whole).</summary>
     public async Task<(long DomainsTornBytes, long ProbesTornBytes)> RecoveryAsync(string runId, CancellationToken cancellationToken = default)
@@ -144,18 +144,6 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
 
         _runs.Clear();
         _open.Dispose();
-    }
-
-    /// <summary>A run id becomes a directory name: letters, digits, '.', '_' and '-', not starting with '.'.</summary>
-    public static string ValidRunId(string runId)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
-        if (runId.Length > 128 || runId[0] == '.' || !runId.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
-        {
-            throw new ArgumentException($"Run id '{runId}' must be 1-128 letters, digits, '.', '_' or '-', not starting with '.'.", nameof(runId));
-        }
-
-        return runId;
     }
 
     private async Task<RunLogs> LogsAsync(string runId, CancellationToken cancellationToken)

@@ -393,7 +393,7 @@ public sealed partial class TableResultStore : IResultStore
         }
     }
 
-    private static string ValidRunId(string runId) => RunDirectoryStore.ValidRunId(runId);
+    private static string ValidRunId(string runId) => RunIds.Validate(runId);
 
     private static string StatisticsRowKey(string key)
     {

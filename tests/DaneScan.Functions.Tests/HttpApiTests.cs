@@ -36,6 +36,9 @@ public sealed class HttpApiTests
     [InlineData("run id with spaces")]
     [InlineData("run/../../secrets")]
     [InlineData("")]
+    [InlineData("a:b")]
+    [InlineData(".hidden")]
+    [InlineData("r12345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678")]
     public async Task A_bad_run_id_is_refused_on_every_run_route(string runId)
     {
         var answers = new[]

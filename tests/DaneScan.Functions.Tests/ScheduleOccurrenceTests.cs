@@ -1,3 +1,4 @@
+using DaneScan.Contracts;
 using DaneScan.Fleet;
 
 namespace DaneScan.Functions.Tests;

@@ -134,7 +134,7 @@ public sealed class TableStageTests : IAsyncLifetime
         await _probe.ProbeAsync(request, ct);
         await _probe.ProbeAsync(request, ct); // redelivered
 
-        Assert.Equal(1, _probeCalls["mx.shared.example|127.0.0.59|25"]);
+        Assert.Equal(1, _probeCalls["mx.shared.example|127.0.0.59"]);
         Assert.NotNull(await _store.ReadProbeAsync(Run, "mx.shared.example", "127.0.0.59", ct));
         foreach (var name in new[] { "a.example", "b.example" })
         {

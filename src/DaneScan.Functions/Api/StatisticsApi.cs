@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using System.Web;
+using DaneScan.Contracts;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 
@@ -192,10 +193,7 @@ public sealed partial class StatisticsApi(IStatisticsQueries queries)
 
     /// <summary>The header that says where a run's numbers came from.</summary>
     internal const string SourceHeader = "X-DaneScan-Statistics";
-    private const string RunIdRule = "runId must be 1-100 letters, digits, '.', '_', ':' or '-'";
-
-    [GeneratedRegex("^[A-Za-z0-9._:-]{1,100}$")]
-    private static partial Regex RunIdPattern();
+    private const string RunIdRule = "runId: " + RunIds.Rule;
 
     /// <summary>LDH labels of 1-63 characters, at most 253 in all: IDNs must be sent in A-label (xn--) form.</summary>
     [GeneratedRegex("^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")]
@@ -204,7 +202,7 @@ public sealed partial class StatisticsApi(IStatisticsQueries queries)
     [GeneratedRegex("^[a-z0-9-]{1,64}$")]
     private static partial Regex MetricPattern();
 
-    internal static bool ValidRunId(string? runId) => runId is not null && RunIdPattern().IsMatch(runId);
+    internal static bool ValidRunId(string? runId) => RunIds.IsValid(runId);
 
     internal static bool TryPage(HttpRequestData req, out PageRequest page, out string problem)
     {

@@ -203,7 +203,7 @@ public sealed class LocalScanRunner
                     Observation = dns,
                     Source = entry.Source,
                     Rank = entry.Rank,
-                    ProbeKeys = [.. probes.Select(p => $"{p.Host}|{p.Address}")],
+                    ProbeKeys = [.. probes.Select(p => ProbeKey.Of(p.Host, p.Address))],
                     Verdict = verdict,
                 };
                 await toRecord.Writer.WriteAsync(record, token).ConfigureAwait(false);

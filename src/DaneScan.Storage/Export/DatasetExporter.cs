@@ -260,7 +260,7 @@ public static class DatasetExporter
         private static void Add(Dictionary<string, long> counts, string key) =>
             counts[key] = counts.TryGetValue(key, out var n) ? n + 1 : 1;
 
-        private static string Key(string host, string address) => $"{host}|{address}";
+        private static string Key(string host, string address) => ProbeKey.Of(host, address);
 
         private static string Join(IEnumerable<string> values) => string.Join(DatasetSchema.ListSeparator, values);
     }
