@@ -4,6 +4,7 @@ using System.Reflection;
 using DaneScan.Contracts;
 using DaneScan.Lab;
 using DaneScan.Lab.Cases;
+using DaneScan.Pipeline.Composition;
 using DaneScan.Pipeline.Local;
 using DaneScan.Pipeline.Politeness;
 using DaneScan.Pipeline.Stages;
@@ -180,7 +181,7 @@ public static class ScanCommand
     }
 
     private static async Task<int> ScanAsync(
-        IResultStore store, string where, ScannerContext context, List<ScanSource> sources, string runId, bool labMode,
+        IResultStore store, string where, ScanEngine context, List<ScanSource> sources, string runId, bool labMode,
         int dnsConcurrency, int smtpConcurrency, CancellationToken cancellationToken)
     {
         var error = Console.Error;
@@ -190,8 +191,8 @@ public static class ScanCommand
             DnsConcurrency = dnsConcurrency,
             SmtpConcurrency = smtpConcurrency,
             SmtpPort = context.Checker.SmtpPort,
-            Resolver = context.Resolver.ToString(),
-            TrustMode = context.Warning is null ? Core.DnsTrustMode.ValidatingResolverAd : Core.DnsTrustMode.UnverifiedResolver,
+            Resolver = context.ResolverEndpoint.ToString(),
+            TrustMode = context.TrustMode,
             TrustAnchor = labMode ? "lab root key" : "resolver's configured root anchor",
             VantagePoint = labMode ? "lab" : Environment.MachineName,
             ScannerVersion = typeof(ScanCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion,

@@ -3,7 +3,7 @@ using System.Net;
 using DaneScan.Core;
 using DaneScan.Dns;
 using DaneScan.Lab;
-using DaneScan.Pipeline.Engine;
+using DaneScan.Pipeline.Composition;
 using DaneScan.Pipeline.Politeness;
 using DaneScan.Smtp;
 
@@ -65,13 +65,14 @@ public sealed class ScannerSettings
     }
 
     /// <summary>
-    /// Builds the engine from parsed options, or returns an error for the user. Runs the resolver self-check.
+    /// Builds the engine from parsed options through the composition root (<see cref="ScanEngineBuilder"/>), or
+    /// returns an error for the user. The root runs the resolver self-check.
     /// </summary>
-    public Task<(ScannerContext? Context, string? Error, int ExitCode)> BuildAsync(ParseResult parse, CancellationToken cancellationToken) =>
+    public Task<(ScanEngine? Context, string? Error, int ExitCode)> BuildAsync(ParseResult parse, CancellationToken cancellationToken) =>
         BuildAsync(parse, null, cancellationToken);
 
     /// <summary>As <see cref="BuildAsync(ParseResult, CancellationToken)"/>, with the connection limits to use (a scan's global SMTP cap).</summary>
-    public async Task<(ScannerContext? Context, string? Error, int ExitCode)> BuildAsync(ParseResult parse, ConnectionLimits? limits, CancellationToken cancellationToken)
+    public async Task<(ScanEngine? Context, string? Error, int ExitCode)> BuildAsync(ParseResult parse, ConnectionLimits? limits, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parse);
         IPEndPoint endpoint;
@@ -111,10 +112,10 @@ public sealed class ScannerSettings
             return (null, $"--smtp-port: {port} is not a TCP port", 2);
         }
 
-        SmtpProbeOptions probeOptions;
+        var ehloName = parse.GetValue(EhloName) ?? DefaultEhloName;
         try
         {
-            probeOptions = new SmtpProbeOptions(parse.GetValue(EhloName) ?? DefaultEhloName);
+            _ = new SmtpProbeOptions(ehloName);
         }
         catch (ArgumentException e)
         {
@@ -139,30 +140,25 @@ public sealed class ScannerSettings
             optOut = list;
         }
 
-        var check = await ResolverSelfCheck.CheckAsync(endpoint, signedName, brokenName, cancellationToken);
-        string? warning = null;
-        var trust = DnsTrustMode.ValidatingResolverAd;
-        if (check.Status != ResolverValidation.Validating)
-        {
-            if (!parse.GetValue(InsecureResolver))
+        var built = await ScanEngineBuilder.BuildAsync(
+            new ScanEngineOptions
             {
-                return (null, $"the resolver {endpoint} failed the DNSSEC self-check ({check.Status}: {check.Reason}). DaneScan needs a validating resolver; use --insecure-resolver to go on anyway.", 3);
-            }
-
-            warning = $"the resolver {endpoint} failed the DNSSEC self-check ({check.Status}: {check.Reason}); results are marked UnverifiedResolver and their DNSSEC statuses are not trustworthy.";
-            trust = DnsTrustMode.UnverifiedResolver;
-        }
-
-        var resolver = new DomainResolver(new DnsResolverOptions { Endpoint = endpoint, TrustMode = trust });
-        var policy = new PolitenessPolicy(optOut, new AddressPolicy(allowPrivate));
-        var limiter = new ConnectionLimiter(limits);
-        var prober = new HostProber(new SmtpProber(probeOptions), policy, limiter);
-        return (new ScannerContext(new DomainChecker(resolver, prober, port), policy, limiter, warning, endpoint), null, 0);
+                ResolverEndpoint = endpoint,
+                SmtpPort = port,
+                EhloName = ehloName,
+                AllowPrivate = allowPrivate,
+                OptOut = optOut,
+                InsecureResolver = parse.GetValue(InsecureResolver),
+                SelfCheckSignedName = signedName,
+                SelfCheckBrokenName = brokenName,
+                Limits = limits,
+            },
+            cancellationToken);
+        return built.Problem switch
+        {
+            null => (built.Engine, null, 0),
+            ScanEngineProblem.ResolverRefused => (null, $"{built.Error}. DaneScan needs a validating resolver; use --insecure-resolver to go on anyway.", 3),
+            _ => (null, built.Error, 2),
+        };
     }
-}
-
-/// <summary>The engine as built from the options, with the warning to show, if any.</summary>
-public sealed record ScannerContext(DomainChecker Checker, PolitenessPolicy Policy, ConnectionLimiter Limiter, string? Warning, IPEndPoint Resolver) : IDisposable
-{
-    public void Dispose() => Limiter.Dispose();
 }

@@ -120,12 +120,12 @@ public static class WorkerCommand
                 })
                 .AddFilter("Azure", LogLevel.Warning)
                 .SetMinimumLevel(LogLevel.Information));
-            await error.WriteLineAsync($"danescan worker: {worker.Describe()}; resolver {context.Resolver}, SMTP port {context.Checker.SmtpPort}");
+            await error.WriteLineAsync($"danescan worker: {worker.Describe()}; resolver {context.ResolverEndpoint}, SMTP port {context.Checker.SmtpPort}");
 
             WorkerRuntime runtime;
             try
             {
-                runtime = await WorkerRuntime.OpenAsync(worker, context.Checker, context.Policy, loggers, cancellationToken);
+                runtime = await WorkerRuntime.OpenAsync(worker, context, loggers, cancellationToken);
             }
             catch (Exception e) when (e is StorageException or RequestFailedException or AuthenticationFailedException)
             {

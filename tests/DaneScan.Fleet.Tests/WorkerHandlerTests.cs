@@ -4,6 +4,7 @@ using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Fleet.Worker;
 using DaneScan.Lab.Cases;
+using DaneScan.Pipeline.Composition;
 using DaneScan.Pipeline.Engine;
 using DaneScan.Pipeline.Politeness;
 using DaneScan.ServiceBus;
@@ -24,7 +25,7 @@ public sealed class WorkerHandlerTests(WorkerLab fixture) : IAsyncLifetime
 {
     private readonly string _prefix = "w" + Guid.NewGuid().ToString("N")[..16];
     private readonly string _runId = $"worker-{Guid.NewGuid():N}"[..22];
-    private readonly ConnectionLimiter _limiter = new(new ConnectionLimits { MinIntervalPerAddress = TimeSpan.Zero });
+    private ScanEngine? _engine;
     private TableResultStore _store = null!;
     private ProbeClaims _claims = null!;
 
@@ -42,7 +43,7 @@ public sealed class WorkerHandlerTests(WorkerLab fixture) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        _limiter.Dispose();
+        _engine?.Dispose();
         if (_store is not null)
         {
             await _store.DeleteTablesAsync();
@@ -61,10 +62,10 @@ public sealed class WorkerHandlerTests(WorkerLab fixture) : IAsyncLifetime
 
         // One domain of the last batch is on the worker's opt-out list, as `danescan worker --opt-out` loads it.
         var optedOut = Probed(batches[^1]);
-        var policy = new PolitenessPolicy(await OptOut(optedOut), new AddressPolicy(allowSpecialPurpose: true));
-        var checker = fixture.NewChecker(_limiter, policy);
+        using var engine = await fixture.NewEngineAsync(await OptOut(optedOut));
+        var checker = engine.Checker;
         var probeQueue = new RecordingSender(WorkQueues.Probe);
-        var handlers = WorkerRuntime.Handlers(checker, policy, _store, _claims, new WorkQueueSender(probeQueue));
+        var handlers = WorkerRuntime.Handlers(engine, _store, _claims, new WorkQueueSender(probeQueue));
         var settled = new RecordingReceiver();
         var shared = new[] { Probed(batches[0]), Probed(batches[1]) };
         var overlap = new ResolveBatch { RunId = _runId, BatchIndex = batches.Count, Domains = shared };
@@ -137,7 +138,7 @@ public sealed class WorkerHandlerTests(WorkerLab fixture) : IAsyncLifetime
     [AzuriteFact]
     public async Task A_malformed_body_is_dead_lettered_with_its_reason_and_nothing_is_stored()
     {
-        var (handlers, probeQueue, _) = Handlers(_store);
+        var (handlers, probeQueue, _) = await HandlersAsync(_store);
         var settled = new RecordingReceiver();
 
         var junk = await handlers.HandleResolveAsync(Delivered.Body(BinaryData.FromString("{\"kind\":\"danescan.resolve-batch\",\"v\":1,\"runId\":"), "junk"), new ReceiverSettler(settled));
@@ -159,7 +160,7 @@ public sealed class WorkerHandlerTests(WorkerLab fixture) : IAsyncLifetime
     [AzuriteFact]
     public async Task A_poison_message_exception_dead_letters_at_once_with_its_reason()
     {
-        var (handlers, probeQueue, _) = Handlers(_store);
+        var (handlers, probeQueue, _) = await HandlersAsync(_store);
         var settled = new RecordingReceiver();
         var batch = new ResolveBatch { RunId = _runId, Domains = ["ee-11.lab", "exa mple.lab"] };
 
@@ -188,7 +189,7 @@ public sealed class WorkerHandlerTests(WorkerLab fixture) : IAsyncLifetime
     public async Task A_storage_fault_abandons_the_message_and_its_redelivery_loses_nothing()
     {
         var faulty = new FaultyStore(_store);
-        var (handlers, probeQueue, checker) = Handlers(faulty);
+        var (handlers, probeQueue, checker) = await HandlersAsync(faulty);
         var settled = new RecordingReceiver();
         var cases = LabCatalogue.All.Where(c => c.Hosts.Any(h => h.Expected.Outcome == HostOutcome.Authenticated) && c.Hosts.Count >= 1).Take(3).ToList();
         Assert.Equal(3, cases.Count);
@@ -237,10 +238,10 @@ public sealed class WorkerHandlerTests(WorkerLab fixture) : IAsyncLifetime
         Assert.Equal(2, handlers.Counters.Resolve.Abandoned + handlers.Counters.Probe.Abandoned);
     }
 
-    private (WorkerHandlers Handlers, RecordingSender ProbeQueue, DomainChecker Checker) Handlers(IResultStore store)
+    private async Task<(WorkerHandlers Handlers, RecordingSender ProbeQueue, DomainChecker Checker)> HandlersAsync(IResultStore store)
     {
-        var policy = new PolitenessPolicy(OptOutList.Empty, new AddressPolicy(allowSpecialPurpose: true));
-        var checker = fixture.NewChecker(_limiter, policy);
+        _engine = await fixture.NewEngineAsync(OptOutList.Empty);
+        var checker = _engine.Checker;
         var probeQueue = new RecordingSender(WorkQueues.Probe);
         var handlers = new WorkerHandlers(
             new TableResolveStage(checker.Resolver.ResolveAsync, store, _claims, checker.SmtpPort),

@@ -2,6 +2,7 @@ using Azure.Messaging.ServiceBus;
 using DaneScan.Dns;
 using DaneScan.Lab;
 using DaneScan.Lab.Testing;
+using DaneScan.Pipeline.Composition;
 using DaneScan.Pipeline.Engine;
 using DaneScan.Pipeline.Politeness;
 using DaneScan.Smtp;
@@ -40,12 +41,21 @@ public sealed class WorkerLab : LabFixture
         }
     }
 
-    /// <summary>The engine as <c>danescan worker --lab</c> builds it: the lab's resolver, loopback allowed, the given opt-out list.</summary>
-    public DomainChecker NewChecker(ConnectionLimiter limiter, PolitenessPolicy policy)
+    /// <summary>The engine as <c>danescan worker --lab</c> builds it, through the composition root: the lab's resolver and self-check names, loopback allowed, no pause between connections, the given opt-out list.</summary>
+    public async Task<ScanEngine> NewEngineAsync(OptOutList optOut)
     {
-        var resolver = new DomainResolver(new DnsResolverOptions { Endpoint = Lab.Resolver });
-        var prober = new HostProber(new SmtpProber(new SmtpProbeOptions("scanner.danescan.test")), policy, limiter);
-        return new DomainChecker(resolver, prober, Lab.Options.SmtpPort);
+        var built = await ScanEngineBuilder.BuildAsync(new ScanEngineOptions
+        {
+            ResolverEndpoint = Lab.Resolver,
+            SmtpPort = Lab.Options.SmtpPort,
+            EhloName = "scanner.danescan.test",
+            AllowPrivate = true,
+            OptOut = optOut,
+            SelfCheckSignedName = LabEnvironment.SignedName,
+            SelfCheckBrokenName = LabEnvironment.BogusName,
+            Limits = new ConnectionLimits { MinIntervalPerAddress = TimeSpan.Zero },
+        });
+        return built.Engine ?? throw new InvalidOperationException(built.Error);
     }
 }
 

@@ -1,7 +1,6 @@
 using Azure.Data.Tables;
 using Azure.Messaging.ServiceBus;
-using DaneScan.Pipeline.Engine;
-using DaneScan.Pipeline.Politeness;
+using DaneScan.Pipeline.Composition;
 using DaneScan.ServiceBus;
 using DaneScan.Storage;
 using Microsoft.Extensions.Logging;
@@ -10,7 +9,7 @@ namespace DaneScan.Fleet.Worker;
 
 /// <summary>
 /// Everything a worker process runs on, built from validated <see cref="WorkerSettings"/> and the scanner engine
-/// (the same <see cref="DomainChecker"/> and <see cref="PolitenessPolicy"/> that <c>danescan scan</c> builds):
+/// (the <see cref="ScanEngine"/> of the one composition root, as <c>danescan scan</c> builds it):
 /// the Table store and claims (tables created if missing), the table resolve and probe stages, the probe queue's
 /// sender, the handlers and the <see cref="FleetWorker"/>.
 /// </summary>
@@ -39,11 +38,10 @@ public sealed class WorkerRuntime : IAsyncDisposable
     /// <see cref="StorageException"/>, <see cref="Azure.RequestFailedException"/> or
     /// <see cref="Azure.Identity.AuthenticationFailedException"/>) and builds the worker.
     /// </summary>
-    public static async Task<WorkerRuntime> OpenAsync(WorkerSettings settings, DomainChecker checker, PolitenessPolicy policy, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
+    public static async Task<WorkerRuntime> OpenAsync(WorkerSettings settings, ScanEngine engine, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        ArgumentNullException.ThrowIfNull(checker);
-        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(engine);
         var errors = settings.Validate();
         if (errors.Count > 0)
         {
@@ -56,7 +54,7 @@ public sealed class WorkerRuntime : IAsyncDisposable
         var claims = await ProbeClaims.OpenAsync(tables, settings.TablePrefix, cancellationToken).ConfigureAwait(false);
         var client = settings.CreateServiceBusClient(credential);
         var probeSender = client.CreateSender(WorkQueues.Probe);
-        var handlers = Handlers(checker, policy, store, claims, new WorkQueueSender(probeSender, loggers?.CreateLogger<WorkQueueSender>()), loggers);
+        var handlers = Handlers(engine, store, claims, new WorkQueueSender(probeSender, loggers?.CreateLogger<WorkQueueSender>()), loggers);
         var worker = FleetWorker.Create(client, handlers, settings.ToOptions(), loggers);
         return new WorkerRuntime(client, probeSender, store, claims, worker);
     }
@@ -65,18 +63,24 @@ public sealed class WorkerRuntime : IAsyncDisposable
     /// The handlers over the table stages, as the worker process runs them: the engine's resolver and polite
     /// prober, the opt-out list applied to destination domains as <c>danescan scan</c> applies it.
     /// </summary>
-    public static WorkerHandlers Handlers(DomainChecker checker, PolitenessPolicy policy, TableResultStore store, ProbeClaims claims, WorkQueueSender probeSender, ILoggerFactory? loggers = null)
+    public static WorkerHandlers Handlers(ScanEngine engine, TableResultStore store, ProbeClaims claims, WorkQueueSender probeSender, ILoggerFactory? loggers = null)
     {
-        ArgumentNullException.ThrowIfNull(checker);
-        ArgumentNullException.ThrowIfNull(policy);
-        bool Allowed(string domain) => policy.CheckDomain(domain).Allowed;
-        return new WorkerHandlers(
-            new TableResolveStage(checker.Resolver.ResolveAsync, store, claims, checker.SmtpPort, Allowed),
-            new TableProbeStage(checker.Prober.ProbeAsync, store, claims, checker.SmtpPort),
-            probeSender,
-            claims,
-            Allowed,
-            loggers);
+        ArgumentNullException.ThrowIfNull(engine);
+        var (resolve, probe) = Stages(engine, store, claims);
+        return new WorkerHandlers(resolve, probe, probeSender, claims, d => engine.Policy.CheckDomain(d).Allowed, loggers);
+    }
+
+    /// <summary>
+    /// The table resolve and probe stages over the engine, the one place they are wired (the worker process and
+    /// the Functions app both call it): the engine's resolver and polite prober, the opt-out list applied to
+    /// destination domains as <c>danescan scan</c> applies it.
+    /// </summary>
+    public static (TableResolveStage Resolve, TableProbeStage Probe) Stages(ScanEngine engine, TableResultStore store, ProbeClaims claims)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        return (
+            new TableResolveStage(engine.Resolver.ResolveAsync, store, claims, engine.SmtpPort, d => engine.Policy.CheckDomain(d).Allowed),
+            new TableProbeStage(engine.Prober.ProbeAsync, store, claims, engine.SmtpPort));
     }
 
     public async ValueTask DisposeAsync()

@@ -73,6 +73,9 @@ public sealed class ScanOptions
     /// <summary>The deliberately broken name the self-check expects SERVFAIL for (default dnssec-failed.org).</summary>
     public string SelfCheckBrokenName { get; set; } = DaneScan.Dns.ResolverSelfCheck.InternetBrokenName;
 
+    /// <summary>The SMTP port probed (default 25; another port only for test networks).</summary>
+    public int SmtpPort { get; set; } = 25;
+
     /// <summary>Where the scan runs from, recorded in each run manifest (default "azure-" + the app's region, else the machine name).</summary>
     public string? VantagePoint { get; set; }
 }
@@ -166,6 +169,11 @@ internal sealed class ScanOptionsValidator : IValidateOptions<ScanOptions>
         if (string.IsNullOrWhiteSpace(options.HeloName) || Uri.CheckHostName(options.HeloName) != UriHostNameType.Dns || !options.HeloName.Contains('.', StringComparison.Ordinal))
         {
             errors.Add($"Scan__HeloName must be a fully qualified host name to send in EHLO (one that names the scanner and resolves to its egress address); it is '{options.HeloName}'.");
+        }
+
+        if (options.SmtpPort is < 1 or > 65535)
+        {
+            errors.Add($"Scan__SmtpPort must be a TCP port (1-65535); it is {options.SmtpPort}.");
         }
 
         foreach (var (key, value) in new[] { ("Scan__SelfCheckSignedName", options.SelfCheckSignedName), ("Scan__SelfCheckBrokenName", options.SelfCheckBrokenName) })

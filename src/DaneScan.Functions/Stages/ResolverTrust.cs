@@ -1,6 +1,8 @@
 using DaneScan.Core;
 using DaneScan.Dns;
 using DaneScan.Functions.Settings;
+using DaneScan.Pipeline.Composition;
+using DaneScan.Pipeline.Politeness;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,14 +22,16 @@ public sealed partial class ResolverTrust
 {
     private readonly ScanOptions _options;
     private readonly ILogger _logger;
-    private readonly Lazy<Task<DnsTrustMode>> _mode;
+    private readonly Func<CancellationToken, Task<OptOutList>> _optOut;
+    private readonly Lazy<Task<ScanEngine>> _engine;
 
-    public ResolverTrust(IOptions<ScanOptions> options, ILogger<ResolverTrust> logger)
+    public ResolverTrust(IOptions<ScanOptions> options, ILogger<ResolverTrust> logger, Func<CancellationToken, Task<OptOutList>>? optOut = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         _logger = logger;
-        _mode = new Lazy<Task<DnsTrustMode>>(CheckAsync);
+        _optOut = optOut ?? (_ => Task.FromResult(OptOutList.Empty));
+        _engine = new Lazy<Task<ScanEngine>>(BuildAsync);
     }
 
     /// <summary>The self-check's result, once it ran.</summary>
@@ -37,31 +41,50 @@ public sealed partial class ResolverTrust
     /// The trust mode of this instance's DNS answers; throws <see cref="InvalidOperationException"/> (every time)
     /// when the resolver failed the self-check and insecure resolvers are not allowed.
     /// </summary>
-    public Task<DnsTrustMode> GetTrustModeAsync(CancellationToken cancellationToken = default) => _mode.Value.WaitAsync(cancellationToken);
+    public async Task<DnsTrustMode> GetTrustModeAsync(CancellationToken cancellationToken = default) =>
+        (await GetEngineAsync(cancellationToken).ConfigureAwait(false)).TrustMode;
 
-    private async Task<DnsTrustMode> CheckAsync()
+    /// <summary>The engine, built once per instance by the composition root (<see cref="ScanEngineBuilder"/>).</summary>
+    public Task<ScanEngine> GetEngineAsync(CancellationToken cancellationToken = default) => _engine.Value.WaitAsync(cancellationToken);
+
+    private async Task<ScanEngine> BuildAsync()
     {
         var endpoint = DnsResolverOptions.ParseEndpoint(_options.ResolverEndpoint!);
 
         // Not cancellable by one caller: the outcome is shared; each lookup has the resolver's own deadline.
-        var check = await ResolverSelfCheck.CheckAsync(endpoint, _options.SelfCheckSignedName, _options.SelfCheckBrokenName, CancellationToken.None).ConfigureAwait(false);
-        Check = check;
-        if (check.Status == ResolverValidation.Validating)
+        var built = await ScanEngineBuilder.BuildAsync(
+            new ScanEngineOptions
+            {
+                ResolverEndpoint = endpoint,
+                SmtpPort = _options.SmtpPort,
+                EhloName = _options.HeloName!,
+                AllowPrivate = false,
+                OptOut = await _optOut(CancellationToken.None).ConfigureAwait(false),
+                InsecureResolver = _options.InsecureResolver,
+                SelfCheckSignedName = _options.SelfCheckSignedName,
+                SelfCheckBrokenName = _options.SelfCheckBrokenName,
+            },
+            CancellationToken.None).ConfigureAwait(false);
+        if (built.Engine is not { } engine)
         {
-            LogValidating(_logger, check.Reason);
-            return DnsTrustMode.ValidatingResolverAd;
+            throw new InvalidOperationException(built.Problem == ScanEngineProblem.ResolverRefused
+                ? $"DaneScan.Functions cannot start: {built.Error?.Replace($"the resolver {endpoint} ", $"the resolver {endpoint} (Scan__ResolverEndpoint) ", StringComparison.Ordinal)}. " +
+                  "The scanner trusts its resolver's AD bit, so it needs a validating resolver (Azure's built-in resolver does not validate). " +
+                  "Point Scan__ResolverEndpoint at one, or set Scan__InsecureResolver=true to run anyway with every result marked UnverifiedResolver."
+                : $"DaneScan.Functions cannot start: {built.Error}");
         }
 
-        if (!_options.InsecureResolver)
+        Check = engine.SelfCheck;
+        if (engine.TrustMode == DnsTrustMode.ValidatingResolverAd)
         {
-            throw new InvalidOperationException(
-                $"DaneScan.Functions cannot start: the resolver {endpoint} (Scan__ResolverEndpoint) failed the DNSSEC self-check ({check.Status}: {check.Reason}). " +
-                "The scanner trusts its resolver's AD bit, so it needs a validating resolver (Azure's built-in resolver does not validate). " +
-                "Point Scan__ResolverEndpoint at one, or set Scan__InsecureResolver=true to run anyway with every result marked UnverifiedResolver.");
+            LogValidating(_logger, engine.SelfCheck.Reason);
+        }
+        else
+        {
+            LogInsecure(_logger, endpoint.ToString(), engine.SelfCheck.Status.ToString(), engine.SelfCheck.Reason);
         }
 
-        LogInsecure(_logger, endpoint.ToString(), check.Status.ToString(), check.Reason);
-        return DnsTrustMode.UnverifiedResolver;
+        return engine;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Resolver self-check passed: {Reason}")]

@@ -5,8 +5,10 @@ using Azure.Storage.Blobs;
 using DaneScan.Core;
 using DaneScan.Dns;
 using DaneScan.Fleet;
+using DaneScan.Fleet.Worker;
 using DaneScan.Functions.Api;
 using DaneScan.Functions.Settings;
+using DaneScan.Pipeline.Composition;
 using DaneScan.Pipeline.Engine;
 using DaneScan.Pipeline.Politeness;
 using DaneScan.ServiceBus;
@@ -28,36 +30,25 @@ public static class StageRegistration
 {
     public static IServiceCollection AddDaneScanStages(this IServiceCollection services)
     {
-        services.AddSingleton<ResolverTrust>();
-
-        // Public addresses only (special-purpose blocks refused), and the opt-out list of Enumerate__OptOutBlob,
-        // read once per instance (a change takes effect as instances restart; the enumerate stage reads it each
-        // run): the resolve stage skips opted-out domains, the prober refuses opted-out MX hosts and addresses.
-        services.AddSingleton(sp =>
-        {
-            var optOutBlob = sp.GetRequiredService<IOptions<EnumerateOptions>>().Value.OptOutBlob;
-            var optOut = string.IsNullOrWhiteSpace(optOutBlob)
-                ? OptOutList.Empty
-                : BlobRunEnumerator.LoadOptOutAsync(sp.GetRequiredService<BlobServiceClient>(), optOutBlob, sp.GetService<ILogger<BlobRunEnumerator>>()).GetAwaiter().GetResult();
-            return new PolitenessPolicy(optOut, new AddressPolicy(allowSpecialPurpose: false));
-        });
-        services.AddHostedService<ResolverSelfCheckService>();
-        services.AddSingleton(sp =>
-        {
-            var scan = sp.GetRequiredService<IOptions<ScanOptions>>().Value;
-
-            // Waits for the start-up self-check (and throws, failing the invocation, when it refused the resolver).
-            var trust = sp.GetRequiredService<ResolverTrust>().GetTrustModeAsync().GetAwaiter().GetResult();
-            var resolver = new DomainResolver(new DnsResolverOptions
+        // The engine comes from the one composition root (ScanEngineBuilder), built once per instance with the
+        // opt-out list of Enumerate__OptOutBlob (read when the engine is built; a change takes effect as instances
+        // restart; the enumerate stage reads it each run) and public addresses only.
+        services.AddSingleton(sp => new ResolverTrust(
+            sp.GetRequiredService<IOptions<ScanOptions>>(),
+            sp.GetRequiredService<ILogger<ResolverTrust>>(),
+            async ct =>
             {
-                Endpoint = DnsResolverOptions.ParseEndpoint(scan.ResolverEndpoint!),
-                TrustMode = trust,
-            });
+                var optOutBlob = sp.GetRequiredService<IOptions<EnumerateOptions>>().Value.OptOutBlob;
+                return string.IsNullOrWhiteSpace(optOutBlob)
+                    ? OptOutList.Empty
+                    : await BlobRunEnumerator.LoadOptOutAsync(sp.GetRequiredService<BlobServiceClient>(), optOutBlob, sp.GetService<ILogger<BlobRunEnumerator>>(), ct).ConfigureAwait(false);
+            }));
+        services.AddHostedService<ResolverSelfCheckService>();
 
-            var policy = sp.GetRequiredService<PolitenessPolicy>();
-            var prober = new HostProber(new SmtpProber(new SmtpProbeOptions(scan.HeloName!)), policy, new ConnectionLimiter());
-            return new DomainChecker(resolver, prober);
-        });
+        // Waits for the engine (and throws, failing the invocation, when its self-check refused the resolver).
+        services.AddSingleton(sp => sp.GetRequiredService<ResolverTrust>().GetEngineAsync().GetAwaiter().GetResult());
+        services.AddSingleton(sp => sp.GetRequiredService<ScanEngine>().Checker);
+        services.AddSingleton(sp => sp.GetRequiredService<ScanEngine>().Policy);
         services.AddSingleton(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
@@ -75,14 +66,13 @@ public static class StageRegistration
         services.AddSingleton(sp => ProbeClaims.OpenAsync(sp.GetRequiredService<TableServiceClient>()).GetAwaiter().GetResult());
         services.AddSingleton<IResolveStage>(sp =>
         {
-            var checker = sp.GetRequiredService<DomainChecker>();
-            var policy = sp.GetRequiredService<PolitenessPolicy>();
-            return new TableResolveStage(checker.Resolver.ResolveAsync, sp.GetRequiredService<TableResultStore>(), sp.GetRequiredService<ProbeClaims>(), checker.SmtpPort, d => policy.CheckDomain(d).Allowed);
+            var (resolve, _) = WorkerRuntime.Stages(sp.GetRequiredService<ScanEngine>(), sp.GetRequiredService<TableResultStore>(), sp.GetRequiredService<ProbeClaims>());
+            return resolve;
         });
         services.AddSingleton<IProbeStage>(sp =>
         {
-            var checker = sp.GetRequiredService<DomainChecker>();
-            return new TableProbeStage(checker.Prober.ProbeAsync, sp.GetRequiredService<TableResultStore>(), sp.GetRequiredService<ProbeClaims>(), checker.SmtpPort);
+            var (_, probe) = WorkerRuntime.Stages(sp.GetRequiredService<ScanEngine>(), sp.GetRequiredService<TableResultStore>(), sp.GetRequiredService<ProbeClaims>());
+            return probe;
         });
         services.AddSingleton(sp => sp.GetRequiredService<ProbeClaims>().Progress);
         services.AddSingleton(sp => new ResolveBatchHandler(sp.GetRequiredService<IResolveStage>(), sp.GetRequiredService<QueueSenders>().Probe, sp.GetRequiredService<ProbeClaims>()));
@@ -123,7 +113,7 @@ public static class StageRegistration
                     ["batchBodyBudgetBytes"] = enumerate.BatchBodyBudgetBytes.ToString(CultureInfo.InvariantCulture),
                     ["heloName"] = scan.HeloName ?? string.Empty,
                     ["insecureResolver"] = scan.InsecureResolver ? "true" : "false",
-                    ["smtpPort"] = "25",
+                    ["smtpPort"] = scan.SmtpPort.ToString(CultureInfo.InvariantCulture),
                 },
             };
             return new BlobRunEnumerator(
