@@ -4,7 +4,9 @@ using DaneScan.Core;
 using DaneScan.Dns;
 using DaneScan.Lab;
 using DaneScan.Pipeline.Engine;
+using DaneScan.Pipeline.Lists;
 using DaneScan.Pipeline.Politeness;
+using DaneScan.Pipeline.Telemetry;
 using DaneScan.Smtp;
 
 namespace DaneScan.Cli;
@@ -55,10 +57,26 @@ public sealed class ScannerSettings
         Description = "Go on when the resolver fails the DNSSEC self-check; every result is then marked UnverifiedResolver.",
     };
 
+    public Option<string?> SelfCheckSigned { get; } = new("--self-check-signed")
+    {
+        Description = $"A DNSSEC-signed name the resolver must answer with AD in its self-check (default {ResolverSelfCheck.InternetSignedName}; with --lab, the lab's). For a resolver with its own trust anchor, name one it can validate.",
+    };
+
+    public Option<string?> SelfCheckBroken { get; } = new("--self-check-broken")
+    {
+        Description = $"A deliberately broken (bogus) name the resolver must answer with SERVFAIL in its self-check (default {ResolverSelfCheck.InternetBrokenName}; with --lab, the lab's).",
+    };
+
+    public Option<Uri?> OtlpEndpoint { get; } = new("--otlp-endpoint")
+    {
+        Description = "Also export OpenTelemetry metrics and traces (domains per stage, queue depths, lookups and probes in flight, outcomes, retries, errors) over OTLP to this URL, e.g. http://localhost:4317 (gRPC) or http://localhost:4318 (HTTP).",
+        CustomParser = r => Uri.TryCreate(r.Tokens.Count == 1 ? r.Tokens[0].Value : null, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u : null,
+    };
+
     public void AddTo(Command command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        foreach (var option in new Option[] { Resolver, Lab, Port, EhloName, AllowPrivate, OptOut, InsecureResolver })
+        foreach (var option in new Option[] { Resolver, Lab, Port, EhloName, AllowPrivate, OptOut, InsecureResolver, SelfCheckSigned, SelfCheckBroken, OtlpEndpoint })
         {
             command.Options.Add(option);
         }
@@ -95,6 +113,25 @@ public sealed class ScannerSettings
             allowPrivate = true;
             signedName = LabEnvironment.SignedName;
             brokenName = LabEnvironment.BogusName;
+        }
+
+        foreach (var (option, set) in new (Option<string?> Option, Action<string> Set)[] { (SelfCheckSigned, n => signedName = n), (SelfCheckBroken, n => brokenName = n) })
+        {
+            if (parse.GetValue(option) is { } given)
+            {
+                var normalised = DomainNameNormalizer.Normalize(given);
+                if (normalised.Name is null)
+                {
+                    return (null, $"{option.Name}: '{given}' is not a domain name ({normalised.Reason})", 2);
+                }
+
+                set(normalised.Name);
+            }
+        }
+
+        if (string.Equals(signedName, brokenName, StringComparison.Ordinal))
+        {
+            return (null, $"--self-check-signed and --self-check-broken are both '{signedName}': the self-check needs one name that validates and another that fails", 2);
         }
 
         try
@@ -139,6 +176,11 @@ public sealed class ScannerSettings
             optOut = list;
         }
 
+        if (parse.GetResult(OtlpEndpoint) is { } otlpGiven && parse.GetValue(OtlpEndpoint) is null)
+        {
+            return (null, $"--otlp-endpoint: '{string.Join(' ', otlpGiven.Tokens.Select(t => t.Value))}' is not an absolute http or https URL", 2);
+        }
+
         var check = await ResolverSelfCheck.CheckAsync(endpoint, signedName, brokenName, cancellationToken);
         string? warning = null;
         var trust = DnsTrustMode.ValidatingResolverAd;
@@ -146,7 +188,7 @@ public sealed class ScannerSettings
         {
             if (!parse.GetValue(InsecureResolver))
             {
-                return (null, $"the resolver {endpoint} failed the DNSSEC self-check ({check.Status}: {check.Reason}). DaneScan needs a validating resolver; use --insecure-resolver to go on anyway.", 3);
+                return (null, $"the resolver {endpoint} failed the DNSSEC self-check ({check.Status}: {check.Reason}; signed name {signedName}, broken name {brokenName}). DaneScan needs a validating resolver. A resolver with its own trust anchor: name a signed and a broken name it can validate with --self-check-signed and --self-check-broken; use --insecure-resolver only when validation is really off.", 3);
             }
 
             warning = $"the resolver {endpoint} failed the DNSSEC self-check ({check.Status}: {check.Reason}); results are marked UnverifiedResolver and their DNSSEC statuses are not trustworthy.";
@@ -157,12 +199,20 @@ public sealed class ScannerSettings
         var policy = new PolitenessPolicy(optOut, new AddressPolicy(allowPrivate));
         var limiter = new ConnectionLimiter(limits);
         var prober = new HostProber(new SmtpProber(probeOptions), policy, limiter);
-        return (new ScannerContext(new DomainChecker(resolver, prober, port), policy, limiter, warning, endpoint), null, 0);
+        var telemetry = parse.GetValue(OtlpEndpoint) is { } otlp ? TelemetryRegistration.StartOtlpExport(otlp) : null;
+        return (new ScannerContext(new DomainChecker(resolver, prober, port), policy, limiter, warning, endpoint) { Telemetry = telemetry }, null, 0);
     }
 }
 
 /// <summary>The engine as built from the options, with the warning to show, if any.</summary>
 public sealed record ScannerContext(DomainChecker Checker, PolitenessPolicy Policy, ConnectionLimiter Limiter, string? Warning, IPEndPoint Resolver) : IDisposable
 {
-    public void Dispose() => Limiter.Dispose();
+    /// <summary>The OTLP export started by --otlp-endpoint, flushed and stopped on dispose; null without one.</summary>
+    public IDisposable? Telemetry { get; init; }
+
+    public void Dispose()
+    {
+        Telemetry?.Dispose();
+        Limiter.Dispose();
+    }
 }

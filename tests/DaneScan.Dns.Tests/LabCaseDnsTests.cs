@@ -7,6 +7,7 @@ namespace DaneScan.Dns.Tests;
 /// unbound, with the details the generic catalogue test does not look at (EDE codes, denial kinds, CNAME
 /// chains, the order of TLSA lookups).
 /// </summary>
+[Trait("Category", "Integration")]
 [Collection(DnsLabCollection.Name)]
 public sealed class LabCaseDnsTests(DnsLabFixture fixture)
 {

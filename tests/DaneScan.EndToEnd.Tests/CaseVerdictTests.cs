@@ -9,6 +9,7 @@ namespace DaneScan.EndToEnd.Tests;
 /// loopback): the engine's verdict for the domain and the outcome and reason of each MX host must be what
 /// the catalogue, written from docs/dane-rules.md independently of the engine, expects.
 /// </summary>
+[Trait("Category", "Integration")]
 [Collection(EndToEndCollection.Name)]
 public sealed class CaseVerdictTests(EndToEndLab fixture)
 {

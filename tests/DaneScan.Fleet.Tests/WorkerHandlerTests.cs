@@ -19,6 +19,7 @@ namespace DaneScan.Fleet.Tests;
 /// recording sender whose messages the test delivers itself (no broker locks, redelivery or duplicate
 /// detection: redeliveries are made explicitly, with their delivery count).
 /// </summary>
+[Trait("Category", "Integration")]
 [Collection(WorkerLabCollection.Name)]
 public sealed class WorkerHandlerTests(WorkerLab fixture) : IAsyncLifetime
 {

@@ -8,6 +8,7 @@ namespace DaneScan.Functions.Tests;
 /// needs a NuGet source that serves Microsoft.Azure.Functions.Worker.Extensions.ServiceBus, which the test build's
 /// source need not), and the publish guard through a real `dotnet publish`.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class SwitchTests
 {
     private static (List<string> Packages, List<string> Compile, string Defines) Evaluate(params string[] properties)
