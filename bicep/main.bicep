@@ -2,7 +2,7 @@
 // Consumption; the probe stage where outbound TCP 25 is allowed; Service Bus queues between the stages;
 // Table Storage for results; Application Insights; one user-assigned identity and no keys anywhere.
 //
-// Deploy (see README, "Azure fleet"):
+// Deploy (see docs/azure.md, "Deploying"):
 //   az deployment group create -g <rg> -f bicep/main.bicep -p bicep/main.bicepparam
 
 targetScope = 'resourceGroup'

@@ -8,19 +8,54 @@ missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+sudo_cmd=""
+[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
 if [ ${#missing[@]} -gt 0 ]; then
   echo "prereqs: installing Debian packages: ${missing[*]}"
-  sudo_cmd=""
-  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  # The lab needs the nsd and unbound programs, not their system services: it runs its own instances on
+  # its own 127.X addresses. Debian starts a newly installed daemon, and a packaged nsd listens on every
+  # address's port 53, which would take the port from the user's own resolver and from the lab. So while
+  # this script installs them, a policy-rc.d forbids service starts (only if the machine has none), and
+  # afterwards the services this run installed are disabled. Services that were installed before are left
+  # exactly as they are, running or not.
+  new_daemons=()
+  for svc in nsd unbound; do
+    for p in "${missing[@]}"; do [ "$p" = "$svc" ] && new_daemons+=("$svc"); done
+  done
+  policy=/usr/sbin/policy-rc.d
+  placed_policy=""
+  if [ ${#new_daemons[@]} -gt 0 ] && [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# Placed by DaneScan eng/prereqs.sh while it installs packages; removed afterwards.\nexit 101\n' \
+      | $sudo_cmd tee "$policy" >/dev/null
+    $sudo_cmd chmod 0755 "$policy"
+    placed_policy=yes
+  fi
+  remove_policy() { if [ -n "$placed_policy" ]; then $sudo_cmd rm -f "$policy"; placed_policy=""; fi; }
+  trap remove_policy EXIT
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  remove_policy
+  trap - EXIT
+  for svc in "${new_daemons[@]}"; do
+    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+      $sudo_cmd systemctl disable --now "$svc" >/dev/null 2>&1 || true
+      echo "prereqs: installed $svc for the lab's own instances; its system service is left disabled"
+    fi
+  done
 fi
-# Debian starts the packaged daemons where it can; the lab runs its own instances on its own addresses.
-for svc in nsd unbound; do
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
-    systemctl stop "$svc" || true
+
+# The lab binds 127.X.0.1:53 and 127.X.0.2:53. A resolver bound to a specific address (Debian's unbound
+# default, 127.0.0.1; systemd-resolved, 127.0.0.53) does not clash; one listening on every address's
+# port 53 does. Say so now, with the fix, rather than let the lab fail later.
+if command -v ss >/dev/null 2>&1; then
+  wild=$(ss -Hlnptu 'sport = :53' 2>/dev/null | awk '$5 ~ /^(0\.0\.0\.0|\*|\[::\]|\[::ffff:0\.0\.0\.0\]):53$/' || true)
+  if [ -n "$wild" ]; then
+    echo "prereqs: warning: a service listens on port 53 of every address; the lab (127.X.0.1 and 127.X.0.2, port 53)"
+    echo "prereqs: cannot start beside it. Bind that service to specific addresses (unbound: 'interface: 127.0.0.1';"
+    echo "prereqs: nsd: 'ip-address: ...'). DaneScan does not change it. Listening:"
+    echo "$wild" | sed 's/^/prereqs:   /'
   fi
-done
+fi
 
 # Azurite (Table Storage emulator), pinned, installed into the repo's .tools folder.
 azurite_version=3.37.0

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Deploys DaneScan's Azure fleet: the Bicep templates, then the Functions package built with the official
 # Service Bus extension. Needs the az CLI (logged in: `az login`), the .NET SDK, zip, and a NuGet source that
-# serves Microsoft.Azure.Functions.Worker.Extensions.ServiceBus (nuget.org does; this workplace's copy does not).
+# serves Microsoft.Azure.Functions.Worker.Extensions.ServiceBus (nuget.org does).
 #
 #   infra/deploy/deploy.sh <resource-group> <location> <helo-name> [extra bicep parameters: name=value ...]
 #   infra/deploy/deploy.sh danescan-rg westeurope scanner.example.org resolverEndpoint=10.40.1.4:53

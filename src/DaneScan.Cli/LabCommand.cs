@@ -168,7 +168,7 @@ public static class LabCommand
 
     private static Command Cases()
     {
-        var markdown = new Option<bool>("--markdown") { Description = "Print the README case table." };
+        var markdown = new Option<bool>("--markdown") { Description = "Print the case table of docs/lab.md (Markdown)." };
         var command = new Command("cases", "List the lab's cases with their expected outcomes.") { markdown };
         command.SetAction(parse =>
         {

@@ -4,7 +4,9 @@ using DaneScan.Core;
 using DaneScan.Dns;
 using DaneScan.Lab;
 using DaneScan.Pipeline.Composition;
+using DaneScan.Pipeline.Lists;
 using DaneScan.Pipeline.Politeness;
+using DaneScan.Pipeline.Telemetry;
 using DaneScan.Smtp;
 
 namespace DaneScan.Cli;
@@ -55,10 +57,26 @@ public sealed class ScannerSettings
         Description = "Go on when the resolver fails the DNSSEC self-check; every result is then marked UnverifiedResolver.",
     };
 
+    public Option<string?> SelfCheckSigned { get; } = new("--self-check-signed")
+    {
+        Description = $"A DNSSEC-signed name the resolver must answer with AD in its self-check (default {ResolverSelfCheck.InternetSignedName}; with --lab, the lab's). For a resolver with its own trust anchor, name one it can validate.",
+    };
+
+    public Option<string?> SelfCheckBroken { get; } = new("--self-check-broken")
+    {
+        Description = $"A deliberately broken (bogus) name the resolver must answer with SERVFAIL in its self-check (default {ResolverSelfCheck.InternetBrokenName}; with --lab, the lab's).",
+    };
+
+    public Option<Uri?> OtlpEndpoint { get; } = new("--otlp-endpoint")
+    {
+        Description = "Also export OpenTelemetry metrics and traces (domains per stage, queue depths, lookups and probes in flight, outcomes, retries, errors) over OTLP to this URL, e.g. http://localhost:4317 (gRPC) or http://localhost:4318 (HTTP).",
+        CustomParser = r => Uri.TryCreate(r.Tokens.Count == 1 ? r.Tokens[0].Value : null, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u : null,
+    };
+
     public void AddTo(Command command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        foreach (var option in new Option[] { Resolver, Lab, Port, EhloName, AllowPrivate, OptOut, InsecureResolver })
+        foreach (var option in new Option[] { Resolver, Lab, Port, EhloName, AllowPrivate, OptOut, InsecureResolver, SelfCheckSigned, SelfCheckBroken, OtlpEndpoint })
         {
             command.Options.Add(option);
         }
@@ -96,6 +114,25 @@ public sealed class ScannerSettings
             allowPrivate = true;
             signedName = LabEnvironment.SignedName;
             brokenName = LabEnvironment.BogusName;
+        }
+
+        foreach (var (option, set) in new (Option<string?> Option, Action<string> Set)[] { (SelfCheckSigned, n => signedName = n), (SelfCheckBroken, n => brokenName = n) })
+        {
+            if (parse.GetValue(option) is { } given)
+            {
+                var normalised = DomainNameNormalizer.Normalize(given);
+                if (normalised.Name is null)
+                {
+                    return (null, $"{option.Name}: '{given}' is not a domain name ({normalised.Reason})", 2);
+                }
+
+                set(normalised.Name);
+            }
+        }
+
+        if (string.Equals(signedName, brokenName, StringComparison.Ordinal))
+        {
+            return (null, $"--self-check-signed and --self-check-broken are both '{signedName}': the self-check needs one name that validates and another that fails", 2);
         }
 
         try
@@ -140,6 +177,11 @@ public sealed class ScannerSettings
             optOut = list;
         }
 
+        if (parse.GetResult(OtlpEndpoint) is { } otlpGiven && parse.GetValue(OtlpEndpoint) is null)
+        {
+            return (null, $"--otlp-endpoint: '{string.Join(' ', otlpGiven.Tokens.Select(t => t.Value))}' is not an absolute http or https URL", 2);
+        }
+
         var built = await ScanEngineBuilder.BuildAsync(
             new ScanEngineOptions
             {
@@ -154,11 +196,14 @@ public sealed class ScannerSettings
                 Limits = limits,
             },
             cancellationToken);
-        return built.Problem switch
+        if (built.Engine is { } engine)
         {
-            null => (built.Engine, null, 0),
-            ScanEngineProblem.ResolverRefused => (null, $"{built.Error}. DaneScan needs a validating resolver; use --insecure-resolver to go on anyway.", 3),
-            _ => (null, built.Error, 2),
-        };
+            engine.Telemetry = parse.GetValue(OtlpEndpoint) is { } otlp ? TelemetryRegistration.StartOtlpExport(otlp) : null;
+            return (engine, null, 0);
+        }
+
+        return built.Problem == ScanEngineProblem.ResolverRefused
+            ? (null, $"{built.Error}; signed name {signedName}, broken name {brokenName}. DaneScan needs a validating resolver. A resolver with its own trust anchor: name a signed and a broken name it can validate with --self-check-signed and --self-check-broken; use --insecure-resolver only when validation is really off.", 3)
+            : (null, built.Error, 2);
     }
 }

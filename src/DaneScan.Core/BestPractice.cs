@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 
 namespace DaneScan.Core;
 
-/// <summary>Best-practice findings per domain (dane-rules §8). Pure.</summary>
+/// <summary>Best-practice findings per domain (docs/dane-rules.md §8). Pure.</summary>
 public static class BestPractice
 {
     /// <summary>The lowest TLSA TTL advised, in seconds.</summary>

@@ -3,7 +3,7 @@ using System.Net;
 namespace DaneScan.Core;
 
 /// <summary>
-/// Turns observations into verdicts (dane-rules §1-§7): pure functions, no I/O, no clock. Validity dates are
+/// Turns observations into verdicts (docs/dane-rules.md §1-§7): pure functions, no I/O, no clock. Validity dates are
 /// checked at each probe's <see cref="ProbeObservation.StartedUtc"/>, so a stored scan judged again later gives
 /// the same verdict.
 /// </summary>
@@ -45,7 +45,7 @@ public static class DaneJudge
         };
     }
 
-    /// <summary>What became of the MX lookup (dane-rules §1).</summary>
+    /// <summary>What became of the MX lookup (docs/dane-rules.md §1).</summary>
     public static MxStatus MxStatusOf(RrsetObservation<MxRecord> mx)
     {
         ArgumentNullException.ThrowIfNull(mx);
@@ -140,7 +140,7 @@ public static class DaneJudge
     }
 
     /// <summary>
-    /// The host-level verdict from DNS alone (dane-rules §2, §3), or null when DANE applies (secure addresses
+    /// The host-level verdict from DNS alone (docs/dane-rules.md §2, §3), or null when DANE applies (secure addresses
     /// and a secure, non-empty TLSA RRset) and the probes decide. In order: any insecure address RRset makes
     /// the host "not DANE"; without a secure answer holding addresses, a bogus or failed lookup makes it
     /// "address lookup failed", else it has no addresses; then the TLSA lookup that applies (the last tried)

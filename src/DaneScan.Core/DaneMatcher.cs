@@ -2,7 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace DaneScan.Core;
 
-/// <summary>Which TLSA record authenticated a host, and where in the chain (dane-rules §6).</summary>
+/// <summary>Which TLSA record authenticated a host, and where in the chain (docs/dane-rules.md §6).</summary>
 /// <param name="Record">The TLSA record that matched.</param>
 /// <param name="Depth">
 /// The depth of the matched certificate or key in the validated path: 0 is the leaf (always for DANE-EE),
@@ -169,8 +169,8 @@ public static class DaneMatcher
     /// answer, so an insecure MX RRset cannot forge it; and with an insecure MX RRset whoever can forge the MX
     /// answer can pick a host whose own name its certificate carries, so refusing the destination name adds no
     /// protection. That weakness is what <see cref="TlsTrust.Trusted"/> (rather than
-    /// <see cref="TlsTrust.Verified"/>) reports for such a host. dane-rules.md lists the destination domain only
-    /// "where the MX RRset is secure"; this departure is recorded in docs/architecture.md.
+    /// <see cref="TlsTrust.Verified"/>) reports for such a host (docs/dane-rules.md §6, which says why this reads
+    /// RFC 7672 §3.2.2 as Postfix does; docs/architecture.md records the choice).
     /// </remarks>
     public static IReadOnlyList<string> ReferenceIdentifiers(string? tlsaBase, string mxHostName, string? destinationDomain)
     {

@@ -72,7 +72,7 @@ public enum DnsTrustMode
 /// <param name="OriginalTtl">
 /// The TTL the zone publishes, from the covering RRSIG's Original TTL field (RFC 4034 §3.1.4), when signed.
 /// <paramref name="Ttl"/> is what the resolver returned, which counts down in its cache; TTL advice
-/// (dane-rules §8) must look at this one.
+/// (docs/dane-rules.md §8) must look at this one.
 /// </param>
 public sealed record RrsetObservation<T>(
     string Name,

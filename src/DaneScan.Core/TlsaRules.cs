@@ -1,6 +1,6 @@
 namespace DaneScan.Core;
 
-/// <summary>Whether a TLSA record can be used by an SMTP client (dane-rules §4; RFC 7672 §3.1.3, RFC 7671 §9).</summary>
+/// <summary>Whether a TLSA record can be used by an SMTP client (docs/dane-rules.md §4; RFC 7672 §3.1.3, RFC 7671 §9).</summary>
 public enum TlsaUsability
 {
     /// <summary>DANE-TA(2) or DANE-EE(3), selector 0 or 1, matching type 0, 1 (32 bytes) or 2 (64 bytes).</summary>

@@ -20,7 +20,7 @@ public enum TlsTrust
 
 /// <summary>The verdict for one (host, address).</summary>
 /// <param name="Address">The IP address as observed.</param>
-/// <param name="Outcome">The outcome (dane-rules §7).</param>
+/// <param name="Outcome">The outcome (docs/dane-rules.md §7).</param>
 /// <param name="Reason">Why.</param>
 /// <param name="ResultType">The RFC 8460 result type a TLSRPT report would carry, or None.</param>
 /// <param name="Match">The TLSA record that authenticated and its depth, when authenticated.</param>
@@ -85,13 +85,13 @@ public sealed record HostVerdict
         HostOutcome.NotProbed;
 }
 
-/// <summary>A best-practice finding (dane-rules §8): advice, not a failure.</summary>
+/// <summary>A best-practice finding (docs/dane-rules.md §8): advice, not a failure.</summary>
 /// <param name="Code">What was found.</param>
 /// <param name="Host">The MX host it concerns, or null for the domain.</param>
 /// <param name="Detail">For humans.</param>
 public sealed record Finding(FindingCode Code, string? Host, string Detail);
 
-/// <summary>Best-practice findings (dane-rules §8).</summary>
+/// <summary>Best-practice findings (docs/dane-rules.md §8).</summary>
 public enum FindingCode
 {
     /// <summary>TLSA is published for the recipient domain, but not on the MX host's name where senders look.</summary>

@@ -1,6 +1,6 @@
 namespace DaneScan.Core;
 
-/// <summary>The outcome for one MX host, or one of its addresses (dane-rules §7).</summary>
+/// <summary>The outcome for one MX host, or one of its addresses (docs/dane-rules.md §7).</summary>
 public enum HostOutcome
 {
     /// <summary>A usable TLSA record matched the presented chain.</summary>
@@ -113,7 +113,7 @@ public enum Rfc8460ResultType
     DaneRequired,
 }
 
-/// <summary>What became of the destination's MX lookup (dane-rules §1).</summary>
+/// <summary>What became of the destination's MX lookup (docs/dane-rules.md §1).</summary>
 public enum MxStatus
 {
     /// <summary>One or more MX records; hosts judged.</summary>

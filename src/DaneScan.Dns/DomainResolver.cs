@@ -145,7 +145,7 @@ public sealed class DomainResolver
         };
     }
 
-    /// <summary>Whether the address RRsets allow a TLSA lookup (dane-rules §2).</summary>
+    /// <summary>Whether the address RRsets allow a TLSA lookup (docs/dane-rules.md §2).</summary>
     public static bool TlsaDue(RrsetObservation<string> a, RrsetObservation<string> aaaa)
     {
         ArgumentNullException.ThrowIfNull(a);

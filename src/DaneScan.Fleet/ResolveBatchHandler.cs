@@ -1,5 +1,6 @@
 using DaneScan.Contracts;
 using DaneScan.Pipeline.Lists;
+using DaneScan.Pipeline.Telemetry;
 using DaneScan.ServiceBus;
 
 namespace DaneScan.Fleet;
@@ -61,6 +62,7 @@ public sealed class ResolveBatchHandler
     {
         EnsureNormalised(batch);
         var claimed = await _resolve.ResolveAsync(batch, cancellationToken).ConfigureAwait(false);
+        DaneScanTelemetry.CountDomains("resolve", batch.Domains.Count);
         if (claimed.Count == 0)
         {
             return new ResolveBatchResult(0, NothingSent);

@@ -10,7 +10,9 @@ namespace DaneScan.Functions;
 /// <summary>
 /// The resolve and probe stages, triggered by their Service Bus queues. A resolve batch goes through the same
 /// <see cref="ResolveBatchHandler"/> as in <c>danescan worker</c> (normalised names or poison; claimed probe
-/// requests sent, then marked sent on their claims).
+/// requests sent, then marked sent on their claims). A poison message is handled as <see cref="PoisonMessages"/>
+/// defines for every host: logged with its reason and thrown back, so the host abandons it and Service Bus
+/// dead-letters it after the queue's max delivery count.
 /// </summary>
 public sealed partial class ScanFunctions(ResolveBatchHandler resolveBatches, IProbeStage probe, ILogger<ScanFunctions> logger)
 {
@@ -34,7 +36,16 @@ public sealed partial class ScanFunctions(ResolveBatchHandler resolveBatches, IP
         }
 
         var batch = decoded.Message!;
-        var result = await resolveBatches.HandleAsync(batch, cancellationToken).ConfigureAwait(false);
+        ResolveBatchResult result;
+        try
+        {
+            result = await resolveBatches.HandleAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PoisonMessageException poison)
+        {
+            throw Poison(context, poison, body);
+        }
+
         LogResolved(logger, batch.RunId, batch.BatchIndex, batch.Domains.Count, result.Claimed, result.Sent.SendCalls);
     }
 
@@ -51,23 +62,39 @@ public sealed partial class ScanFunctions(ResolveBatchHandler resolveBatches, IP
             throw Poison(context, decoded.Failure, decoded.Detail, body);
         }
 
-        await probe.ProbeAsync(decoded.Message!, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await probe.ProbeAsync(decoded.Message!, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PoisonMessageException poison)
+        {
+            throw Poison(context, poison, body);
+        }
     }
 
     private PoisonMessageException Poison(FunctionContext context, DecodeFailure failure, string? detail, byte[] body)
     {
+        var poison = PoisonMessages.Undecodable(failure, detail);
+        return Poison(context, poison, poison.Reason!, detail ?? poison.Reason!, body);
+    }
+
+    private PoisonMessageException Poison(FunctionContext context, PoisonMessageException poison, byte[] body)
+    {
+        var decision = PoisonMessages.Classify(poison)!;
+        return Poison(context, poison, decision.Reason, decision.Description, body);
+    }
+
+    /// <summary>Logs a poison message as every host does (<see cref="PoisonMessages"/>); the host then abandons it.</summary>
+    private PoisonMessageException Poison(FunctionContext context, PoisonMessageException poison, string reason, string description, byte[] body)
+    {
         ArgumentNullException.ThrowIfNull(context);
         var data = context.BindingContext.BindingData;
         var messageId = data.TryGetValue("MessageId", out var id) ? id?.ToString() : null;
-        var deliveryCount = data.TryGetValue("DeliveryCount", out var dc) ? dc?.ToString() : null;
-        var reason = DeadLetterReasons.For(failure);
-        LogPoison(logger, messageId, deliveryCount, reason, detail, WorkMessageCodec.Preview(body));
-        return new PoisonMessageException(reason, detail);
+        int? deliveryCount = data.TryGetValue("DeliveryCount", out var dc) && int.TryParse(dc?.ToString(), System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;
+        PoisonLog.Abandoning(logger, messageId, deliveryCount, reason, description, WorkMessageCodec.Preview(body));
+        return poison;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} batch {Batch}: {Domains} domains resolved, {Claimed} probes claimed and sent in {SendCalls} calls")]
     private static partial void LogResolved(ILogger logger, string runId, int batch, int domains, int claimed, int sendCalls);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Poison message {MessageId} (delivery {DeliveryCount}): {Reason}: {Detail}; body starts {Preview}. It dead-letters after the queue's max delivery count.")]
-    private static partial void LogPoison(ILogger logger, string? messageId, string? deliveryCount, string reason, string? detail, string preview);
 }

@@ -33,8 +33,18 @@ public enum Settlement
     Abandoned,
 }
 
-/// <summary>A handler failure that can never succeed on redelivery: dead-letter at once with this reason.</summary>
+/// <summary>A message that can never succeed on redelivery (a poison message), with the reason and a description.</summary>
 public sealed record DeadLetterDecision(string Reason, string Description);
+
+/// <summary>How a poison message (undecodable, or a handler's poison decision) is settled.</summary>
+public enum PoisonSettlement
+{
+    /// <summary>Dead-lettered at once with its own reason.</summary>
+    DeadLetterAtOnce,
+
+    /// <summary>Logged with its reason and abandoned: Service Bus redelivers it and dead-letters it after the queue's max delivery count.</summary>
+    AbandonUntilMaxDeliveryCount,
+}
 
 /// <summary>What happened to one received message.</summary>
 public sealed record ProcessResult(Settlement Settlement, string? DeadLetterReason = null, string? Detail = null);
@@ -79,10 +89,11 @@ public sealed class ProcessorSettler(ProcessMessageEventArgs args) : IMessageSet
 }
 
 /// <summary>
-/// Decodes a received message, runs the stage handler and settles the message: complete on success,
-/// dead-letter at once with a reason when the body can never be processed (malformed JSON, wrong kind,
-/// unknown schema version, invalid content), abandon when the handler fails so that Service Bus redelivers
-/// it and dead-letters it itself after the queue's max delivery count. Handlers must be idempotent:
+/// Decodes a received message, runs the stage handler and settles the message: complete on success; a poison
+/// message (a body that can never be processed: malformed JSON, wrong kind, unknown schema version, invalid
+/// content; or a handler failure <see cref="PoisonClassifier"/> calls poison) as <see cref="PoisonSettlement"/>
+/// says; abandon when the handler fails otherwise, so that Service Bus redelivers it and dead-letters it itself
+/// after the queue's max delivery count. Handlers must be idempotent:
 /// a message can arrive more than once.
 /// </summary>
 public sealed partial class WorkItemProcessor
@@ -99,6 +110,9 @@ public sealed partial class WorkItemProcessor
     /// reason) rather than a failure worth a redelivery (abandoned); null or a null answer means abandon.
     /// </summary>
     public Func<Exception, DeadLetterDecision?>? PoisonClassifier { get; init; }
+
+    /// <summary>How poison messages are settled (default: dead-lettered at once).</summary>
+    public PoisonSettlement PoisonSettlement { get; init; } = PoisonSettlement.DeadLetterAtOnce;
 
     /// <summary>The messages this processor took and how it settled them (billed Service Bus operations).</summary>
     public ServiceBusOperationCounters Counters { get; } = new();
@@ -122,11 +136,7 @@ public sealed partial class WorkItemProcessor
         if (!decoded.Succeeded)
         {
             var reason = DeadLetterReasons.For(decoded.Failure);
-            var description = Truncate(decoded.Detail ?? reason, MaxDescriptionChars);
-            LogPoison(_logger, message.MessageId, reason, description, WorkMessageCodec.Preview(body.Span));
-            await settler.DeadLetterAsync(message, reason, description, cancellationToken).ConfigureAwait(false);
-            Counters.RecordDeadLetter();
-            return new ProcessResult(Settlement.DeadLettered, reason, description);
+            return await SettlePoisonAsync(message, settler, reason, decoded.Detail ?? reason, body, cancellationToken).ConfigureAwait(false);
         }
 
         try
@@ -144,11 +154,7 @@ public sealed partial class WorkItemProcessor
         {
             if (PoisonClassifier?.Invoke(ex) is { } poison)
             {
-                var description = Truncate(poison.Description, MaxDescriptionChars);
-                LogPoison(_logger, message.MessageId, poison.Reason, description, WorkMessageCodec.Preview(body.Span));
-                await settler.DeadLetterAsync(message, poison.Reason, description, cancellationToken).ConfigureAwait(false);
-                Counters.RecordDeadLetter();
-                return new ProcessResult(Settlement.DeadLettered, poison.Reason, description);
+                return await SettlePoisonAsync(message, settler, poison.Reason, poison.Description, body, cancellationToken).ConfigureAwait(false);
             }
 
             LogHandlerFailed(_logger, ex, message.MessageId, message.DeliveryCount);
@@ -162,6 +168,23 @@ public sealed partial class WorkItemProcessor
         return new ProcessResult(Settlement.Completed);
     }
 
+    private async Task<ProcessResult> SettlePoisonAsync(ServiceBusReceivedMessage message, IMessageSettler settler, string reason, string detail, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var description = Truncate(detail, MaxDescriptionChars);
+        if (PoisonSettlement == PoisonSettlement.AbandonUntilMaxDeliveryCount)
+        {
+            PoisonLog.Abandoning(_logger, message.MessageId, message.DeliveryCount, reason, description, WorkMessageCodec.Preview(body.Span));
+            await settler.AbandonAsync(message, cancellationToken).ConfigureAwait(false);
+            Counters.RecordAbandon();
+            return new ProcessResult(Settlement.Abandoned, reason, description);
+        }
+
+        LogPoison(_logger, message.MessageId, reason, description, WorkMessageCodec.Preview(body.Span));
+        await settler.DeadLetterAsync(message, reason, description, cancellationToken).ConfigureAwait(false);
+        Counters.RecordDeadLetter();
+        return new ProcessResult(Settlement.DeadLettered, reason, description);
+    }
+
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dead-lettering message {MessageId}: {Reason}: {Description}; body starts {Preview}")]
@@ -169,4 +192,11 @@ public sealed partial class WorkItemProcessor
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Handler failed for message {MessageId} (delivery {DeliveryCount}); abandoning for redelivery")]
     private static partial void LogHandlerFailed(ILogger logger, Exception exception, string messageId, int deliveryCount);
+}
+
+/// <summary>The one log line of a poison message handed back to Service Bus, written by every host that does so.</summary>
+public static partial class PoisonLog
+{
+    [LoggerMessage(EventId = 30, Level = LogLevel.Error, Message = "Poison message {MessageId} (delivery {DeliveryCount}): {Reason}: {Detail}; body starts {Preview}. Abandoned: Service Bus dead-letters it after the queue's max delivery count.")]
+    public static partial void Abandoning(ILogger logger, string? messageId, int? deliveryCount, string reason, string? detail, string preview);
 }

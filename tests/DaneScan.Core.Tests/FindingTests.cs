@@ -3,7 +3,7 @@ using static DaneScan.Core.Tests.Scenario;
 
 namespace DaneScan.Core.Tests;
 
-/// <summary>dane-rules §8: best-practice findings, each shown present and absent.</summary>
+/// <summary>docs/dane-rules.md §8: best-practice findings, each shown present and absent.</summary>
 public class FindingTests
 {
     private static readonly Pki P = Pki.Shared;

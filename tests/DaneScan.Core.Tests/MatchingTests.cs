@@ -4,7 +4,7 @@ using static DaneScan.Core.Tests.TestPki;
 
 namespace DaneScan.Core.Tests;
 
-/// <summary>dane-rules §6: DANE-EE and DANE-TA matching on generated certificates.</summary>
+/// <summary>docs/dane-rules.md §6: DANE-EE and DANE-TA matching on generated certificates.</summary>
 public class MatchingTests
 {
     private static readonly Pki P = Pki.Shared;

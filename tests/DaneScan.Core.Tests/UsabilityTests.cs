@@ -3,7 +3,7 @@ using static DaneScan.Core.Tests.TestPki;
 
 namespace DaneScan.Core.Tests;
 
-/// <summary>dane-rules §4 (usable records) and §6 digest agility as a pure function over records.</summary>
+/// <summary>docs/dane-rules.md §4 (usable records) and §6 digest agility as a pure function over records.</summary>
 public class UsabilityTests
 {
     [Theory]

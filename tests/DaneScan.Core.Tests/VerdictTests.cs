@@ -3,7 +3,7 @@ using static DaneScan.Core.Tests.Scenario;
 
 namespace DaneScan.Core.Tests;
 
-/// <summary>dane-rules §1, §2, §3, §5, §7: verdicts per address, host and domain.</summary>
+/// <summary>docs/dane-rules.md §1, §2, §3, §5, §7: verdicts per address, host and domain.</summary>
 public class VerdictTests
 {
     private static readonly Pki P = Pki.Shared;

@@ -7,6 +7,7 @@ namespace DaneScan.Dns.Tests;
 /// back to the original name. Shown on the fixture's own signed zone <c>extra.test</c>, where the original
 /// name does carry a (secure) TLSA RRset that a wrong fallback would find.
 /// </summary>
+[Trait("Category", "Integration")]
 [Collection(DnsLabCollection.Name)]
 public sealed class CnameFallbackTests(DnsLabFixture fixture)
 {

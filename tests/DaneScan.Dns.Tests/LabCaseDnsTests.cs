@@ -3,10 +3,11 @@ using DaneScan.Core;
 namespace DaneScan.Dns.Tests;
 
 /// <summary>
-/// The DNS situations of dane-rules §1-§3, one named lab case each, resolved through the lab's validating
+/// The DNS situations of docs/dane-rules.md §1-§3, one named lab case each, resolved through the lab's validating
 /// unbound, with the details the generic catalogue test does not look at (EDE codes, denial kinds, CNAME
 /// chains, the order of TLSA lookups).
 /// </summary>
+[Trait("Category", "Integration")]
 [Collection(DnsLabCollection.Name)]
 public sealed class LabCaseDnsTests(DnsLabFixture fixture)
 {

@@ -9,6 +9,7 @@ namespace DaneScan.Dns.Tests;
 /// names has the DNS outcome the lab intends, and the domain observation leads to the hosts, TLSA lookups
 /// and TLSA base the rules expect.
 /// </summary>
+[Trait("Category", "Integration")]
 [Collection(DnsLabCollection.Name)]
 public sealed class LabCatalogueTests(DnsLabFixture fixture)
 {

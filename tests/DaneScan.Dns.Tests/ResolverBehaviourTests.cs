@@ -6,6 +6,7 @@ using DnsClient;
 namespace DaneScan.Dns.Tests;
 
 /// <summary>The adapter's own promises, shown against the real lab resolvers.</summary>
+[Trait("Category", "Integration")]
 [Collection(DnsLabCollection.Name)]
 public sealed class ResolverBehaviourTests(DnsLabFixture fixture)
 {

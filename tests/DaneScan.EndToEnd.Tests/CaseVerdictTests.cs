@@ -7,8 +7,9 @@ namespace DaneScan.EndToEnd.Tests;
 /// <summary>
 /// Every lab case, through the real lab (nsd with signed zones, validating unbound, real SMTP and TLS on
 /// loopback): the engine's verdict for the domain and the outcome and reason of each MX host must be what
-/// the catalogue, written from dane-rules.md independently of the engine, expects.
+/// the catalogue, written from docs/dane-rules.md independently of the engine, expects.
 /// </summary>
+[Trait("Category", "Integration")]
 [Collection(EndToEndCollection.Name)]
 public sealed class CaseVerdictTests(EndToEndLab fixture)
 {

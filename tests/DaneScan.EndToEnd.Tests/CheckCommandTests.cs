@@ -3,6 +3,7 @@ using System.Text.Json;
 namespace DaneScan.EndToEnd.Tests;
 
 /// <summary><c>danescan check</c> as a user runs it against the lab.</summary>
+[Trait("Category", "Integration")]
 [Collection(EndToEndCollection.Name)]
 public sealed class CheckCommandTests(EndToEndLab fixture)
 {

@@ -102,7 +102,8 @@ public sealed class FleetWorkerHostTests
         processor.Enqueue(Probe("a"));
         processor.Enqueue(ServiceBusModelFactory.ServiceBusReceivedMessage(body: BinaryData.FromString("not json"), messageId: "junk"));
 
-        await logs.Seen("probe: 1 completed, 1 dead-lettered, 0 abandoned, 0 in hand").WaitAsync(TimeSpan.FromSeconds(30));
+        // The junk body is poison: handed back (abandoned), as the functions do (PoisonMessages).
+        await logs.Seen("probe: 1 completed, 0 dead-lettered, 1 abandoned, 0 in hand").WaitAsync(TimeSpan.FromSeconds(30));
         stop.Cancel();
         await run.WaitAsync(TimeSpan.FromSeconds(30));
 

@@ -8,6 +8,7 @@ namespace DaneScan.Fleet.Tests;
 /// refused before connecting, the resolver self-check, an unreachable table service, and a clean stop on SIGTERM
 /// while the Service Bus endpoint (a refused loopback port) is unreachable.
 /// </summary>
+[Trait("Category", "Integration")]
 [Collection(WorkerLabCollection.Name)]
 public sealed class WorkerCliTests(WorkerLab fixture)
 {

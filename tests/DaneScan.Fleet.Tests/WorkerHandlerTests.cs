@@ -20,6 +20,7 @@ namespace DaneScan.Fleet.Tests;
 /// recording sender whose messages the test delivers itself (no broker locks, redelivery or duplicate
 /// detection: redeliveries are made explicitly, with their delivery count).
 /// </summary>
+[Trait("Category", "Integration")]
 [Collection(WorkerLabCollection.Name)]
 public sealed class WorkerHandlerTests(WorkerLab fixture) : IAsyncLifetime
 {
@@ -136,7 +137,7 @@ public sealed class WorkerHandlerTests(WorkerLab fixture) : IAsyncLifetime
     }
 
     [AzuriteFact]
-    public async Task A_malformed_body_is_dead_lettered_with_its_reason_and_nothing_is_stored()
+    public async Task A_malformed_body_is_handed_back_with_its_reason_and_nothing_is_stored()
     {
         var (handlers, probeQueue, _) = await HandlersAsync(_store);
         var settled = new RecordingReceiver();
@@ -145,20 +146,22 @@ public sealed class WorkerHandlerTests(WorkerLab fixture) : IAsyncLifetime
         var resolveBatchOnProbeQueue = WorkQueueSender.ToMessage(new ResolveBatch { RunId = _runId, Domains = ["ee-11.lab"] });
         var wrongKind = await handlers.HandleProbeAsync(Delivered.From(resolveBatchOnProbeQueue), new ReceiverSettler(settled));
 
-        Assert.Equal((Settlement.DeadLettered, DeadLetterReasons.MalformedJson), (junk.Settlement, junk.DeadLetterReason));
-        Assert.Equal((Settlement.DeadLettered, DeadLetterReasons.WrongKind), (wrongKind.Settlement, wrongKind.DeadLetterReason));
+        // Poison handling is the same as the function's (PoisonMessages): abandoned with the reason logged, so
+        // Service Bus dead-letters it after the queue's max delivery count.
+        Assert.Equal((Settlement.Abandoned, DeadLetterReasons.MalformedJson), (junk.Settlement, junk.DeadLetterReason));
+        Assert.Equal((Settlement.Abandoned, DeadLetterReasons.WrongKind), (wrongKind.Settlement, wrongKind.DeadLetterReason));
         Assert.Equal(
-            [("deadletter", "junk", DeadLetterReasons.MalformedJson), ("deadletter", resolveBatchOnProbeQueue.MessageId, DeadLetterReasons.WrongKind)],
-            settled.Calls.Select(c => (c.Operation, c.MessageId, c.Reason)));
-        Assert.All(settled.Calls, c => Assert.False(string.IsNullOrWhiteSpace(c.Description)));
+            [("abandon", "junk"), ("abandon", resolveBatchOnProbeQueue.MessageId)],
+            settled.Calls.Select(c => (c.Operation, c.MessageId)));
+        Assert.False(string.IsNullOrWhiteSpace(junk.Detail));
         Assert.Empty(probeQueue.SentBatches);
         Assert.Null(await _store.ReadDomainAsync(_runId, "ee-11.lab"));
-        Assert.Equal(1, handlers.Counters.Resolve.DeadLettered);
-        Assert.Equal(1, handlers.Counters.Probe.DeadLettered);
+        Assert.Equal((0L, 1L), (handlers.Counters.Resolve.DeadLettered, handlers.Counters.Resolve.Abandoned));
+        Assert.Equal((0L, 1L), (handlers.Counters.Probe.DeadLettered, handlers.Counters.Probe.Abandoned));
     }
 
     [AzuriteFact]
-    public async Task A_poison_message_exception_dead_letters_at_once_with_its_reason()
+    public async Task A_poison_message_exception_is_handed_back_with_its_reason()
     {
         var (handlers, probeQueue, _) = await HandlersAsync(_store);
         var settled = new RecordingReceiver();
@@ -167,13 +170,13 @@ public sealed class WorkerHandlerTests(WorkerLab fixture) : IAsyncLifetime
         // The body decodes, but a name in it is not a normalised domain name: PoisonMessageException, on the first delivery.
         var result = await handlers.HandleResolveAsync(Delivered.From(WorkQueueSender.ToMessage(batch), deliveryCount: 1), new ReceiverSettler(settled));
 
-        Assert.Equal(Settlement.DeadLettered, result.Settlement);
+        Assert.Equal((Settlement.Abandoned, WorkerHandlers.InvalidDomainReason), (result.Settlement, result.DeadLetterReason));
         var call = Assert.Single(settled.Calls);
-        Assert.Equal(("deadletter", WorkerHandlers.InvalidDomainReason), (call.Operation, call.Reason));
-        Assert.Contains("domains[1] 'exa mple.lab' is not a normalised domain name (InvalidCharacter)", call.Description, StringComparison.Ordinal);
+        Assert.Equal("abandon", call.Operation);
+        Assert.Contains("domains[1] 'exa mple.lab' is not a normalised domain name (InvalidCharacter)", result.Detail, StringComparison.Ordinal);
         Assert.Null(await _store.ReadDomainAsync(_runId, "ee-11.lab"));
         Assert.Empty(probeQueue.SentBatches);
-        Assert.Equal((1L, 0L), (handlers.Counters.Resolve.DeadLettered, handlers.Counters.Resolve.Abandoned));
+        Assert.Equal((0L, 1L), (handlers.Counters.Resolve.DeadLettered, handlers.Counters.Resolve.Abandoned));
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using DaneScan.Storage;
 namespace DaneScan.Functions.Tests;
 
 /// <summary>The claims table's request counters against Azurite (the cost estimate in docs/cost.md adds them up).</summary>
+[Trait("Category", "Integration")]
 public sealed class ClaimCounterTests
 {
     [AzuriteFact]

@@ -22,6 +22,7 @@ namespace DaneScan.Functions.Tests;
 /// (<see cref="RecordingQueue"/>) and so is the Functions host (the function is called directly with a
 /// <see cref="TimerInfo"/>); neither can run here.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class EnumerateTests : IAsyncLifetime
 {
     private const string Schedule = "0 0 3 * * 0"; // Sundays 03:00 UTC

@@ -52,6 +52,7 @@ public sealed class FunctionsLab : LabFixture
 /// runner (what <c>danescan scan</c> runs) reads the same bytes. The finaliser (what the Finalise timer
 /// calls) then completes the run, and the statistics API serves its pre-aggregated rows.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture<FunctionsLab>
 {
     [AzuriteFact]

@@ -29,6 +29,7 @@ public sealed class ResolverCheckLab : LabFixture
 /// The app's start-up: every stage port registered, and the resolver's DNSSEC self-check against the lab's
 /// real resolvers. The Functions host is replaced by a generic host running the same hosted services.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class ResolverCheckTests(ResolverCheckLab fixture) : IClassFixture<ResolverCheckLab>
 {
     private Dictionary<string, string?> Settings(string resolver, bool insecure, string prefix) => new()

@@ -18,6 +18,7 @@ namespace DaneScan.Functions.Tests;
 /// (the lab end-to-end test runs the real ones): what is under test is what the stages mark, what the
 /// finaliser decides and writes, and that the API's numbers do not depend on where they come from.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class RunCompletionTests : IAsyncLifetime
 {
     private const string Run = "run-completion";

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 namespace DaneScan.Functions.Tests;
 
 /// <summary>What Program.cs registers: the stage services over the Table store, built from the app settings.</summary>
+[Trait("Category", "Integration")]
 public sealed class StageRegistrationTests
 {
     // The valid app settings of SettingsTests, with Azurite in place of the managed identity and the resolver on loopback.

@@ -5,8 +5,10 @@ namespace DaneScan.Functions.Tests;
 /// <summary>
 /// The MSBuild switch between the offline shim and the official Service Bus extension. Evaluated with
 /// `dotnet msbuild -getItem` (no restore: the official package is not served here, so a build with the switch
-/// cannot run in this workplace; it needs a registry that serves Microsoft.Azure.Functions.Worker.Extensions.ServiceBus).
+/// needs a NuGet source that serves Microsoft.Azure.Functions.Worker.Extensions.ServiceBus, which the test build's
+/// source need not), and the publish guard through a real `dotnet publish`.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class SwitchTests
 {
     private static (List<string> Packages, List<string> Compile, string Defines) Evaluate(params string[] properties)
@@ -37,5 +39,42 @@ public sealed class SwitchTests
         Assert.DoesNotContain("Shim/ServiceBusTriggerAttribute.cs", compile);
         Assert.Contains("Microsoft.Azure.Functions.Worker.Extensions.ServiceBus", packages);
         Assert.Contains("OFFICIAL_SERVICEBUS_EXTENSION", defines, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Publishing_the_shim_build_fails_and_names_the_switch()
+    {
+        var output = Path.Combine(Path.GetTempPath(), "danescan-shim-publish-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (code, stdout, stderr) = Repo.Run("dotnet", "publish", Path.Combine("src", "DaneScan.Functions"), "-c", "Release", "-o", output, "-nologo");
+            var all = stdout + stderr;
+            Assert.NotEqual(0, code);
+            Assert.Contains("error DANESCAN001", all, StringComparison.Ordinal);
+            Assert.Contains("-p:UseOfficialServiceBusExtension=true", all, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any(), "a refused publish must leave no package behind");
+        }
+        finally
+        {
+            if (Directory.Exists(output))
+            {
+                Directory.Delete(output, recursive: true);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("DaneScanRefuseShimPublishEarly", "-p:_IsPublishing=true")]
+    [InlineData("DaneScanRefuseShimPublish", "-p:_IsPublishing=false")]
+    public void The_publish_guard_stands_aside_with_the_switch(string target, string publishing)
+    {
+        var project = Path.Combine("src", "DaneScan.Functions", "DaneScan.Functions.csproj");
+        var (shimCode, shimOut, _) = Repo.Run("dotnet", "msbuild", project, "-t:" + target, publishing, "-nologo");
+        Assert.NotEqual(0, shimCode);
+        Assert.Contains("DANESCAN001", shimOut, StringComparison.Ordinal);
+
+        var (code, stdout, stderr) = Repo.Run("dotnet", "msbuild", project, "-t:" + target, publishing, "-p:UseOfficialServiceBusExtension=true", "-nologo");
+        Assert.True(code == 0, $"the guard refused a build with the official extension: {stdout}{stderr}");
+        Assert.DoesNotContain("DANESCAN001", stdout + stderr, StringComparison.Ordinal);
     }
 }

@@ -14,6 +14,7 @@ namespace DaneScan.Functions.Tests;
 /// and prober are replaced by observations shaped as they produce them: what is under test is what the
 /// stages store, claim and judge, not DNS or SMTP (the lab tests cover those).
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class TableStageTests : IAsyncLifetime
 {
     private const string Run = "run-stages";

@@ -1,4 +1,4 @@
-// Shared source: other test projects link this file (see README "The lab") and subclass LabFixture with
+// Shared source: other test projects link this file (see docs/lab.md and docs/testing.md) and subclass LabFixture with
 // their own octet, so that several labs run side by side on 127.X.0.0/16 blocks.
 using DaneScan.Lab;
 

@@ -14,6 +14,7 @@ public sealed class AllocationCollection
 /// Bounded memory against servers that send without end: the bytes the whole process allocates while one
 /// probe runs stay far below what the server pushes. Runs alone so other tests do not add to the count.
 /// </summary>
+[Trait("Category", "Integration")]
 [Collection(AllocationCollection.Name)]
 public sealed class BoundedMemoryTests(ITestOutputHelper output)
 {

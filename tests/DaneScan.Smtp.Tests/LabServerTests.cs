@@ -10,6 +10,7 @@ namespace DaneScan.Smtp.Tests;
 /// mid-handshake, an oversized reply, a closed port, 454), each of which must come back as its classified
 /// outcome and stage. Only that the probe returned with the right classification is asserted, never speed.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class LabServerTests(LabServersFixture lab, ITestOutputHelper output) : IClassFixture<LabServersFixture>
 {
     private const string Identity = "scanner.danescan.example";

@@ -7,6 +7,7 @@ using DaneScan.Core;
 namespace DaneScan.Smtp.Tests;
 
 /// <summary>Real sockets on 127.88.1.x and real TLS (SslStream server with generated certificates).</summary>
+[Trait("Category", "Integration")]
 public sealed class LoopbackTlsTests(TestCertificates certs) : IClassFixture<TestCertificates>
 {
     private const string Identity = "scanner.danescan.example";
@@ -205,6 +206,7 @@ public sealed class LoopbackTlsTests(TestCertificates certs) : IClassFixture<Tes
 }
 
 /// <summary>Connect deadline: a listener that never accepts and whose backlog is full drops further SYNs.</summary>
+[Trait("Category", "Integration")]
 public sealed class ConnectDeadlineTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using DaneScan.Storage.Export;
 namespace DaneScan.Storage.Tests;
 
 /// <summary>The same run stored in a run directory and in Table Storage (Azurite) exports the same dataset.</summary>
+[Trait("Category", "Integration")]
 public sealed class StoreEquivalenceTests : IDisposable
 {
     private readonly string _root = Samples.TempDirectory();

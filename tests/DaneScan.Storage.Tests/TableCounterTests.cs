@@ -5,6 +5,7 @@ using DaneScan.Contracts;
 namespace DaneScan.Storage.Tests;
 
 /// <summary>The store's request counters against Azurite: each counts the requests Azure bills as transactions.</summary>
+[Trait("Category", "Integration")]
 public sealed class TableCounterTests : IAsyncLifetime
 {
     private readonly string _prefix = "c" + Guid.NewGuid().ToString("N")[..10];

@@ -4,6 +4,7 @@ using DaneScan.Contracts;
 namespace DaneScan.Storage.Tests;
 
 /// <summary>Against Azurite: real HTTP, real entity-group transactions, real limits.</summary>
+[Trait("Category", "Integration")]
 public sealed class TableResultStoreTests : IAsyncLifetime
 {
     private readonly string _prefix = "t" + Guid.NewGuid().ToString("N")[..10];
@@ -142,6 +143,7 @@ public sealed class TableResultStoreTests : IAsyncLifetime
     }
 }
 
+[Trait("Category", "Integration")]
 public class TableFaultTests
 {
     [Fact]

@@ -1,4 +1,5 @@
 using System.Globalization;
+using DaneScan.Pipeline.Telemetry;
 using DaneScan.ServiceBus;
 
 namespace DaneScan.Fleet.Worker;
@@ -33,6 +34,11 @@ public sealed class QueueCounters(string queue)
             Settlement.DeadLettered => Interlocked.Increment(ref _deadLettered),
             _ => Interlocked.Increment(ref _abandoned),
         };
+        if (settlement == Settlement.Abandoned)
+        {
+            // Handed back to Service Bus for another delivery.
+            DaneScanTelemetry.Retries.Add(1, new KeyValuePair<string, object?>("stage", Queue));
+        }
     }
 
     public string Describe() => string.Create(

@@ -12,14 +12,15 @@ namespace DaneScan.Fleet.Worker;
 /// claimed first in the run go to the probe queue, and are then marked as sent on their claims so that a
 /// redelivery of the batch does not send them again. A probe request is probed, stored and its waiting domains
 /// judged by the <see cref="IProbeStage"/>. A batch holding a name that is not a normalised domain name is
-/// poison (<see cref="InvalidDomainReason"/>): nothing of it is resolved. Settlement: complete on success; dead-letter at once with a reason
-/// for a body that can never be processed or a <see cref="PoisonMessageException"/>; abandon (redelivery,
-/// up to the queue's max delivery count) for any other failure, such as a storage fault.
+/// poison (<see cref="InvalidDomainReason"/>): nothing of it is resolved. Settlement: complete on success;
+/// a poison message is handled as <see cref="PoisonMessages"/> defines for every host (logged with its reason,
+/// abandoned, dead-lettered by Service Bus after the queue's max delivery count); any other failure, such as a
+/// storage fault, is abandoned for redelivery.
 /// </summary>
 public sealed partial class WorkerHandlers
 {
     /// <summary>The dead-letter reason of a <see cref="PoisonMessageException"/> thrown without one.</summary>
-    public const string PoisonReason = "PoisonMessage";
+    public const string PoisonReason = PoisonMessages.DefaultReason;
 
     /// <summary>The dead-letter reason of a resolve batch holding a name that is not a normalised domain name.</summary>
     public const string InvalidDomainReason = ResolveBatchHandler.InvalidDomainReason;
@@ -44,7 +45,7 @@ public sealed partial class WorkerHandlers
         _batches = new ResolveBatchHandler(resolve, probeSender, claims);
         _probe = probe;
         _domainAllowed = domainAllowed ?? (static _ => true);
-        _items = new WorkItemProcessor(loggers?.CreateLogger<WorkItemProcessor>()) { PoisonClassifier = Classify };
+        _items = new WorkItemProcessor(loggers?.CreateLogger<WorkItemProcessor>()) { PoisonClassifier = Classify, PoisonSettlement = PoisonMessages.Settlement };
         _logger = (ILogger?)loggers?.CreateLogger<WorkerHandlers>() ?? NullLogger.Instance;
     }
 
@@ -59,10 +60,7 @@ public sealed partial class WorkerHandlers
         Counted(Counters.Probe, () => _items.ProcessProbeRequestAsync(message, settler, _probe.ProbeAsync, cancellationToken));
 
     /// <summary>The dead-letter decision for a handler's exception: a <see cref="PoisonMessageException"/> is poison, anything else is retried.</summary>
-    public static DeadLetterDecision? Classify(Exception exception) =>
-        exception is PoisonMessageException poison
-            ? new DeadLetterDecision(poison.Reason ?? PoisonReason, poison.Message)
-            : null;
+    public static DeadLetterDecision? Classify(Exception exception) => PoisonMessages.Classify(exception);
 
     private static async Task<ProcessResult> Counted(QueueCounters counters, Func<Task<ProcessResult>> processing)
     {

@@ -49,7 +49,7 @@ public static class CaseBuilder
         or HostOutcome.AuthenticationFailed or HostOutcome.NoStartTls or HostOutcome.HandshakeFailed or HostOutcome.Unreachable;
 
     /// <summary>
-    /// The lab's reading of dane-rules §7 for a set of hosts (all MX hosts, or the primary ones):
+    /// The lab's reading of docs/dane-rules.md §7 for a set of hosts (all MX hosts, or the primary ones):
     /// hosts with no address, a failed address lookup or no probe are not judged; with none judged the
     /// status is NotApplicable. Any host that has DANE and fails (authentication, STARTTLS, handshake,
     /// unreachable) or whose TLSA lookup failed makes it Failing. Otherwise all hosts without DANE give

@@ -2,10 +2,10 @@ using System.Text;
 
 namespace DaneScan.Lab.Cases;
 
-/// <summary>Renders the catalogue for humans: the README case table and a plain listing.</summary>
+/// <summary>Renders the catalogue for humans: the case table of docs/lab.md and a plain listing.</summary>
 public static class CaseTable
 {
-    /// <summary>The README's case table (Markdown), one row per case.</summary>
+    /// <summary>The case table of docs/lab.md (Markdown), one row per case.</summary>
     public static string Markdown()
     {
         var text = new StringBuilder();

@@ -141,7 +141,7 @@ public sealed record TlsSetup
     /// <summary>The subject CN of the leaf; null = the first name.</summary>
     public string? CommonName { get; init; }
 
-    /// <summary>A short human description, for the README table.</summary>
+    /// <summary>A short human description, for the case table of docs/lab.md.</summary>
     public string Describe()
     {
         if (Closed)
@@ -189,7 +189,7 @@ public sealed record TlsSetup
     }
 }
 
-/// <summary>What the rules expect for one MX host (dane-rules §7).</summary>
+/// <summary>What the rules expect for one MX host (docs/dane-rules.md §7).</summary>
 /// <param name="Outcome">The host outcome.</param>
 /// <param name="Reason">The reason.</param>
 /// <param name="MatchedTlsa">For authenticated hosts, the record that matched (as published at the TLSA base).</param>
@@ -304,7 +304,7 @@ public sealed record LabCase
 
     public required string Description { get; init; }
 
-    /// <summary>The rule of dane-rules.md (and RFC section) the case exercises.</summary>
+    /// <summary>The rule of docs/dane-rules.md (and RFC section) the case exercises.</summary>
     public required string Rule { get; init; }
 
     public required IReadOnlyList<ZoneSpec> Zones { get; init; }

@@ -7,8 +7,8 @@ namespace DaneScan.Lab.Cases;
 
 /// <summary>
 /// The lab's case catalogue: each case a destination domain under <c>lab.</c> with its DNS and TLS set-up and
-/// the outcome dane-rules.md expects, derived by reading the rules (not from any engine). Section numbers
-/// (§) refer to dane-rules.md.
+/// the outcome docs/dane-rules.md expects, derived by reading the rules (not from any engine). Section numbers
+/// (§) refer to docs/dane-rules.md.
 /// </summary>
 public static class LabCatalogue
 {

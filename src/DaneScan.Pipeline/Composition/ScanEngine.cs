@@ -123,7 +123,14 @@ public sealed class ScanEngine : IDisposable
 
     public int SmtpPort => Checker.SmtpPort;
 
-    public void Dispose() => Limiter.Dispose();
+    /// <summary>A telemetry export the host started for this engine (the CLI's --otlp-endpoint), stopped on dispose.</summary>
+    public IDisposable? Telemetry { get; set; }
+
+    public void Dispose()
+    {
+        Telemetry?.Dispose();
+        Limiter.Dispose();
+    }
 }
 
 /// <summary>

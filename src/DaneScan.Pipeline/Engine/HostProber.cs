@@ -1,6 +1,7 @@
 using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Pipeline.Politeness;
+using DaneScan.Pipeline.Telemetry;
 using DaneScan.Smtp;
 
 namespace DaneScan.Pipeline.Engine;
@@ -37,7 +38,10 @@ public sealed class HostProber(SmtpProber prober, PolitenessPolicy policy, Conne
             };
         }
 
+        using var inFlight = DaneScanTelemetry.TrackProbe(target.Host, target.Address.ToString());
         using var lease = await _limiter.AcquireAsync(target.Address, cancellationToken).ConfigureAwait(false);
-        return await _prober.ProbeAsync(new System.Net.IPEndPoint(target.Address, target.Port), target.Host, target.ServerName, cancellationToken).ConfigureAwait(false);
+        var probe = await _prober.ProbeAsync(new System.Net.IPEndPoint(target.Address, target.Port), target.Host, target.ServerName, cancellationToken).ConfigureAwait(false);
+        DaneScanTelemetry.Probes.Add(1, new KeyValuePair<string, object?>("outcome", probe.Outcome.ToString()));
+        return probe;
     }
 }

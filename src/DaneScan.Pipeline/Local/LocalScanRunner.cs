@@ -6,6 +6,7 @@ using DaneScan.Pipeline.Engine;
 using DaneScan.Pipeline.Lists;
 using DaneScan.Pipeline.Politeness;
 using DaneScan.Pipeline.Stages;
+using DaneScan.Pipeline.Telemetry;
 
 namespace DaneScan.Pipeline.Local;
 
@@ -136,6 +137,9 @@ public sealed class LocalScanRunner
         progress.RecordQueue = () => toRecord.Reader.Count;
         progress.ProbesRun = () => registry.Probed;
         progress.ProbesInFlight = () => registry.InFlight;
+        using var resolveDepth = DaneScanTelemetry.ObserveQueue("resolve", () => toResolve.Reader.Count);
+        using var probeDepth = DaneScanTelemetry.ObserveQueue("probe", () => toProbe.Reader.Count);
+        using var recordDepth = DaneScanTelemetry.ObserveQueue("record", () => toRecord.Reader.Count);
         OnStarted?.Invoke(progress);
 
         var reports = new List<DomainListReport>();
@@ -185,7 +189,12 @@ public sealed class LocalScanRunner
         {
             await foreach (var entry in toResolve.Reader.ReadAllAsync(token).ConfigureAwait(false))
             {
-                var dns = await _resolver.ResolveAsync(entry.Domain, token).ConfigureAwait(false);
+                DomainObservation dns;
+                using (DaneScanTelemetry.TrackLookup(entry.Domain))
+                {
+                    dns = await _resolver.ResolveAsync(entry.Domain, token).ConfigureAwait(false);
+                }
+
                 progress.CountResolved();
                 await toProbe.Writer.WriteAsync((entry, dns), token).ConfigureAwait(false);
             }
@@ -198,6 +207,8 @@ public sealed class LocalScanRunner
                 var targets = ProbeTarget.For(dns, _options.SmtpPort);
                 var probes = targets.Count == 0 ? [] : await Task.WhenAll(targets.Select(registry.GetAsync)).ConfigureAwait(false);
                 var verdict = DaneJudge.Judge(new DomainScan(dns, probes));
+                DaneScanTelemetry.CountDomains("probe");
+                DaneScanTelemetry.Outcomes.Add(1, new KeyValuePair<string, object?>("status", verdict.All.ToString()));
                 var record = new DomainRecord
                 {
                     Observation = dns,
@@ -232,8 +243,13 @@ public sealed class LocalScanRunner
             {
                 await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(body, token))).ConfigureAwait(false);
             }
-            catch
+            catch (Exception e)
             {
+                if (e is not OperationCanceledException)
+                {
+                    DaneScanTelemetry.CountError("scan", e);
+                }
+
                 // A bug or a storage fault in one stage stops the whole run (the next attempt resumes it).
                 await failed.CancelAsync().ConfigureAwait(false);
                 throw;

@@ -57,15 +57,27 @@ public sealed class ScanProgress
 
     internal void AddBytes(long n) => Interlocked.Add(ref _listBytesRead, n);
 
-    internal void CountEnumerated() => Interlocked.Increment(ref _enumerated);
+    internal void CountEnumerated()
+    {
+        Interlocked.Increment(ref _enumerated);
+        Telemetry.DaneScanTelemetry.CountDomains("enumerate");
+    }
 
     internal void CountSkipped() => Interlocked.Increment(ref _skippedRecorded);
 
     internal void CountOptedOut() => Interlocked.Increment(ref _optedOut);
 
-    internal void CountResolved() => Interlocked.Increment(ref _resolved);
+    internal void CountResolved()
+    {
+        Interlocked.Increment(ref _resolved);
+        Telemetry.DaneScanTelemetry.CountDomains("resolve");
+    }
 
-    internal void CountRecorded(int n) => Interlocked.Add(ref _recorded, n);
+    internal void CountRecorded(int n)
+    {
+        Interlocked.Add(ref _recorded, n);
+        Telemetry.DaneScanTelemetry.CountDomains("record", n);
+    }
 
     /// <summary>Domains recorded per second in this attempt.</summary>
     public double DomainsPerSecond => Elapsed.TotalSeconds > 0 ? Recorded / Elapsed.TotalSeconds : 0;

@@ -10,6 +10,7 @@ namespace DaneScan.Lab.Tests.Dns;
 /// +cd (checking disabled) that bogus data is really there and only its validation fails. delv, validating
 /// on its own from the lab's root trust anchor (unbound only relays with CD set), must agree.
 /// </summary>
+[Trait("Category", "Integration")]
 [Collection(LabCollection.Name)]
 public sealed class CaseDnsStateTests(LabFixture fixture)
 {

@@ -10,6 +10,7 @@ namespace DaneScan.Lab.Tests.Dns;
 /// The real <c>danescan lab up | status | down</c> process, and <see cref="LabEnvironment"/> disposal: the lab
 /// serves, validates, and afterwards no process of it is left. They pick a free octet from 200-225.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class LabLifecycleTests
 {
     private static readonly string Danescan = Path.Combine(AppContext.BaseDirectory, "danescan");

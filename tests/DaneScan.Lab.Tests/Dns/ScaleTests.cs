@@ -11,6 +11,7 @@ namespace DaneScan.Lab.Tests.Dns;
 /// every domain's MX RRset and every host's TLSA RRset, with the SMTP servers' STARTTLS offer, and the
 /// domains pile up on the first hosts (Zipf-like).
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class ScaleTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using DaneScan.Lab.Testing;
 
 namespace DaneScan.Lab.Tests.Dns;
 
+[Trait("Category", "Integration")]
 [Collection(LabCollection.Name)]
 public sealed class SelfCheckTests(LabFixture fixture)
 {

@@ -7,6 +7,7 @@ namespace DaneScan.Lab.Tests.Tls;
 /// Ground truth for the lab's TLS cases: openssl's own DANE verifier (<c>s_client -dane_tlsa_domain
 /// -dane_tlsa_rrdata</c>), given the TLSA records the lab computes, judges each scripted server's chain.
 /// </summary>
+[Trait("Category", "Integration")]
 [Collection(TlsLabCollection.Name)]
 public sealed class DaneOpenSslTests(TlsLabFixture lab)
 {

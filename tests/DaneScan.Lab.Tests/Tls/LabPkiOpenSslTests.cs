@@ -5,6 +5,7 @@ using DaneScan.Lab.Pki;
 namespace DaneScan.Lab.Tests.Tls;
 
 /// <summary>The lab's certificates and TLSA data, as openssl (an independent X.509 implementation) sees them.</summary>
+[Trait("Category", "Integration")]
 [Collection(TlsLabCollection.Name)]
 public sealed class LabPkiOpenSslTests(TlsLabFixture lab)
 {

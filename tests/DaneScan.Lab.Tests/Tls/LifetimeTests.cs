@@ -5,6 +5,7 @@ using DaneScan.Lab.Smtp;
 namespace DaneScan.Lab.Tests.Tls;
 
 /// <summary>Stopping the servers and the per-connection bounds, with clients that misbehave.</summary>
+[Trait("Category", "Integration")]
 [Collection(TlsLabCollection.Name)]
 public sealed class LifetimeTests(TlsLabFixture lab)
 {

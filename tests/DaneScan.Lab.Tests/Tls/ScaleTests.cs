@@ -6,6 +6,7 @@ using DaneScan.Lab.Smtp;
 namespace DaneScan.Lab.Tests.Tls;
 
 /// <summary>The scale lab's shape: 1,200 listeners in one process, every one answering, TLS on a sample.</summary>
+[Trait("Category", "Integration")]
 [Collection(TlsLabCollection.Name)]
 public sealed class ScaleTests(TlsLabFixture lab)
 {

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 namespace DaneScan.Lab.Tests.Tls;
 
 /// <summary>Each scripted behaviour, as <c>openssl s_client -starttls smtp</c> (an independent TLS client) sees it.</summary>
+[Trait("Category", "Integration")]
 [Collection(TlsLabCollection.Name)]
 public sealed partial class ScriptedServerOpenSslTests(TlsLabFixture lab)
 {

@@ -4,6 +4,7 @@ namespace DaneScan.Lab.Tests.Tls;
 /// The SMTP conversation and the quirks, seen by independent clients: openssl s_client for what happens around
 /// and after TLS, and bash's /dev/tcp for plaintext timing and size behaviour.
 /// </summary>
+[Trait("Category", "Integration")]
 [Collection(TlsLabCollection.Name)]
 public sealed class SmtpConversationTests(TlsLabFixture lab)
 {

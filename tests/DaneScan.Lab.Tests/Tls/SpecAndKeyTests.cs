@@ -6,6 +6,7 @@ using DaneScan.Lab.Smtp;
 namespace DaneScan.Lab.Tests.Tls;
 
 /// <summary>Spec files, spec validation, PEM files and the documented key sharing of the lab PKI.</summary>
+[Trait("Category", "Integration")]
 [Collection(TlsLabCollection.Name)]
 public sealed class SpecAndKeyTests(TlsLabFixture lab)
 {

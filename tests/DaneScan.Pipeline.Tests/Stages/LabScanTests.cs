@@ -13,6 +13,7 @@ namespace DaneScan.Pipeline.Tests.Stages;
 /// The local runner against the real lab (nsd with signed zones, validating unbound, real SMTP and TLS on
 /// loopback), results in a real run directory.
 /// </summary>
+[Trait("Category", "Integration")]
 [Collection(PipelineLabCollection.Name)]
 public sealed class LabScanTests(PipelineLab fixture) : IDisposable
 {

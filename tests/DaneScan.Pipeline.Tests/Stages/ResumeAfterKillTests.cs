@@ -12,6 +12,7 @@ namespace DaneScan.Pipeline.Tests.Stages;
 /// same run id: every domain ends up recorded exactly once (none lost, none duplicated), in the run directory
 /// store and, when Azurite is there (DANESCAN_TABLE_CONNECTION, set by eng/test.sh), in the Table store.
 /// </summary>
+[Trait("Category", "Integration")]
 [Collection(PipelineLabCollection.Name)]
 public sealed class ResumeAfterKillTests(PipelineLab fixture) : IDisposable
 {

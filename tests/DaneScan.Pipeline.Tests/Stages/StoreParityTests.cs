@@ -8,6 +8,7 @@ using DaneScan.Storage.Tests;
 namespace DaneScan.Pipeline.Tests.Stages;
 
 /// <summary>The same run stored in a run directory and through Azurite (Table Storage) gives the same results.</summary>
+[Trait("Category", "Integration")]
 [Collection(PipelineLabCollection.Name)]
 public sealed class StoreParityTests(PipelineLab fixture) : IDisposable
 {
