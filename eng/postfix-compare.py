@@ -63,6 +63,14 @@ def pf_class(text, host):
     return "NoResult", (text.strip().splitlines() or ["(no output)"])[0][:100]
 
 
+def pf_depth(text, host):
+    """The match depth Postfix logged for one host ("Matched DANE TA certificate at depth 2: 2 1 1 ...",
+    "Matched DANE TA public key verified certificate at depth 1: 2 1 0 ..."), or None."""
+    h = re.escape(host) if host else r"\S+"
+    m = re.search(rf"{h}\[[^\]]*\]:\d+: Matched DANE (?:EE|TA) (?:certificate|public key verified certificate) at depth (\d+)", text)
+    return int(m.group(1)) if m else None
+
+
 def ds_class(h, v):
     o, r, t = h.get("outcome"), h.get("reason"), h.get("trust")
     if t in ("Verified", "Trusted", "Untrusted"):
@@ -85,6 +93,7 @@ def agrees(pf, ds):
 
 
 rows, agree = [], 0
+depth_rows, depth_agree = 0, 0
 for line in open(os.path.join(out, "domains.txt")):
     case, domain = line.split()
     try:
@@ -98,7 +107,7 @@ for line in open(os.path.join(out, "domains.txt")):
         ds = "DomainError" if v.get("mxStatus") != "MxHosts" else "?"
         ok = pf in ("DomainError", "AddressError") and ds == "DomainError"
         agree += ok
-        rows.append((case, "(domain)", f"{pf}: {pfd}", f"mxStatus {v.get('mxStatus')} / {v.get('mxOutcome')}", "-", ok))
+        rows.append((case, "(domain)", f"{pf}: {pfd}", f"mxStatus {v.get('mxStatus')} / {v.get('mxOutcome')}", "-", "-", ok))
         continue
     for h in hosts:
         name = h["name"]
@@ -112,13 +121,21 @@ for line in open(os.path.join(out, "domains.txt")):
         ds = ds_class(h, v)
         ok = agrees(pf, ds)
         agree += ok
+        # The match depth, where both sides authenticated: Postfix's log line against DaneScan's match.depth.
+        pdep, ddep = pf_depth(text, name), (h.get("match") or {}).get("depth")
+        depth = "-"
+        if pdep is not None and ddep is not None:
+            depth_rows += 1
+            depth_agree += pdep == ddep
+            depth = f"{pdep} / {ddep}" + ("" if pdep == ddep else " **NO**")
         rows.append((case, src, f"{pf}: {pfd}" if pf not in pfd else pfd,
-                     f"{h.get('outcome')} ({h.get('reason')})", h.get("trust") or "-", ok))
+                     f"{h.get('outcome')} ({h.get('reason')})", h.get("trust") or "-", depth, ok))
 
-print("| case | MX host | Postfix (posttls-finger) | DaneScan outcome (reason) | DaneScan trust | agree |")
-print("|---|---|---|---|---|---|")
-for c, hst, p, d, t, ok in rows:
+print("| case | MX host | Postfix (posttls-finger) | DaneScan outcome (reason) | DaneScan trust | match depth (Postfix / DaneScan) | agree |")
+print("|---|---|---|---|---|---|---|")
+for c, hst, p, d, t, dep, ok in rows:
     p = p.replace("|", "/")
-    print(f"| {c} | {hst} | {p} | {d} | {t} | {'yes' if ok else '**NO**'} |")
+    print(f"| {c} | {hst} | {p} | {d} | {t} | {dep} | {'yes' if ok else '**NO**'} |")
 print()
 print(f"Agreement: {agree} of {len(rows)} host rows ({len(rows) - agree} disagreements).")
+print(f"Match depth: {depth_agree} of {depth_rows} authenticated rows agree.")

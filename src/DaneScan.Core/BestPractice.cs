@@ -35,6 +35,11 @@ public static class BestPractice
             {
                 findings.Add(new Finding(FindingCode.MxHostZoneUnsigned, host.Name, $"The address records of {host.Name} are not DNSSEC-signed: TLSA cannot apply."));
             }
+            else if (AddressChain.Classify(host) == HostNameSecurity.InsecureCname)
+            {
+                findings.Add(new Finding(FindingCode.MxHostZoneUnsigned, host.Name,
+                    $"{host.Name} is a secure CNAME, but the answer for {host.InsecureAt} is not DNSSEC-signed: senders look up TLSA at {host.Name} only, never along the chain (RFC 7672 §2.2.2)."));
+            }
 
             if (host.Tlsa is { Outcome: DnsOutcome.InsecureAnswer, Records.Count: > 0 } insecure)
             {

@@ -140,9 +140,11 @@ public static class DaneJudge
     }
 
     /// <summary>
-    /// The host-level verdict from DNS alone (docs/dane-rules.md §2, §3), or null when DANE applies (secure addresses
-    /// and a secure, non-empty TLSA RRset) and the probes decide. In order: any insecure address RRset makes
-    /// the host "not DANE"; without a secure answer holding addresses, a bogus or failed lookup makes it
+    /// The host-level verdict from DNS alone (docs/dane-rules.md §2, §3), or null when DANE applies (a secure, non-empty
+    /// TLSA RRset at the base the rules allow) and the probes decide. In order: an insecure host name (its first
+    /// answer, its own CNAME or address records, not signed) makes the host "not DANE"; a secure CNAME whose
+    /// chain turns insecure later (RFC 7672 §2.2.2) goes on to TLSA at the original name; without an answer
+    /// holding addresses (a secure one, or in that case an insecure one), a bogus or failed lookup makes it
     /// "address lookup failed", else it has no addresses; then the TLSA lookup that applies (the last tried)
     /// decides: bogus or failed, insecure, securely denied, or DANE applies.
     /// </summary>
@@ -150,14 +152,26 @@ public static class DaneJudge
     {
         ArgumentNullException.ThrowIfNull(host);
         RrsetObservation<string>[] lookups = [host.A, host.Aaaa];
-        if (lookups.Any(l => l.Outcome is DnsOutcome.InsecureAnswer or DnsOutcome.InsecureDenial))
+        var security = AddressChain.Classify(host);
+        switch (security)
         {
-            return (HostOutcome.NotDane, HostReason.HostInsecure, "The host's address records are not DNSSEC-signed: TLSA does not apply (RFC 7672 §2.2.2).");
+            case HostNameSecurity.Insecure:
+                return (HostOutcome.NotDane, HostReason.HostInsecure, InsecureDetail(host));
+            case HostNameSecurity.Undetermined:
+                {
+                    var cname = host.CnameLookups[0];
+                    return (HostOutcome.AddressLookupFailed,
+                        cname.Outcome == DnsOutcome.Bogus ? HostReason.AddressBogus : HostReason.AddressLookupFailure,
+                        $"The address records of {host.Name} came through CNAMEs unsigned, and CNAME {cname.Name} {(cname.Outcome == DnsOutcome.Bogus ? "is bogus" : "failed: " + cname.Failure)}: whether the host name is secure (RFC 7672 §2.2.2) is not known. {cname.Detail}".Trim());
+                }
         }
 
-        // One family's secure answer is enough to go on (as the resolver does); a failed lookup of the other
-        // family is kept in the observation but does not hide the addresses found.
-        if (!lookups.Any(l => l.Outcome == DnsOutcome.SecureAnswer && l.Records.Count > 0))
+        // One family's answer holding addresses is enough to go on (as the resolver does); a failed lookup of the
+        // other family is kept in the observation but does not hide the addresses found.
+        var usable = security == HostNameSecurity.InsecureCname
+            ? lookups.Any(AddressChain.HasAddresses)
+            : lookups.Any(l => l.Outcome == DnsOutcome.SecureAnswer && l.Records.Count > 0);
+        if (!usable)
         {
             if (lookups.FirstOrDefault(l => l.Outcome == DnsOutcome.Bogus) is { } bogus)
             {
@@ -179,9 +193,27 @@ public static class DaneJudge
             { Outcome: DnsOutcome.Bogus } => (HostOutcome.TlsaLookupFailed, HostReason.TlsaBogus, $"TLSA {tlsa.Name}: bogus. {tlsa.Detail}".Trim()),
             { Outcome: DnsOutcome.LookupFailure } => (HostOutcome.TlsaLookupFailed, HostReason.TlsaLookupFailure, $"TLSA {tlsa.Name}: {tlsa.Failure}. {tlsa.Detail}".Trim()),
             { Outcome: DnsOutcome.InsecureAnswer or DnsOutcome.InsecureDenial } => (HostOutcome.NotDane, HostReason.TlsaInsecure, $"TLSA {tlsa.Name}: insecure ({tlsa.Records.Count} records ignored)."),
-            { Outcome: DnsOutcome.SecureDenial } or { Records.Count: 0 } => (HostOutcome.NotDane, HostReason.TlsaSecureDenial, $"TLSA {tlsa.Name}: securely denied."),
+            { Outcome: DnsOutcome.SecureDenial } or { Records.Count: 0 } => (HostOutcome.NotDane, HostReason.TlsaSecureDenial,
+                security == HostNameSecurity.InsecureCname
+                    ? $"TLSA {tlsa.Name}: securely denied. {host.Name} is a secure CNAME, but the answer for {host.InsecureAt} is not signed: TLSA applies at {host.Name} only (RFC 7672 §2.2.2)."
+                    : $"TLSA {tlsa.Name}: securely denied."),
             _ => null,
         };
+    }
+
+    private static string InsecureDetail(MxHostObservation host)
+    {
+        var chain = AddressChain.InsecureChain(host.A, host.Aaaa);
+        if (chain.Count == 0)
+        {
+            return "The host's address records are not DNSSEC-signed: TLSA does not apply (RFC 7672 §2.2.2).";
+        }
+
+        return host.CnameLookups.Count == 0
+            ? $"The host's address records came through CNAMEs ({string.Join(" -> ", chain)}) without DNSSEC validation, and the observation holds no lookup of the host name's own CNAME: TLSA does not apply (RFC 7672 §2.2.2)."
+            : host.CnameLookups[0] is { Outcome: DnsOutcome.InsecureAnswer or DnsOutcome.InsecureDenial } first
+                ? $"The host name's own CNAME record ({first.Name} -> {chain[0]}) is not DNSSEC-signed: TLSA does not apply (RFC 7672 §2.2.2)."
+                : $"CNAME {host.CnameLookups[0].Name} ({host.CnameLookups[0].Outcome}) does not validate the link to {chain[0]} that the address answer followed: TLSA does not apply (RFC 7672 §2.2.2).";
     }
 
     /// <summary>

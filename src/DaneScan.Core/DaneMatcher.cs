@@ -5,13 +5,22 @@ namespace DaneScan.Core;
 /// <summary>Which TLSA record authenticated a host, and where in the chain (docs/dane-rules.md §6).</summary>
 /// <param name="Record">The TLSA record that matched.</param>
 /// <param name="Depth">
-/// The depth of the matched certificate or key in the validated path: 0 is the leaf (always for DANE-EE),
-/// 1 its issuer, and so on. For a DANE-TA anchor taken from DNS (`2 0 0` not sent, or a `2 1 0` key that
-/// signed the top certificate) this is one more than the top presented certificate in the path.
+/// The match depth as OpenSSL computes it and Postfix logs it ("Matched DANE TA certificate at depth N",
+/// "Matched DANE TA public key verified certificate at depth N"), so that it can be compared with a
+/// <c>posttls-finger</c> line: the depth in the validated path, 0 being the leaf (always for DANE-EE), 1 its
+/// issuer, and so on, of the certificate that matched the record; for a bare key from DNS (`2 1 0` whose key
+/// the server did not send), the depth of the top certificate that key verified. A whole certificate from DNS
+/// (`2 0 0` not sent) joins the path above the top certificate sent and is counted at its place there.
 /// </param>
 /// <param name="ChainIndex">The position of the matched certificate in the chain as presented, or null when it came from DNS.</param>
 /// <param name="MatchedName">For DANE-TA: the reference identifier the leaf matched. Null for DANE-EE (no name check).</param>
-public sealed record TlsaMatch(TlsaRecord Record, int Depth, int? ChainIndex, string? MatchedName)
+/// <param name="AnchorDepth">
+/// The depth of the trust anchor itself: equal to <paramref name="Depth"/>, except for a bare key from DNS,
+/// which sits one above the certificate it verified (<paramref name="Depth"/> + 1). This is the convention
+/// DaneScan reported as "depth" before rules version 2026-12-02.1: it tells a root key (2) from an
+/// intermediate certificate (1) where Postfix logs depth 1 for both.
+/// </param>
+public sealed record TlsaMatch(TlsaRecord Record, int Depth, int? ChainIndex, string? MatchedName, int AnchorDepth)
 {
     public TlsaUsage Usage => Record.Usage;
 }
@@ -79,7 +88,7 @@ public static class DaneMatcher
             {
                 if (Matches(presentedChain[0], certs[0], r))
                 {
-                    return new ChainJudgement(HostReason.DaneEeMatched, new TlsaMatch(r, 0, 0, null));
+                    return new ChainJudgement(HostReason.DaneEeMatched, new TlsaMatch(r, 0, 0, null, 0));
                 }
             }
 
@@ -133,7 +142,7 @@ public static class DaneMatcher
                             continue;
                         }
 
-                        return new ChainJudgement(HostReason.DaneTaMatched, new TlsaMatch(r, path.AnchorDepth, anchor.ChainIndex, name));
+                        return new ChainJudgement(HostReason.DaneTaMatched, new TlsaMatch(r, path.Depth, anchor.ChainIndex, name, path.AnchorDepth));
                     }
 
                     best = Better(best, outcome.Failure!);
@@ -307,7 +316,8 @@ public static class DaneMatcher
                 var failure = Check(path, endsAtAnchorCertificate: false, at);
                 if (failure is null)
                 {
-                    valid = new ValidPath(path.Count);
+                    // OpenSSL reports a bare key at the depth of the certificate it verified (the top of the path).
+                    valid = new ValidPath(path.Count - 1, path.Count);
                     return true;
                 }
 
@@ -330,7 +340,7 @@ public static class DaneMatcher
                     var failure = Check(path, endsAtAnchorCertificate: true, at);
                     if (failure is null)
                     {
-                        valid = new ValidPath(path.Count - 1);
+                        valid = new ValidPath(path.Count - 1, path.Count - 1);
                         return true;
                     }
 
@@ -437,7 +447,8 @@ public static class DaneMatcher
 
     private sealed record Failure(HostReason Reason, int Rank, string Detail);
 
-    private sealed record ValidPath(int AnchorDepth);
+    /// <summary>A validated path: the match depth as OpenSSL reports it, and the anchor's own depth.</summary>
+    private sealed record ValidPath(int Depth, int AnchorDepth);
 
     private sealed record PathOutcome(ValidPath? Path, Failure? Failure);
 }

@@ -21,9 +21,26 @@ public sealed record MxHostObservation
     public required RrsetObservation<string> Aaaa { get; init; }
 
     /// <summary>
-    /// TLSA lookups in the order tried (RFC 7672 §2.2.3): at the CNAME-expanded name first, then at the
-    /// original name when the first was securely denied. Empty when no TLSA lookup was due (insecure host,
-    /// no addresses, address lookup failed).
+    /// The CNAME record of each name of the address answer's chain, looked up on its own, in order from the host
+    /// name (RFC 7672 §2.2.2): made only when an address RRset was insecure and came through CNAMEs, and stopped
+    /// at the first that did not validate. The first tells an insecure host name from a secure CNAME to an
+    /// insecure target (<see cref="AddressChain.Classify(MxHostObservation)"/>). Empty otherwise, and in
+    /// observations made before rules version 2026-12-02.1 (which then read as an insecure host name).
+    /// </summary>
+    public IReadOnlyList<RrsetObservation<string>> CnameLookups { get; init; } = [];
+
+    /// <summary>
+    /// The name whose own answer was the first of the chain not to validate (<see cref="AddressChain.InsecureAt"/>):
+    /// derived from <see cref="A"/>, <see cref="Aaaa"/> and <see cref="CnameLookups"/>, written for readers of the
+    /// JSON and ignored when it is read back. Null when no address RRset is insecure.
+    /// </summary>
+    public string? InsecureAt => AddressChain.InsecureAt(this);
+
+    /// <summary>
+    /// TLSA lookups in the order tried (RFC 7672 §2.2.2, §2.2.3): with a chain secure to its end, at the
+    /// CNAME-expanded name first, then at the original name when the first was securely denied; in the insecure
+    /// CNAME case (a secure CNAME at the host name, an insecure link or address RRset later), at the original
+    /// name only. Empty when no TLSA lookup was due (insecure host name, no addresses, address lookup failed).
     /// </summary>
     public IReadOnlyList<RrsetObservation<TlsaRecord>> TlsaLookups { get; init; } = [];
 

@@ -100,7 +100,10 @@ public enum FindingCode
     /// <summary>The recipient domain's MX RRset is not DNSSEC-signed (insecure).</summary>
     RecipientDomainUnsigned,
 
-    /// <summary>The MX host's zone is not DNSSEC-signed (insecure addresses): TLSA cannot apply.</summary>
+    /// <summary>
+    /// The MX host's zone is not DNSSEC-signed (insecure addresses): TLSA cannot apply. Also for a secure CNAME
+    /// into an unsigned zone (RFC 7672 §2.2.2): TLSA applies at the host name only.
+    /// </summary>
     MxHostZoneUnsigned,
 
     /// <summary>TLSA records exist in a zone without a secure delegation: senders ignore them.</summary>
@@ -132,7 +135,7 @@ public enum FindingCode
 public sealed record DomainVerdict
 {
     /// <summary>The version of the rules and code that produced the verdict; change it when a verdict can change.</summary>
-    public const string CurrentRulesVersion = "2026-11-28.2";
+    public const string CurrentRulesVersion = "2026-12-02.1";
 
     public string RulesVersion { get; init; } = CurrentRulesVersion;
 

@@ -101,13 +101,15 @@ public sealed class DomainResolver
 
     /// <summary>
     /// One MX host: A and AAAA (the resolver follows CNAMEs; the chain is recorded and its security is the
-    /// AD bit of the whole answer), then TLSA at <c>_25._tcp.&lt;base&gt;</c> when the addresses are secure.
+    /// AD bit of the whole answer), the chain's CNAME records one by one when that answer was insecure, then
+    /// TLSA at <c>_25._tcp.&lt;base&gt;</c> where the rules allow (<see cref="AddressChain.TlsaBases"/>).
     /// </summary>
     /// <remarks>
-    /// TLSA is due when at least one address RRset is a secure answer and none is insecure (a failed
-    /// lookup of the other family does not hide the secure one; the failure stays recorded). The base is the
-    /// final CNAME target first; only if TLSA there is securely denied is the published name tried; a failed,
-    /// bogus or insecure lookup at the target is final (RFC 7672 §2.2.3).
+    /// With secure addresses (one family's secure answer is enough; a failed lookup of the other stays recorded),
+    /// the base is the final CNAME target first; only if TLSA there is securely denied is the published name
+    /// tried; a failed, bogus or insecure lookup at the target is final (RFC 7672 §2.2.3). With an insecure
+    /// address answer through CNAMEs, the host name's own CNAME record decides (RFC 7672 §2.2.2): unsigned, no
+    /// TLSA; validated (the chain turns insecure later), TLSA at the published name only.
     /// </remarks>
     public async Task<MxHostObservation> ResolveHostAsync(string hostName, ushort preference, bool isImplicit, CancellationToken cancellationToken = default)
     {
@@ -116,20 +118,20 @@ public sealed class DomainResolver
         var aaaaTask = _resolver.LookupAaaaAsync(host, cancellationToken);
         var a = await aTask.ConfigureAwait(false);
         var aaaa = await aaaaTask.ConfigureAwait(false);
+        var cnames = await LookupChainLinksAsync(host, AddressChain.InsecureChain(a, aaaa), cancellationToken).ConfigureAwait(false);
 
         var lookups = new List<RrsetObservation<TlsaRecord>>(2);
         string? tlsaBase = null;
-        if (TlsaDue(a, aaaa))
+        var bases = AddressChain.TlsaBases(host, a, aaaa, cnames);
+        if (bases.Count > 0)
         {
-            var secureAddresses = a.Outcome == DnsOutcome.SecureAnswer ? a : aaaa;
-            var target = secureAddresses.CnameChain.Count > 0 ? secureAddresses.CnameChain[^1] : host;
-            var first = await _resolver.LookupTlsaAsync(DnsNames.SmtpTlsaOwner(target), cancellationToken).ConfigureAwait(false);
+            var first = await _resolver.LookupTlsaAsync(DnsNames.SmtpTlsaOwner(bases[0]), cancellationToken).ConfigureAwait(false);
             lookups.Add(first);
-            tlsaBase = target;
-            if (target != host && first.Outcome == DnsOutcome.SecureDenial)
+            tlsaBase = bases[0];
+            if (bases.Count > 1 && first.Outcome == DnsOutcome.SecureDenial)
             {
-                lookups.Add(await _resolver.LookupTlsaAsync(DnsNames.SmtpTlsaOwner(host), cancellationToken).ConfigureAwait(false));
-                tlsaBase = host;
+                lookups.Add(await _resolver.LookupTlsaAsync(DnsNames.SmtpTlsaOwner(bases[1]), cancellationToken).ConfigureAwait(false));
+                tlsaBase = bases[1];
             }
         }
 
@@ -140,19 +142,36 @@ public sealed class DomainResolver
             Implicit = isImplicit,
             A = a,
             Aaaa = aaaa,
+            CnameLookups = cnames,
             TlsaLookups = lookups,
             TlsaBase = tlsaBase,
         };
     }
 
-    /// <summary>Whether the address RRsets allow a TLSA lookup (docs/dane-rules.md §2).</summary>
-    public static bool TlsaDue(RrsetObservation<string> a, RrsetObservation<string> aaaa)
+    /// <summary>
+    /// The CNAME record of each link of an insecure address answer's chain, in order from the host name, up to
+    /// and including the first that does not validate (or points elsewhere than the chain went). None for an
+    /// empty chain.
+    /// </summary>
+    private async Task<IReadOnlyList<RrsetObservation<string>>> LookupChainLinksAsync(string host, IReadOnlyList<string> chain, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(a);
-        ArgumentNullException.ThrowIfNull(aaaa);
-        var anySecureAddress = a.Outcome == DnsOutcome.SecureAnswer || aaaa.Outcome == DnsOutcome.SecureAnswer;
-        var anyInsecure = a.Outcome is DnsOutcome.InsecureAnswer or DnsOutcome.InsecureDenial
-            || aaaa.Outcome is DnsOutcome.InsecureAnswer or DnsOutcome.InsecureDenial;
-        return anySecureAddress && !anyInsecure;
+        if (chain.Count == 0)
+        {
+            return [];
+        }
+
+        var owners = AddressChain.LinkOwners(host, chain);
+        var links = new List<RrsetObservation<string>>(owners.Count);
+        for (var i = 0; i < owners.Count; i++)
+        {
+            var link = await _resolver.LookupCnameAsync(owners[i], cancellationToken).ConfigureAwait(false);
+            links.Add(link);
+            if (!AddressChain.LinkIsSecure(link, chain, i))
+            {
+                break;
+            }
+        }
+
+        return links;
     }
 }

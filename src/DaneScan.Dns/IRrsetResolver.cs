@@ -14,6 +14,12 @@ public interface IRrsetResolver
     /// <summary>The AAAA RRset of a name (following CNAMEs); records are IPv6 addresses in text form.</summary>
     Task<RrsetObservation<string>> LookupAaaaAsync(string name, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The CNAME RRset of a name itself, not followed (a query of type CNAME): its own DNSSEC outcome, which the
+    /// AD bit of an address answer through a chain does not tell (RFC 7672 §2.2.2). Records are target names.
+    /// </summary>
+    Task<RrsetObservation<string>> LookupCnameAsync(string name, CancellationToken cancellationToken = default);
+
     /// <summary>The MX RRset of a name.</summary>
     Task<RrsetObservation<MxRecord>> LookupMxAsync(string name, CancellationToken cancellationToken = default);
 

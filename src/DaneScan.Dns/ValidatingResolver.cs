@@ -63,6 +63,9 @@ public sealed class ValidatingResolver : IRrsetResolver
     public Task<RrsetObservation<string>> LookupAaaaAsync(string name, CancellationToken cancellationToken = default) =>
         LookupAsync(name, QueryType.AAAA, "AAAA", static r => (r as AaaaRecord)?.Address.ToString(), cancellationToken);
 
+    public Task<RrsetObservation<string>> LookupCnameAsync(string name, CancellationToken cancellationToken = default) =>
+        LookupAsync(name, QueryType.CNAME, "CNAME", static r => r is CNameRecord c ? DnsNames.Normalize(c.CanonicalName.Value) : null, cancellationToken);
+
     public Task<RrsetObservation<Core.MxRecord>> LookupMxAsync(string name, CancellationToken cancellationToken = default) =>
         LookupAsync(name, QueryType.MX, "MX", static r => r is DnsClient.Protocol.MxRecord mx
             ? new Core.MxRecord(mx.Preference, DnsNames.Normalize(mx.Exchange.Value))
@@ -167,7 +170,11 @@ public sealed class ValidatingResolver : IRrsetResolver
         }
 
         var secure = response.Header.IsAuthenticData;
-        var (chain, target) = FollowCnames(owner, response.Answers);
+
+        // A CNAME question is answered by the name's own CNAME RRset: nothing to follow.
+        var (chain, target) = string.Equals(typeName, "CNAME", StringComparison.OrdinalIgnoreCase)
+            ? ([], owner)
+            : FollowCnames(owner, response.Answers);
         var rcode = response.Header.ResponseCode;
         switch (rcode)
         {

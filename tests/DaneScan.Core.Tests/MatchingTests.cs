@@ -408,9 +408,34 @@ public class MatchingTests
     {
         var j = Judge(Chain(P.Leaf, P.Intermediate), P.Root.Tlsa(TlsaUsage.DaneTa, TlsaSelector.Spki, TlsaMatchingType.Full));
 
+        // Reported as OpenSSL and Postfix do: at the depth of the certificate the key verified (posttls-finger:
+        // "Matched DANE TA public key verified certificate at depth 1"); the key itself sits one above.
         Assert.Equal(HostReason.DaneTaMatched, j.Reason);
         Assert.Null(j.Match!.ChainIndex);
-        Assert.Equal(2, j.Match.Depth);
+        Assert.Equal(1, j.Match.Depth);
+        Assert.Equal(2, j.Match.AnchorDepth);
+    }
+
+    [Fact]
+    public void DaneTa_full_key_from_dns_that_signed_a_lone_leaf_is_reported_at_depth_0()
+    {
+        var j = Judge(Chain(P.Leaf), P.Intermediate.Tlsa(TlsaUsage.DaneTa, TlsaSelector.Spki, TlsaMatchingType.Full));
+
+        Assert.Equal(HostReason.DaneTaMatched, j.Reason);
+        Assert.Equal(0, j.Match!.Depth);
+        Assert.Equal(1, j.Match.AnchorDepth);
+    }
+
+    [Fact]
+    public void Presented_anchors_and_whole_certificates_from_dns_report_one_depth_for_both_conventions()
+    {
+        var sent = Judge(Chain(P.Leaf, P.Intermediate, P.Root), P.Root.Tlsa(TlsaUsage.DaneTa, TlsaSelector.Spki, TlsaMatchingType.Full));
+        var fromDns = Judge(Chain(P.Leaf, P.Intermediate), P.Root.Tlsa(TlsaUsage.DaneTa, TlsaSelector.Cert, TlsaMatchingType.Full));
+        var ee = Judge(Chain(P.SelfSigned), P.SelfSigned.Tlsa(TlsaUsage.DaneEe, TlsaSelector.Spki, TlsaMatchingType.Sha2_256));
+
+        Assert.Equal((2, 2), (sent.Match!.Depth, sent.Match.AnchorDepth));
+        Assert.Equal((2, 2), (fromDns.Match!.Depth, fromDns.Match.AnchorDepth));
+        Assert.Equal((0, 0), (ee.Match!.Depth, ee.Match.AnchorDepth));
     }
 
     [Fact]

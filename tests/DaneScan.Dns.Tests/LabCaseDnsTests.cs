@@ -147,12 +147,82 @@ public sealed class LabCaseDnsTests(DnsLabFixture fixture)
     }
 
     [Fact]
-    public async Task Cname_into_an_unsigned_zone_makes_the_host_insecure()
+    public async Task A_cname_lookup_is_answered_by_the_names_own_cname_with_its_own_security()
     {
+        // The A answer through the chain is insecure as a whole; the CNAME records on their own tell which link is.
+        var own = await Resolver.LookupCnameAsync("mx.cname-insecure-link.lab");
+        Assert.Equal(DnsOutcome.SecureAnswer, own.Outcome);
+        Assert.Equal(["relay.cname-insecure-link-relay.lab"], own.Records);
+        Assert.Empty(own.CnameChain);
+        Assert.NotNull(own.OriginalTtl);
+
+        var unsigned = await Resolver.LookupCnameAsync("relay.cname-insecure-link-relay.lab");
+        Assert.Equal(DnsOutcome.InsecureAnswer, unsigned.Outcome);
+        Assert.Equal(["smtp.cname-insecure-link.lab"], unsigned.Records);
+
+        var none = await Resolver.LookupCnameAsync("mx.ee-11.lab");
+        Assert.Equal(DnsOutcome.SecureDenial, none.Outcome);
+        Assert.Equal(DenialKind.NoData, none.Denial);
+    }
+
+    [Fact]
+    public async Task Secure_cname_into_an_unsigned_zone_keeps_tlsa_at_the_original_name()
+    {
+        // RFC 7672 §2.2.2: the host name's own CNAME validates, the target's A RRset does not.
         var host = Assert.Single((await ResolveAsync("cname-insecure-target.lab")).Hosts);
         Assert.Equal(["smtp.cname-insecure-target-target.lab"], host.A.CnameChain);
         Assert.Equal(DnsOutcome.InsecureAnswer, host.A.Outcome);
-        Assert.Empty(host.TlsaLookups);
+        var cname = Assert.Single(host.CnameLookups);
+        Assert.Equal(("mx.cname-insecure-target.lab", DnsOutcome.SecureAnswer), (cname.Name, cname.Outcome));
+        Assert.Equal("smtp.cname-insecure-target-target.lab", host.InsecureAt);
+        Assert.Equal(HostNameSecurity.InsecureCname, AddressChain.Classify(host));
+        var tlsa = Assert.Single(host.TlsaLookups);
+        Assert.Equal("_25._tcp.mx.cname-insecure-target.lab", tlsa.Name);
+        Assert.Equal(DnsOutcome.SecureAnswer, tlsa.Outcome);
+        Assert.Equal("mx.cname-insecure-target.lab", host.TlsaBase);
+        Assert.Null(DaneJudge.HostDnsVerdict(host));
+    }
+
+    [Fact]
+    public async Task Tlsa_at_the_unsigned_target_is_never_looked_up()
+    {
+        // The target publishes matching TLSA in its unsigned zone; the original name publishes none.
+        var host = Assert.Single((await ResolveAsync("cname-insecure-target-tlsa.lab")).Hosts);
+        Assert.Equal(HostNameSecurity.InsecureCname, AddressChain.Classify(host));
+        var tlsa = Assert.Single(host.TlsaLookups);
+        Assert.Equal("_25._tcp.mx.cname-insecure-target-tlsa.lab", tlsa.Name);
+        Assert.Equal(DnsOutcome.SecureDenial, tlsa.Outcome);
+        Assert.Equal((HostOutcome.NotDane, HostReason.TlsaSecureDenial), DaneJudge.HostDnsVerdict(host) is { } v ? (v.Outcome, v.Reason) : default);
+    }
+
+    [Fact]
+    public async Task An_unsigned_middle_link_is_recorded_and_only_the_original_name_is_a_base()
+    {
+        // mx (signed) -> relay (unsigned zone) -> smtp (signed, with its own secure TLSA): the final A RRset is
+        // secure, the answer as a whole is not, and the signed final name was reached through an unsigned link.
+        var host = Assert.Single((await ResolveAsync("cname-insecure-link.lab")).Hosts);
+        Assert.Equal(["relay.cname-insecure-link-relay.lab", "smtp.cname-insecure-link.lab"], host.A.CnameChain);
+        Assert.Equal(DnsOutcome.InsecureAnswer, host.A.Outcome);
+        Assert.Equal(
+            [("mx.cname-insecure-link.lab", DnsOutcome.SecureAnswer), ("relay.cname-insecure-link-relay.lab", DnsOutcome.InsecureAnswer)],
+            host.CnameLookups.Select(c => (c.Name, c.Outcome)));
+        Assert.Equal("relay.cname-insecure-link-relay.lab", host.InsecureAt);
+        Assert.Equal("_25._tcp.mx.cname-insecure-link.lab", Assert.Single(host.TlsaLookups).Name);
+        Assert.Equal("mx.cname-insecure-link.lab", host.TlsaBase);
+    }
+
+    [Fact]
+    public async Task Hosts_without_cnames_or_with_secure_chains_make_no_cname_lookups()
+    {
+        foreach (var domain in new[] { "host-insecure.lab", "ee-11.lab", "cname-tlsa-target.lab", "cname-tlsa-original.lab" })
+        {
+            var host = Assert.Single((await ResolveAsync(domain)).Hosts);
+            Assert.True(host.CnameLookups.Count == 0, domain);
+        }
+
+        var insecure = Assert.Single((await ResolveAsync("host-insecure.lab")).Hosts);
+        Assert.Equal("mx.host-insecure-hosts.lab", insecure.InsecureAt);
+        Assert.Equal(HostNameSecurity.Insecure, AddressChain.Classify(insecure));
     }
 
     [Fact]

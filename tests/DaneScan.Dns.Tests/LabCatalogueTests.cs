@@ -114,6 +114,12 @@ public sealed class LabCatalogueTests(DnsLabFixture fixture)
                 Assert.True(expected.TlsaBase == host.TlsaBase, $"{where}: TLSA base {host.TlsaBase}, expected {expected.TlsaBase}");
             }
 
+            // RFC 7672 §2.2.2: a name reached through an unsigned link is never a TLSA base.
+            if (AddressChain.Classify(host) == HostNameSecurity.InsecureCname)
+            {
+                Assert.All(host.TlsaLookups, t => Assert.Equal("_25._tcp." + host.Name, t.Name));
+            }
+
             AssertDnsFactsOf(expected.Expected, host, where);
         }
     }
@@ -196,6 +202,7 @@ public sealed class LabCatalogueTests(DnsLabFixture fixture)
         return type.ToUpperInvariant() switch
         {
             "A" => await resolver.LookupAAsync(name),
+            "CNAME" => await resolver.LookupCnameAsync(name),
             "AAAA" => await resolver.LookupAaaaAsync(name),
             "MX" => AsText(await resolver.LookupMxAsync(name)),
             "TLSA" => AsText(await resolver.LookupTlsaAsync(name)),

@@ -2,7 +2,10 @@ using DaneScan.Core;
 
 namespace DaneScan.Dns.Tests;
 
-/// <summary>Which hosts an MX RRset leads to (RFC 7672 §2.1, RFC 7505, RFC 5321 §5.1) and when TLSA is due.</summary>
+/// <summary>
+/// Which hosts an MX RRset leads to (RFC 7672 §2.1, RFC 7505, RFC 5321 §5.1) and when TLSA is due for a host
+/// without CNAMEs (the CNAME cases: DaneScan.Core.Tests InsecureCnameTests, and the lab cases in LabCaseDnsTests).
+/// </summary>
 public class MxSelectionTests
 {
     private static RrsetObservation<MxRecord> Mx(DnsOutcome outcome, DenialKind denial, params MxRecord[] records) =>
@@ -57,8 +60,9 @@ public class MxSelectionTests
     [InlineData(DnsOutcome.SecureAnswer, DnsOutcome.InsecureDenial, false)]
     [InlineData(DnsOutcome.Bogus, DnsOutcome.Bogus, false)]
     [InlineData(DnsOutcome.LookupFailure, DnsOutcome.LookupFailure, false)]
-    public void Tlsa_is_due_only_for_secure_addresses(DnsOutcome a, DnsOutcome aaaa, bool due) =>
-        Assert.Equal(due, DomainResolver.TlsaDue(
+    public void Tlsa_is_due_only_for_secure_addresses_without_cnames(DnsOutcome a, DnsOutcome aaaa, bool due) =>
+        Assert.Equal(due ? ["mx.example.test"] : [], AddressChain.TlsaBases("mx.example.test",
             Addr(a, a == DnsOutcome.SecureAnswer || a == DnsOutcome.InsecureAnswer ? ["127.0.0.1"] : []),
-            Addr(aaaa, aaaa == DnsOutcome.SecureAnswer || aaaa == DnsOutcome.InsecureAnswer ? ["::1"] : [])));
+            Addr(aaaa, aaaa == DnsOutcome.SecureAnswer || aaaa == DnsOutcome.InsecureAnswer ? ["::1"] : []),
+            []));
 }

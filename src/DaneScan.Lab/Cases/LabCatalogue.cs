@@ -168,9 +168,11 @@ public static class LabCatalogue
         var root200 = T(2, 0, 0, CertRole.Root);
         yield return Single("ta-200-not-sent", "DANE-TA 2 0 0 (whole root certificate), root not sent", "§6 DANE-TA 2 0 0 need not be sent",
             LeafAndIntermediate, [root200], Auth(root200, 2));
+        // The depth is the one Postfix logs: a bare key from DNS counts at the certificate it verified
+        // ("Matched DANE TA public key verified certificate at depth 1"), here the intermediate.
         var root210 = T(2, 1, 0, CertRole.Root);
         yield return Single("ta-210-not-sent", "DANE-TA 2 1 0 (whole root key), root not sent: the intermediate is signed by it", "§6 DANE-TA 2 1 0 (RFC 7671 §5.2.2)",
-            LeafAndIntermediate, [root210], Auth(root210, 2));
+            LeafAndIntermediate, [root210], Auth(root210, 1));
         yield return Single("ta-wrong-name", "DANE-TA 2 1 1, leaf for another name", "§6 DANE-TA name check",
             FullChain with { LeafNames = [WrongName] }, [root], Fail(HostReason.NameMismatch));
         yield return Single("ta-expired-leaf", "DANE-TA 2 1 1, leaf expired", "§6 DANE-TA validity dates",
@@ -319,7 +321,7 @@ public static class LabCatalogue
                 [], [Failure(D(id), "MX")], mxSecure: false, mx: MxStatus.MxLookupFailed);
         }
 
-        // CNAME'd MX hosts (RFC 7672 §2.2.3).
+        // CNAME'd MX hosts with a chain secure to its end (RFC 7672 §2.2.3).
         {
             var id = "cname-tlsa-target";
             var mx = MxOf(id);
@@ -340,15 +342,57 @@ public static class LabCatalogue
                 [Secure(D(id), "MX"), Secure(mx, "A"), Denied(TlsaOwner(target), "TLSA"), Secure(TlsaOwner(mx), "TLSA")]);
         }
 
+        // RFC 7672 §2.2.2, the "insecure CNAME" case: the MX host name's own CNAME validates, a later link or the
+        // final address RRset is unsigned. The host name stays a secure name: TLSA applies at it, and only at it
+        // (never at a name reached through the unsigned part), with it as SNI and reference identifier.
         {
             var id = "cname-insecure-target";
             var mx = MxOf(id);
             var targetZone = $"{id}-target.{Tld}";
             var target = "smtp." + targetZone;
-            yield return Make(id, "MX host is a CNAME into an unsigned zone", "§2 every CNAME link must be secure",
+            yield return Make(id, "MX host is a secure CNAME into an unsigned zone; matching TLSA at the original name (and at the target)", "§2 insecure CNAME: TLSA at the original name",
                 [Z(D(id), [Mx(D(id), 10, mx), Rr(mx, "CNAME", target + "."), Tlsa(TlsaOwner(mx), mx, ee)]), Z(targetZone, [A(target, mx), Tlsa(TlsaOwner(target), mx, ee)], ZoneSigning.Unsigned)],
-                [new LabHost { Name = mx, Expected = Host(HostOutcome.NotDane, HostReason.HostInsecure) }],
-                [Secure(D(id), "MX"), Insecure(mx, "A")]);
+                [new LabHost { Name = mx, TlsaBase = mx, Expected = Auth(ee, 0) }],
+                [Secure(D(id), "MX"), Secure(mx, "CNAME"), Insecure(mx, "A"), Insecure(target, "A"), Secure(TlsaOwner(mx), "TLSA"), Insecure(TlsaOwner(target), "TLSA")]);
+        }
+
+        {
+            var id = "cname-insecure-target-tlsa";
+            var mx = MxOf(id);
+            var targetZone = $"{id}-target.{Tld}";
+            var target = "smtp." + targetZone;
+            yield return Make(id, "MX host is a secure CNAME into an unsigned zone; matching TLSA only at the unsigned target", "§2 insecure CNAME: never TLSA at the insecure target",
+                [Z(D(id), [Mx(D(id), 10, mx), Rr(mx, "CNAME", target + ".")]), Z(targetZone, [A(target, mx), Tlsa(TlsaOwner(target), mx, ee)], ZoneSigning.Unsigned)],
+                [new LabHost { Name = mx, Expected = Host(HostOutcome.NotDane, HostReason.TlsaSecureDenial) }],
+                [Secure(D(id), "MX"), Secure(mx, "CNAME"), Insecure(mx, "A"), Denied(TlsaOwner(mx), "TLSA"), Insecure(TlsaOwner(target), "TLSA")]);
+        }
+
+        {
+            var id = "cname-insecure-target-no-match";
+            var mx = MxOf(id);
+            var targetZone = $"{id}-target.{Tld}";
+            var target = "smtp." + targetZone;
+            yield return Make(id, "MX host is a secure CNAME into an unsigned zone; TLSA at the original name of another key, matching TLSA at the unsigned target", "§2 insecure CNAME: the original name's TLSA decides",
+                [Z(D(id), [Mx(D(id), 10, mx), Rr(mx, "CNAME", target + "."), Tlsa(TlsaOwner(mx), mx, T(3, 1, 1, CertRole.Unrelated))]), Z(targetZone, [A(target, mx), Tlsa(TlsaOwner(target), mx, ee)], ZoneSigning.Unsigned)],
+                [new LabHost { Name = mx, TlsaBase = mx, Expected = Fail(HostReason.NoMatchingRecord) }],
+                [Secure(D(id), "MX"), Secure(mx, "CNAME"), Insecure(mx, "A"), Secure(TlsaOwner(mx), "TLSA"), Insecure(TlsaOwner(target), "TLSA")]);
+        }
+
+        {
+            // The chain turns insecure in its middle link and ends at a signed name with its own (non-matching)
+            // TLSA: that name was reached through an unsigned link, so only the original name can be the base.
+            var id = "cname-insecure-link";
+            var mx = MxOf(id);
+            var relayZone = $"{id}-relay.{Tld}";
+            var relay = "relay." + relayZone;
+            var target = "smtp." + D(id);
+            yield return Make(id, "MX host is a secure CNAME to an unsigned CNAME to a signed name; matching TLSA at the original name, another key's at the final name", "§2 insecure CNAME: a later link unsigned",
+                [
+                    Z(D(id), [Mx(D(id), 10, mx), Rr(mx, "CNAME", relay + "."), Tlsa(TlsaOwner(mx), mx, ee), A(target, mx), Tlsa(TlsaOwner(target), mx, T(3, 1, 1, CertRole.Unrelated))]),
+                    Z(relayZone, [Rr(relay, "CNAME", target + ".")], ZoneSigning.Unsigned),
+                ],
+                [new LabHost { Name = mx, TlsaBase = mx, Expected = Auth(ee, 0) }],
+                [Secure(D(id), "MX"), Secure(mx, "CNAME"), Insecure(relay, "CNAME"), Secure(target, "A"), Insecure(mx, "A"), Secure(TlsaOwner(mx), "TLSA"), Secure(TlsaOwner(target), "TLSA")]);
         }
 
         {
