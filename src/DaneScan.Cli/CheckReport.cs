@@ -15,39 +15,39 @@ public static class CheckReport
         var dns = scan.Dns;
         if (warning is not null)
         {
-            o.AppendLine(CultureInfo.InvariantCulture, $"WARNING: {warning}");
+            Line(o, $"WARNING: {warning}");
             o.AppendLine();
         }
 
-        o.AppendLine(CultureInfo.InvariantCulture, $"{dns.Domain}");
-        o.AppendLine(CultureInfo.InvariantCulture, $"  verdict     all MX: {verdict.All}   primary MX: {verdict.Primary}");
-        o.AppendLine(CultureInfo.InvariantCulture, $"  MX          {verdict.MxStatus} ({Outcome(dns.Mx)}{Ttl(dns.Mx)})");
-        o.AppendLine(CultureInfo.InvariantCulture, $"  resolver    {dns.Resolver.Endpoint} ({dns.Resolver.TrustMode}) at {dns.ObservedUtc:u}");
+        Line(o, $"{dns.Domain}");
+        Line(o, $"  verdict     all MX: {verdict.All}   primary MX: {verdict.Primary}");
+        Line(o, $"  MX          {verdict.MxStatus} ({Outcome(dns.Mx)}{Ttl(dns.Mx)})");
+        Line(o, $"  resolver    {dns.Resolver.Endpoint} ({dns.Resolver.TrustMode}) at {dns.ObservedUtc:u}");
 
         foreach (var host in verdict.Hosts)
         {
             var obs = dns.Hosts.FirstOrDefault(h => string.Equals(h.Name, host.Name, StringComparison.OrdinalIgnoreCase));
             o.AppendLine();
             var label = host.Implicit ? "implicit MX" : $"MX {host.Preference}";
-            o.AppendLine(CultureInfo.InvariantCulture, $"  {label} {host.Name}{(host.Primary ? " (primary)" : "")}");
-            o.AppendLine(CultureInfo.InvariantCulture, $"    verdict   {host.Outcome} / {host.Reason}{ResultType(host.ResultType)}{Trust(host.Trust)}");
+            Line(o, $"  {label} {host.Name}{(host.Primary ? " (primary)" : "")}");
+            Line(o, $"    verdict   {host.Outcome} / {host.Reason}{ResultType(host.ResultType)}{Trust(host.Trust)}");
             if (host.Detail is not null && host.Outcome != HostOutcome.Authenticated)
             {
-                o.AppendLine(CultureInfo.InvariantCulture, $"    why       {host.Detail}");
+                Line(o, $"    why       {host.Detail}");
             }
 
             if (obs is not null)
             {
                 if (obs.A.CnameChain.Count > 0)
                 {
-                    o.AppendLine(CultureInfo.InvariantCulture, $"    CNAME     {string.Join(" -> ", obs.A.CnameChain)}");
+                    Line(o, $"    CNAME     {string.Join(" -> ", obs.A.CnameChain)}");
                 }
 
-                o.AppendLine(CultureInfo.InvariantCulture, $"    A         {Records(obs.A)}");
-                o.AppendLine(CultureInfo.InvariantCulture, $"    AAAA      {Records(obs.Aaaa)}");
+                Line(o, $"    A         {Records(obs.A)}");
+                Line(o, $"    AAAA      {Records(obs.Aaaa)}");
                 foreach (var lookup in obs.TlsaLookups)
                 {
-                    o.AppendLine(CultureInfo.InvariantCulture, $"    TLSA      {lookup.Name}: {Outcome(lookup)}{Ttl(lookup)}");
+                    Line(o, $"    TLSA      {lookup.Name}: {Outcome(lookup)}{Ttl(lookup)}");
                 }
             }
 
@@ -57,14 +57,14 @@ public static class CheckReport
                 var state = t.Usability != TlsaUsability.Usable ? $"unusable: {t.Usability}"
                     : !t.Effective ? "usable, set aside by digest agility"
                     : "usable";
-                o.AppendLine(CultureInfo.InvariantCulture, $"      {Short(t.Record)}  {Mnemonic(t.Record)}  [{state}]{(matched ? $"  MATCHED at depth {host.Match!.Depth}" : "")}");
+                Line(o, $"      {Short(t.Record)}  {Mnemonic(t.Record)}  [{state}]{(matched ? $"  MATCHED at depth {host.Match!.Depth}" : "")}");
             }
 
             foreach (var address in host.Addresses)
             {
                 var probe = scan.Probes.FirstOrDefault(p =>
                     string.Equals(p.Host, host.Name, StringComparison.OrdinalIgnoreCase) && p.Address == address.Address);
-                o.AppendLine(CultureInfo.InvariantCulture, $"    {address.Address}: {address.Outcome} / {address.Reason}{ResultType(address.ResultType)}");
+                Line(o, $"    {address.Address}: {address.Outcome} / {address.Reason}{ResultType(address.ResultType)}");
                 if (probe is null)
                 {
                     continue;
@@ -72,20 +72,21 @@ public static class CheckReport
 
                 if (probe.Outcome == ProbeOutcome.NotProbed)
                 {
-                    o.AppendLine(CultureInfo.InvariantCulture, $"      not probed: {probe.Detail}");
+                    Line(o, $"      not probed: {probe.Detail}");
                     continue;
                 }
 
-                o.AppendLine(CultureInfo.InvariantCulture, $"      banner    {probe.Banner ?? "-"}");
-                o.AppendLine(CultureInfo.InvariantCulture, $"      STARTTLS  {(probe.StartTlsOffered ? "offered" : "not offered")}{(probe.StartTlsReply is null ? "" : $", reply \"{probe.StartTlsReply}\"")}, SNI {probe.ServerName ?? "-"}");
-                if (probe.Outcome == ProbeOutcome.TlsEstablished)
+                Line(o, $"      banner    {probe.Banner ?? "-"}");
+                Line(o, $"      STARTTLS  {(probe.StartTlsOffered ? "offered" : "not offered")}{(probe.StartTlsReply is null ? "" : $", reply \"{probe.StartTlsReply}\"")}, SNI {probe.ServerName ?? "-"}");
+                if (probe.Outcome is ProbeOutcome.TlsEstablished or ProbeOutcome.TlsSessionFailed)
                 {
-                    o.AppendLine(CultureInfo.InvariantCulture, $"      TLS       {probe.TlsProtocol} {probe.CipherSuite}, leaf key {probe.LeafKey}");
+                    Line(o, $"      TLS       {probe.TlsProtocol} {probe.CipherSuite}, leaf key {probe.LeafKey}");
                     RenderChain(o, probe, host);
                 }
-                else
+
+                if (probe.Outcome != ProbeOutcome.TlsEstablished)
                 {
-                    o.AppendLine(CultureInfo.InvariantCulture, $"      probe     {probe.Outcome} at {probe.FailedStage}: {probe.Detail}");
+                    Line(o, $"      probe     {probe.Outcome} at {probe.FailedStage}: {probe.Detail}");
                 }
             }
         }
@@ -93,10 +94,10 @@ public static class CheckReport
         if (verdict.Findings.Count > 0)
         {
             o.AppendLine();
-            o.AppendLine("  findings");
+            Line(o, $"  findings");
             foreach (var f in verdict.Findings)
             {
-                o.AppendLine(CultureInfo.InvariantCulture, $"    - {f.Code}{(f.Host is null ? "" : $" ({f.Host})")}: {f.Detail}");
+                Line(o, $"    - {f.Code}{(f.Host is null ? "" : $" ({f.Host})")}: {f.Detail}");
             }
         }
 
@@ -115,9 +116,16 @@ public static class CheckReport
             var names = cert is null ? "" : string.Join(",", CertificateFacts.DnsNames(cert));
             var matching = usable.Where(r => DaneMatcher.Matches(der, cert, r)).Select(Short).ToList();
             var mark = matching.Count > 0 ? $"matches {string.Join("; ", matching)}" : "no usable record matches";
-            o.AppendLine(CultureInfo.InvariantCulture, $"      chain[{i}] {subject}{(names.Length > 0 ? $" SAN={names}" : "")}{dates}  ({mark})");
+            Line(o, $"      chain[{i}] {subject}{(names.Length > 0 ? $" SAN={names}" : "")}{dates}  ({mark})");
         }
     }
+
+    /// <summary>
+    /// Appends one line, every character a terminal would act on escaped (<see cref="SafeText.ForTerminal"/>): the
+    /// line mixes the report's own words with text from the network (names, banners, replies, certificate fields).
+    /// </summary>
+    private static void Line(StringBuilder o, FormattableString text) =>
+        o.AppendLine(SafeText.ForTerminal(text.ToString(CultureInfo.InvariantCulture)));
 
     private static string Records<T>(RrsetObservation<T> rrset) =>
         rrset.Records.Count == 0

@@ -230,20 +230,43 @@ public static class DaneJudge
         }
 
         var (outcome, reason) = ProbeOutcomeVerdict(probe);
-        if (probe.Outcome != ProbeOutcome.TlsEstablished)
+        var sessionFailed = SessionFailed(probe);
+        if (probe.Outcome != ProbeOutcome.TlsEstablished && !sessionFailed)
         {
             return Make(address, outcome, reason, null, probe.Outcome, probe.Detail);
         }
 
+        // A sender checks the chain right after the handshake, before its EHLO: a chain that does not
+        // authenticate is the failure it reports; one that does still leaves a session that carries no mail.
+        var sessionDetail = $"TLS was established but the session carried no SMTP: {probe.Detail ?? "EHLO after TLS failed"}";
         if (!tlsa.Any(TlsaRules.IsUsable))
         {
-            return Make(address, HostOutcome.EncryptOnly, HostReason.NoUsableRecords, null, probe.Outcome, "No usable TLSA record: TLS is mandatory, without authentication.");
+            return sessionFailed
+                ? Make(address, HostOutcome.Unreachable, HostReason.TlsSessionFailed, null, probe.Outcome, "Encrypt-only (no usable TLSA record). " + sessionDetail)
+                : Make(address, HostOutcome.EncryptOnly, HostReason.NoUsableRecords, null, probe.Outcome, "No usable TLSA record: TLS is mandatory, without authentication.");
         }
 
         var judgement = DaneMatcher.Judge(probe.PresentedChain, tlsa, referenceIdentifiers, probe.StartedUtc);
-        return judgement.Authenticated
-            ? Make(address, HostOutcome.Authenticated, judgement.Reason, judgement.Match, probe.Outcome, judgement.Detail)
-            : Make(address, HostOutcome.AuthenticationFailed, judgement.Reason, null, probe.Outcome, judgement.Detail);
+        if (!judgement.Authenticated)
+        {
+            return Make(address, HostOutcome.AuthenticationFailed, judgement.Reason, null, probe.Outcome, judgement.Detail);
+        }
+
+        return sessionFailed
+            ? Make(address, HostOutcome.Unreachable, HostReason.TlsSessionFailed, null, probe.Outcome, $"The chain authenticated ({judgement.Reason}, {judgement.Match!.Record}). " + sessionDetail)
+            : Make(address, HostOutcome.Authenticated, judgement.Reason, judgement.Match, probe.Outcome, judgement.Detail);
+    }
+
+    /// <summary>
+    /// Whether TLS was established but the session could not carry EHLO: <see cref="ProbeOutcome.TlsSessionFailed"/>,
+    /// or, in observations stored before that outcome existed, <see cref="ProbeOutcome.TlsEstablished"/> with
+    /// <see cref="ProbeObservation.EhloAfterTlsOk"/> false (the same facts).
+    /// </summary>
+    public static bool SessionFailed(ProbeObservation probe)
+    {
+        ArgumentNullException.ThrowIfNull(probe);
+        return probe.Outcome == ProbeOutcome.TlsSessionFailed ||
+            (probe.Outcome == ProbeOutcome.TlsEstablished && probe.EhloAfterTlsOk == false);
     }
 
     /// <summary>
@@ -264,6 +287,7 @@ public static class DaneJudge
             ProbeOutcome.StartTlsNotOffered => (HostOutcome.NoStartTls, HostReason.StartTlsNotOffered),
             ProbeOutcome.StartTlsRejected => (HostOutcome.NoStartTls, HostReason.StartTlsRejected),
             ProbeOutcome.TlsHandshakeFailed => (HostOutcome.HandshakeFailed, HostReason.TlsHandshakeFailed),
+            ProbeOutcome.TlsSessionFailed => (HostOutcome.Unreachable, HostReason.TlsSessionFailed),
             ProbeOutcome.NotProbed => (HostOutcome.NotProbed, probe.SkipReason switch
             {
                 ProbeSkipReason.OptedOut => HostReason.OptedOut,
@@ -283,7 +307,7 @@ public static class DaneJudge
         HostReason.StartTlsNotOffered or HostReason.StartTlsRejected => Rfc8460ResultType.StartTlsNotSupported,
         HostReason.NameMismatch => Rfc8460ResultType.CertificateHostMismatch,
         HostReason.CertificateExpired => Rfc8460ResultType.CertificateExpired,
-        HostReason.CertificateNotYetValid or HostReason.ChainIncomplete or HostReason.ChainInvalid => Rfc8460ResultType.CertificateNotTrusted,
+        HostReason.CertificateNotYetValid or HostReason.ChainIncomplete or HostReason.ChainInvalid or HostReason.ChainTooLong => Rfc8460ResultType.CertificateNotTrusted,
         HostReason.NoMatchingRecord => Rfc8460ResultType.TlsaInvalid,
         HostReason.TlsaBogus or HostReason.TlsaLookupFailure or HostReason.AddressBogus => Rfc8460ResultType.DnssecInvalid,
         HostReason.NoCertificatePresented or HostReason.TlsHandshakeFailed => Rfc8460ResultType.ValidationFailure,

@@ -44,12 +44,20 @@ public sealed record ChainJudgement(HostReason Reason, TlsaMatch? Match, string?
 /// </summary>
 public static class DaneMatcher
 {
-    private const int MaxPathLength = 10;
+    /// <summary>
+    /// The longest DANE-TA path judged, in certificates from the leaf to the trust anchor, both included (so a
+    /// match at depth 99 at most). It is OpenSSL's default verification depth (100 intermediates), the bound most
+    /// TLS stacks apply; Postfix's own default (<c>smtp_tls_scert_verifydepth = 9</c>) is lower. A chain whose
+    /// only paths to an anchor are longer is judged <see cref="HostReason.ChainTooLong"/>, never
+    /// <see cref="HostReason.ChainIncomplete"/>: the chain may be complete, it is beyond the bound.
+    /// </summary>
+    public const int MaxPathLength = 100;
 
     /// <summary>
-    /// The most signature checks one judgement spends building DANE-TA paths. A hostile server can send
-    /// cross-signed certificates whose paths grow exponentially; past this budget the chain is judged
-    /// <see cref="HostReason.ChainInvalid"/>. Ordinary chains need a handful.
+    /// The signature checks one judgement spends building DANE-TA paths, at the least: the budget is this plus
+    /// two per certificate presented, so a long linear chain (one issuer and one anchor-key check per step) is
+    /// judged whole. A hostile server can send cross-signed certificates whose paths grow exponentially; past
+    /// the budget the chain is judged <see cref="HostReason.ChainInvalid"/>. Ordinary chains need a handful.
     /// </summary>
     public const int SignatureCheckBudget = 512;
 
@@ -78,7 +86,7 @@ public static class DaneMatcher
         var assessed = TlsaRules.Assess(records);
         var effective = assessed.Where(a => a.Effective).Select(a => a.Record).ToList();
         var references = referenceIdentifiers.Where(r => !string.IsNullOrWhiteSpace(r)).ToList();
-        var budget = new Budget();
+        var budget = new Budget(SignatureCheckBudget + (2 * presentedChain.Count));
         var certs = presentedChain.Select(CertificateFacts.TryParse).ToList();
         var fromDns = new List<X509Certificate2>();
         try
@@ -300,12 +308,21 @@ public static class DaneMatcher
         Failure? firstFailure = null;
         var path = new List<X509Certificate2> { leaf };
         var found = false;
+        var cutByLength = false;
         ValidPath? valid = null;
 
         bool Search(X509Certificate2 current)
         {
-            if (path.Count > MaxPathLength || budget.Remaining < 0)
+            if (budget.Remaining < 0)
             {
+                return false;
+            }
+
+            if (path.Count >= MaxPathLength)
+            {
+                // One more certificate would pass the bound: note whether the path would have gone on.
+                cutByLength |= pool.Any(next => next.SubjectName.RawData.AsSpan().SequenceEqual(current.IssuerName.RawData) &&
+                    !path.Any(p => p.RawData.AsSpan().SequenceEqual(next.RawData)));
                 return false;
             }
 
@@ -384,7 +401,15 @@ public static class DaneMatcher
             return new PathOutcome(null, firstFailure ?? new Failure(
                 HostReason.ChainInvalid,
                 3,
-                $"Path building stopped after {SignatureCheckBudget} signature checks: the chain sent has too many candidate paths."));
+                $"Path building stopped after {budget.Total} signature checks: the chain sent has too many candidate paths."));
+        }
+
+        if (firstFailure is null && cutByLength)
+        {
+            return new PathOutcome(null, new Failure(
+                HostReason.ChainTooLong,
+                3,
+                $"Every path from the leaf towards the DANE-TA anchor is longer than {MaxPathLength} certificates, the longest judged (the chain sent holds {presented.Count})."));
         }
 
         return new PathOutcome(null, firstFailure ?? new Failure(
@@ -438,9 +463,11 @@ public static class DaneMatcher
         return null;
     }
 
-    private sealed class Budget
+    private sealed class Budget(int total)
     {
-        public int Remaining { get; set; } = SignatureCheckBudget;
+        public int Total { get; } = total;
+
+        public int Remaining { get; set; } = total;
     }
 
     private sealed record Anchor(X509Certificate2? Certificate, PublicKey Key, int? ChainIndex);

@@ -29,6 +29,13 @@ public enum ProbeOutcome
 
     /// <summary>Not probed by policy: opted out, reserved address, or not needed.</summary>
     NotProbed,
+
+    /// <summary>
+    /// TLS was established after STARTTLS (the chain is in the observation), but the encrypted session could not
+    /// carry SMTP: EHLO after the handshake got no 250 reply (the server closed the connection, sent an alert or
+    /// garbage, refused, or let the deadline pass). No sender can deliver over it (docs/output.md).
+    /// </summary>
+    TlsSessionFailed,
 }
 
 /// <summary>Why a probe was not made (<see cref="ProbeOutcome.NotProbed"/>).</summary>
@@ -106,7 +113,7 @@ public sealed record ProbeObservation
     /// <summary>The chain as the server presented it, DER, leaf first.</summary>
     public IReadOnlyList<byte[]> PresentedChain { get; init; } = [];
 
-    /// <summary>Whether EHLO after the handshake succeeded.</summary>
+    /// <summary>Whether EHLO after the handshake succeeded (false with <see cref="ProbeOutcome.TlsSessionFailed"/>).</summary>
     public bool? EhloAfterTlsOk { get; init; }
 
     /// <summary>Milliseconds per step, keyed by <see cref="ProbeStage"/> name.</summary>

@@ -97,6 +97,21 @@ public enum HostReason
 
     /// <summary>DANE applies but the scan holds no probe of this address.</summary>
     ProbeMissing,
+
+    // AuthenticationFailed
+    /// <summary>
+    /// DANE-TA: every path from the leaf towards a matching anchor is longer than
+    /// <see cref="DaneMatcher.MaxPathLength"/> certificates, the bound of what is judged.
+    /// </summary>
+    ChainTooLong,
+
+    // Unreachable
+    /// <summary>
+    /// TLS was established, but the encrypted session carried no SMTP (EHLO after the handshake failed:
+    /// closed, alert, garbage, refusal, deadline). The chain authenticated or DANE was encrypt-only; no sender
+    /// could deliver (<see cref="ProbeOutcome.TlsSessionFailed"/>).
+    /// </summary>
+    TlsSessionFailed,
 }
 
 /// <summary>RFC 8460 §4.3 result types a failure maps to, where one fits.</summary>

@@ -97,10 +97,25 @@ public sealed class ValidatingResolver : IRrsetResolver
         var owner = DnsNames.Normalize(name);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_options.QueryDeadline);
+        // A name with non-LDH bytes (presentation escapes) is asked for by its wire bytes: the client would
+        // otherwise send the escape text itself (a backslash and three digits) and get the answer for another name.
+        DnsQuestion? wireQuestion = null;
+        if (DnsNames.NeedsWireForm(owner))
+        {
+            if (!DnsNames.TryWireForm(owner, out var wire, out var problem))
+            {
+                return Failed<T>(owner, typeName, LookupFailureKind.Malformed, $"the name cannot be asked for exactly: {problem}");
+            }
+
+            wireQuestion = new DnsQuestion(DnsString.FromResponseQueryString(wire), type, QueryClass.IN);
+        }
+
         IDnsQueryResponse response;
         try
         {
-            response = await _client.QueryAsync(DnsNames.ToFqdn(owner), type, QueryClass.IN, deadline.Token).ConfigureAwait(false);
+            response = wireQuestion is null
+                ? await _client.QueryAsync(DnsNames.ToFqdn(owner), type, QueryClass.IN, deadline.Token).ConfigureAwait(false)
+                : await _client.QueryAsync(wireQuestion, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -139,7 +154,7 @@ public sealed class ValidatingResolver : IRrsetResolver
         var observation = Classify(owner, typeName, response, select);
         if (_options.CheckingDisabledRequery && observation is { Outcome: DnsOutcome.LookupFailure, Failure: LookupFailureKind.ServFail })
         {
-            var rcode = await CheckingDisabledProbe.QueryRcodeAsync(_options.Endpoint, DnsNames.ToFqdn(owner), (ushort)type, _options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
+            var rcode = await CheckingDisabledProbe.QueryRcodeAsync(_options.Endpoint, wireQuestion?.QueryName.Value ?? DnsNames.ToFqdn(owner), (ushort)type, _options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
             if (rcode is 0 or 3)
             {
                 return observation with

@@ -445,7 +445,13 @@ public sealed class LabEnvironment : IAsyncDisposable
                     CertValidity.NotYetValid => (now.AddDays(30), now.AddYears(1)),
                     _ => (now.AddDays(-1), now.AddYears(1)),
                 };
-                var issuer = tls.Chain == ChainKind.ExpiredIntermediateFullChain ? pki.ExpiredIntermediate : pki.Intermediate;
+                IReadOnlyList<X509Certificate2> caLine = tls.Chain == ChainKind.DeepChain ? pki.CaLine(tls.DeepCas) : [];
+                var issuer = tls.Chain switch
+                {
+                    ChainKind.ExpiredIntermediateFullChain => pki.ExpiredIntermediate,
+                    ChainKind.DeepChain => caLine[^1],
+                    _ => pki.Intermediate,
+                };
                 var leaf = tls.Chain == ChainKind.SelfSigned
                     ? pki.SelfSigned(names, tls.Key, notBefore, notAfter, commonName)
                     : pki.Issue(issuer, names, tls.Key, notBefore, notAfter, commonName);
@@ -453,6 +459,7 @@ public sealed class LabEnvironment : IAsyncDisposable
                 {
                     ChainKind.CaLeafIntermediate => [leaf, issuer],
                     ChainKind.CaFullChain or ChainKind.ExpiredIntermediateFullChain => [leaf, issuer, pki.Root],
+                    ChainKind.DeepChain => [leaf, .. caLine.Reverse(), pki.Root],
                     _ => [leaf],
                 };
                 IPAddress? address = null;

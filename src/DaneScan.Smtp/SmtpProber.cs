@@ -24,6 +24,9 @@ public sealed class SmtpProber
     {
         ArgumentNullException.ThrowIfNull(options);
         Options = options;
+
+        // Long chains must reach the validation callback (where they are captured) instead of failing the handshake.
+        OpenSslChainDepth.EnsureRaised();
     }
 
     public SmtpProbeOptions Options { get; }
@@ -205,17 +208,24 @@ public sealed class SmtpProber
                 var tlsReader = new SmtpReplyReader(ssl, _options);
                 StepResult<SmtpReply> ehlo2 = await StepAsync(
                     ProbeStage.EhloAfterTls, _options.StepTimeout, token => CommandAsync(ssl, tlsReader, SmtpCommand.Ehlo, token), cancellationToken).ConfigureAwait(false);
+                // A session that cannot carry EHLO carries no mail: TLS was established (the chain is kept), the
+                // probe is a failure of its own (ProbeOutcome.TlsSessionFailed).
                 if (ehlo2.Failed)
                 {
                     _ehloAfterTlsOk = false;
-                    _notes.Add($"EHLO after TLS failed ({ehlo2.FailedWith}): {ehlo2.Detail}");
-                    return Finish(ProbeOutcome.TlsEstablished, null, null);
+                    return Finish(ProbeOutcome.TlsSessionFailed, ProbeStage.EhloAfterTls, $"EHLO after TLS failed ({ehlo2.FailedWith}): {ehlo2.Detail}");
                 }
 
                 _ehloAfterTlsOk = ehlo2.Value.Code == 250;
                 if (_ehloAfterTlsOk != true)
                 {
-                    _notes.Add("EHLO after TLS answered " + SmtpReplyReader.Clip(ehlo2.Value.ToString()));
+                    string answer = "EHLO after TLS answered " + SmtpReplyReader.Clip(ehlo2.Value.ToString());
+                    if (ehlo2.Value.Code != 421)
+                    {
+                        await PoliteQuitAsync(ssl, tlsReader, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    return Finish(ProbeOutcome.TlsSessionFailed, ProbeStage.EhloAfterTls, answer);
                 }
 
                 StepResult<SmtpReply> quit = await StepAsync(

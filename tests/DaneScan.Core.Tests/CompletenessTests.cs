@@ -25,9 +25,12 @@ public class CompletenessTests
         ProbeObservation?[] probes =
         [
             null,
-            .. Enum.GetValues<ProbeOutcome>().Select(o => o == ProbeOutcome.TlsEstablished
-                ? Tls(Mx, Ip, P.SelfSigned)
-                : Failure(Mx, Ip, o, ProbeStage.Connect)),
+            .. Enum.GetValues<ProbeOutcome>().Select(o => o switch
+            {
+                ProbeOutcome.TlsEstablished => Tls(Mx, Ip, P.SelfSigned),
+                ProbeOutcome.TlsSessionFailed => Tls(Mx, Ip, P.SelfSigned) with { Outcome = o, FailedStage = ProbeStage.EhloAfterTls, EhloAfterTlsOk = false },
+                _ => Failure(Mx, Ip, o, ProbeStage.Connect),
+            }),
             Tls(Mx, Ip, P.Other),
         ];
         TlsaRecord[][] rrsets = [[ee], [TestPki.Raw(1, 1, 1, 32)]];
@@ -103,6 +106,8 @@ public class CompletenessTests
         { HostReason.ReservedAddress, Rfc8460ResultType.None },
         { HostReason.NotProbedByPolicy, Rfc8460ResultType.None },
         { HostReason.ProbeMissing, Rfc8460ResultType.None },
+        { HostReason.ChainTooLong, Rfc8460ResultType.CertificateNotTrusted },
+        { HostReason.TlsSessionFailed, Rfc8460ResultType.None },
     };
 
     [Theory]

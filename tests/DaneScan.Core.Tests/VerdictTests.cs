@@ -311,6 +311,54 @@ public class VerdictTests
         Assert.Equal(probeOutcome, Assert.Single(h.Addresses).ProbeOutcome);
     }
 
+    // ---- The session after the handshake (dane-rules §5: EHLO again after TLS). A session that cannot carry
+    // EHLO delivers nothing: never Authenticated or Protected (docs/output.md, "The session after the handshake").
+
+    public static TheoryData<string, HostOutcome, HostReason, DomainDaneStatus> SessionFailures() => new()
+    {
+        // chain, host outcome, reason, domain status
+        { "matching", HostOutcome.Unreachable, HostReason.TlsSessionFailed, DomainDaneStatus.Failing },
+        { "other", HostOutcome.AuthenticationFailed, HostReason.NoMatchingRecord, DomainDaneStatus.Failing },
+        { "encrypt-only", HostOutcome.Unreachable, HostReason.TlsSessionFailed, DomainDaneStatus.Failing },
+    };
+
+    [Theory]
+    [MemberData(nameof(SessionFailures))]
+    public void A_tls_session_that_cannot_carry_ehlo_is_a_failure(string chain, HostOutcome outcome, HostReason reason, DomainDaneStatus status)
+    {
+        TlsaRecord[] tlsa = chain == "encrypt-only" ? [TestPki.Raw(1, 1, 1, 32)] : [Ee];
+        var probe = Tls(Mx, Ip, chain == "other" ? P.Other : P.SelfSigned) with
+        {
+            Outcome = ProbeOutcome.TlsSessionFailed,
+            FailedStage = ProbeStage.EhloAfterTls,
+            EhloAfterTlsOk = false,
+            Detail = "EHLO after TLS failed (ProtocolError): connection reset",
+        };
+        var dns = Domain("example.com", true, Host(Mx, Tlsa(Mx, tlsa)));
+
+        var verdict = DaneJudge.Judge(dns, [probe]);
+
+        var h = Assert.Single(verdict.Hosts);
+        Assert.Equal(outcome, h.Outcome);
+        Assert.Equal(reason, h.Reason);
+        Assert.Null(h.Match);
+        Assert.Equal(status, verdict.All);
+        Assert.Equal(ProbeOutcome.TlsSessionFailed, Assert.Single(h.Addresses).ProbeOutcome);
+    }
+
+    [Fact]
+    public void An_older_observation_with_a_failed_ehlo_after_tls_is_judged_the_same()
+    {
+        // Before TlsSessionFailed existed the prober recorded TlsEstablished with EhloAfterTlsOk false.
+        var probe = Tls(Mx, Ip, P.SelfSigned) with { EhloAfterTlsOk = false, Detail = "EHLO after TLS answered 554 no" };
+
+        var h = One(Domain("example.com", true, Host(Mx, Tlsa(Mx, Ee))), probe);
+
+        Assert.Equal(HostOutcome.Unreachable, h.Outcome);
+        Assert.Equal(HostReason.TlsSessionFailed, h.Reason);
+        Assert.Contains("The chain authenticated", h.Detail, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Every_probe_outcome_lands_on_a_named_reason()
     {

@@ -148,17 +148,38 @@ public sealed class LoopbackTlsTests(TestCertificates certs) : IClassFixture<Tes
     [Theory]
     [InlineData("127.88.1.11", "554 5.7.0 not after all\r\n", "EHLO after TLS answered 554")]
     [InlineData("127.88.1.12", "", "EHLO after TLS failed (ProtocolError)")]
-    public async Task A_failed_ehlo_after_tls_keeps_the_tls_result_and_says_so(string address, string reply, string expected)
+    public async Task A_failed_ehlo_after_tls_is_a_failed_session_that_keeps_the_chain(string address, string reply, string expected)
     {
         await using var server = new LoopbackSmtpServer(IPAddress.Parse(address), _certs.EcLeaf, [], ehloAfterTlsReply: reply);
 
         ProbeObservation o = await _prober.ProbeAsync(server.EndPoint, "mx.example.org", "mx.example.org");
 
-        Assert.Equal(ProbeOutcome.TlsEstablished, o.Outcome);
-        Assert.Null(o.FailedStage);
+        Assert.Equal(ProbeOutcome.TlsSessionFailed, o.Outcome);
+        Assert.Equal(ProbeStage.EhloAfterTls, o.FailedStage);
+        Assert.NotNull(o.TlsProtocol);
         Assert.False(o.EhloAfterTlsOk);
         Assert.Equal([_certs.EcLeaf.RawData], o.PresentedChain);
         Assert.StartsWith(expected, o.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_chain_of_more_than_101_certificates_completes_the_handshake_and_is_captured_whole()
+    {
+        // More than OpenSSL's default verification depth (100 intermediates): before the prober raised it, .NET's
+        // chain build threw "Error occurred during a cryptographic operation" and the chain was lost.
+        IReadOnlyList<X509Certificate2> chain = _certs.DeepChain(110);
+        await using var server = new LoopbackSmtpServer(IPAddress.Parse("127.88.1.13"), chain[0], [.. chain.Skip(1)]);
+
+        ProbeObservation o = await _prober.ProbeAsync(server.EndPoint, "mx.example.org", "mx.example.org");
+        await server.Completion;
+
+        Assert.Equal(ProbeOutcome.TlsEstablished, o.Outcome);
+        Assert.True(o.EhloAfterTlsOk);
+        // The server sends leaf and CAs (SslStreamCertificateContext leaves out the self-signed root): 111.
+        Assert.Equal(1 + server.SentIntermediates, o.PresentedChain.Count);
+        Assert.True(o.PresentedChain.Count > 101, $"only {o.PresentedChain.Count} certificates sent");
+        Assert.Equal(chain.Take(o.PresentedChain.Count).Select(c => c.RawData), o.PresentedChain);
+        Assert.Equal(OpenSslChainDepth.Depth, OpenSslChainDepth.CurrentDepth());
     }
 
     [Fact]

@@ -30,6 +30,21 @@ public sealed class TestCertificates : IDisposable
 
     public X509Certificate2 RsaLeaf { get; }
 
+    /// <summary>A leaf under <paramref name="cas"/> CAs in a line below a root: the chain leaf first, root last.</summary>
+    public IReadOnlyList<X509Certificate2> DeepChain(int cas)
+    {
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        var line = new List<X509Certificate2> { Ca("CN=Deep Root", null, now) };
+        for (int i = 1; i <= cas; i++)
+        {
+            line.Add(Ca($"CN=Deep CA {i}", line[^1], now));
+        }
+
+        line.Add(Leaf("mx.example.org", line[^1], ECDsa.Create(ECCurve.NamedCurves.nistP256), now));
+        line.Reverse();
+        return line;
+    }
+
     private X509Certificate2 Ca(string subject, X509Certificate2? issuer, DateTimeOffset now)
     {
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -98,6 +98,13 @@ public enum ChainKind
 
     /// <summary>A leaf issued by the expired intermediate; leaf, expired intermediate and root are sent.</summary>
     ExpiredIntermediateFullChain,
+
+    /// <summary>
+    /// A leaf under <see cref="TlsSetup.DeepCas"/> CAs in a line below the root (each signed by the one above it,
+    /// no path length limits); leaf, every CA (lowest first) and root are sent: a chain of DeepCas + 2 certificates.
+    /// The CA that issued the leaf is the host's <see cref="CertRole.Intermediate"/>.
+    /// </summary>
+    DeepChain,
 }
 
 /// <summary>The validity period of a leaf.</summary>
@@ -141,6 +148,9 @@ public sealed record TlsSetup
     /// <summary>The subject CN of the leaf; null = the first name.</summary>
     public string? CommonName { get; init; }
 
+    /// <summary>For <see cref="ChainKind.DeepChain"/>: how many CAs lie between the leaf and the root.</summary>
+    public int DeepCas { get; init; }
+
     /// <summary>A short human description, for the case table of docs/lab.md.</summary>
     public string Describe()
     {
@@ -167,6 +177,7 @@ public sealed record TlsSetup
             ChainKind.CaLeafIntermediate => "leaf+int",
             ChainKind.CaFullChain => "leaf+int+root",
             ChainKind.ExpiredIntermediateFullChain => "leaf+expired int+root",
+            ChainKind.DeepChain => $"leaf+{DeepCas} CAs+root ({DeepCas + 2} certificates)",
             _ => Chain.ToString(),
         });
         parts.Add(Key == LabKeyType.Rsa2048 ? "RSA" : "EC");
@@ -177,7 +188,7 @@ public sealed record TlsSetup
 
         if (LeafNames is not null)
         {
-            parts.Add(LeafNames.Count == 0 ? $"no SAN, CN={CommonName}" : "SAN=" + string.Join(",", LeafNames));
+            parts.Add(Core.SafeText.ForTerminal(LeafNames.Count == 0 ? $"no SAN, CN={CommonName}" : "SAN=" + string.Join(",", LeafNames))!);
         }
 
         if (Protocols != SslProtocols.None)

@@ -10,7 +10,7 @@ namespace DaneScan.Lab.Cases;
 /// the outcome docs/dane-rules.md expects, derived by reading the rules (not from any engine). Section numbers
 /// (§) refer to docs/dane-rules.md.
 /// </summary>
-public static class LabCatalogue
+public static partial class LabCatalogue
 {
     private static readonly TlsSetup SelfSigned = new();
     private static readonly TlsSetup FullChain = new() { Chain = ChainKind.CaFullChain };
@@ -38,6 +38,7 @@ public static class LabCatalogue
         cases.AddRange(MxShapes());
         cases.AddRange(Smtp());
         cases.AddRange(MultipleHosts());
+        cases.AddRange(HostileInputs()); // LabCatalogue.Hostile.cs
         var ids = new HashSet<string>(StringComparer.Ordinal);
         var hosts = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var c in cases)

@@ -164,6 +164,30 @@ public sealed class LabPki : IDisposable
         }
     }
 
+    /// <summary>
+    /// <paramref name="count"/> CA certificates in a line below <see cref="Root"/>: the first signed by the root,
+    /// each next one by the one before; each with its own fresh ECDSA P-256 key (and private key), its own subject
+    /// ("DaneScan Lab Deep CA &lt;n&gt;"), no path length limit, valid now-1d to now+5y. Lowest (last issued) last.
+    /// </summary>
+    public IReadOnlyList<X509Certificate2> CaLine(int count)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var line = new List<X509Certificate2>(count);
+        var issuer = Root;
+        for (var i = 1; i <= count; i++)
+        {
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            using var issuerKey = issuer.GetECDsaPrivateKey() ?? throw new InvalidOperationException("the issuing CA has no ECDSA key");
+            var ca = Track(CreateCa(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"DaneScan Lab Deep CA {i}"), key, issuer, issuerKey,
+                Now.AddDays(-1), Now.AddYears(5), pathLength: null));
+            line.Add(ca);
+            issuer = ca;
+        }
+
+        return line;
+    }
+
     public void Dispose()
     {
         if (_disposed)
@@ -240,7 +264,22 @@ public sealed class LabPki : IDisposable
             : X509KeyUsageFlags.DigitalSignature;
         request.CertificateExtensions.Add(new X509KeyUsageExtension(usage, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([ServerAuth], false));
-        if (dnsNames.Count > 0)
+        if (dnsNames.Count > 0 && dnsNames.Any(n => n.Any(c => c < 0x20 || c == 0x7F)))
+        {
+            // Hostile names (control characters): written as raw IA5Strings, which SubjectAlternativeNameBuilder
+            // (IDN-mapping every name) refuses. A real CA would not issue them; a hostile server sends what it likes.
+            var writer = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
+            using (writer.PushSequence())
+            {
+                foreach (var name in dnsNames)
+                {
+                    writer.WriteCharacterString(System.Formats.Asn1.UniversalTagNumber.IA5String, name, new System.Formats.Asn1.Asn1Tag(System.Formats.Asn1.TagClass.ContextSpecific, 2));
+                }
+            }
+
+            request.CertificateExtensions.Add(new X509Extension("2.5.29.17", writer.Encode(), critical: false));
+        }
+        else if (dnsNames.Count > 0)
         {
             var san = new SubjectAlternativeNameBuilder();
             foreach (var name in dnsNames)

@@ -243,7 +243,7 @@ public sealed class ScriptedSmtpServers : IAsyncDisposable
             throw new ArgumentException($"QuirkDelay of {spec.Address} is negative.", nameof(spec));
         }
 
-        if (!spec.Closed && spec.StartTls == StartTlsBehaviour.Offered && (spec.ChainPemFile is null || spec.KeyPemFile is null))
+        if (!spec.Closed && spec.StartTls is StartTlsBehaviour.Offered or StartTlsBehaviour.KillAfterHandshake && (spec.ChainPemFile is null || spec.KeyPemFile is null))
         {
             throw new ArgumentException($"{spec.Address} offers STARTTLS but has no ChainPemFile/KeyPemFile.", nameof(spec));
         }

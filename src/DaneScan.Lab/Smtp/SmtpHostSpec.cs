@@ -22,6 +22,9 @@ public enum StartTlsBehaviour
 
     /// <summary>220, reads the ClientHello, then resets (RST) the connection.</summary>
     ResetMidHandshake,
+
+    /// <summary>220 and a complete TLS handshake, then the connection is reset (RST) before any SMTP inside TLS.</summary>
+    KillAfterHandshake,
 }
 
 /// <summary>Misbehaviour of a scripted host beyond STARTTLS.</summary>
@@ -41,6 +44,10 @@ public enum SmtpQuirk
 
     /// <summary>The server accepts the connection and never sends anything.</summary>
     SilentAfterConnect,
+
+    /// <summary>The banner and the first EHLO reply line carry terminal escapes (ESC [2J, an OSC title ended by
+    /// BEL, an 8-bit CSI) and a bidi override (U+202E), in UTF-8.</summary>
+    HostileText,
 
     /// <summary>The "220 Ready to start TLS" reply is followed, in the same write, by a plaintext line
     /// ("250 piggybacked..."), before the TLS handshake: a client must not read it as part of TLS or SMTP.</summary>

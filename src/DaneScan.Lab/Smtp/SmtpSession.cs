@@ -102,7 +102,7 @@ internal sealed class SmtpSession
             await Task.Delay(_spec.QuirkDelay, token);
         }
 
-        await WriteAsync($"220 {_spec.BannerName} ESMTP DaneScan lab\r\n", token);
+        await WriteAsync($"220 {_spec.BannerName} ESMTP{HostileSuffix} DaneScan lab\r\n", token);
         for (var commands = 0; ; commands++)
         {
             if (commands >= _limits.MaxCommands)
@@ -194,7 +194,7 @@ internal sealed class SmtpSession
 
     private async Task<bool> EhloAsync(string argument, CancellationToken token)
     {
-        var first = $"250-{_spec.BannerName} greets {Printable(argument)}\r\n";
+        var first = $"250-{_spec.BannerName}{HostileSuffix} greets {Printable(argument)}\r\n";
         if (_spec.Quirk == SmtpQuirk.EndlessMultilineEhlo)
         {
             await WriteAsync(first, token);
@@ -289,6 +289,8 @@ internal sealed class SmtpSession
                 return Continue.Reset;
         }
 
+        var killAfterHandshake = _spec.StartTls == StartTlsBehaviour.KillAfterHandshake;
+
         var ssl = new SslStream(_stream, leaveInnerStreamOpen: false);
         using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(token))
         {
@@ -313,6 +315,12 @@ internal sealed class SmtpSession
         }
 
         _stream = ssl;
+        if (killAfterHandshake)
+        {
+            // The handshake is complete on both sides; the connection dies before any SMTP inside TLS.
+            return Continue.Reset;
+        }
+
         _tls = true;
         _greeted = false; // RFC 3207 §4.2: the client must EHLO again.
         return Continue.Yes;
@@ -408,7 +416,11 @@ internal sealed class SmtpSession
         }
     }
 
-    private Task WriteAsync(string text, CancellationToken token) => WriteAsync(Encoding.ASCII.GetBytes(text), token);
+    /// <summary>What <see cref="SmtpQuirk.HostileText"/> puts into the banner and the EHLO greeting.</summary>
+    private string HostileSuffix => _spec.Quirk == SmtpQuirk.HostileText ? " \u001b[2J\u001b]0;owned\u0007\u009b31m \u202egnp.exe" : string.Empty;
+
+    // UTF-8: ASCII for every ordinary reply; the hostile text's non-ASCII characters as a real server would send them.
+    private Task WriteAsync(string text, CancellationToken token) => WriteAsync(Encoding.UTF8.GetBytes(text), token);
 
     /// <summary>Writes within the idle timeout: a client that stops reading does not hold the connection.</summary>
     private async Task WriteAsync(byte[] bytes, CancellationToken token)

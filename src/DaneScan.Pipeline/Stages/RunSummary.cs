@@ -193,7 +193,8 @@ public sealed class RunSummary
     public string Render()
     {
         var sb = new StringBuilder();
-        void Line(string text) => sb.Append(text).Append('\n');
+        // MX host names and finding texts come from the network: escaped for the terminal (SafeText).
+        void Line(string text) => sb.Append(SafeText.ForTerminal(text)).Append('\n');
         void Table(string title, IEnumerable<KeyValuePair<string, long>> rows, long total)
         {
             Line(title);

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using DaneScan.Core;
 using Parquet;
 using Parquet.Serialization;
 
@@ -54,7 +55,11 @@ public static class RowWriters
             .Select(p => (p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name ?? p.Name, p))];
 }
 
-/// <summary>RFC 4180 CSV with a header line; UTF-8 without BOM; ISO 8601 UTC times; empty for null.</summary>
+/// <summary>
+/// RFC 4180 CSV with a header line; UTF-8 without BOM; ISO 8601 UTC times; empty for null. Every field goes
+/// through <see cref="SafeText.ForCsv"/>: no control byte (CR and LF included), no bidi or invisible character
+/// reaches the file unescaped, and a field with a comma or quote is quoted. JSON Lines and Parquet keep the raw text.
+/// </summary>
 internal sealed class CsvRowWriter<T> : IRowWriter<T>
 {
     private static readonly IReadOnlyList<(string Name, PropertyInfo Property)> Columns = RowWriters.Columns<T>();
@@ -86,8 +91,7 @@ internal sealed class CsvRowWriter<T> : IRowWriter<T>
         _ => value.ToString() ?? "",
     };
 
-    private static string Quote(string value) =>
-        value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    private static string Quote(string value) => SafeText.ForCsv(value);
 }
 
 /// <summary>One JSON object a line, with the same column names as CSV and Parquet.</summary>
