@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using DaneScan.Api;
 using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Pipeline.Lists;

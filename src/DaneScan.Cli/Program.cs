@@ -18,6 +18,7 @@ public static class Program
         root.Add(ExportCommand.Create());
         root.Add(LabCommand.Create());
         root.Add(ScanCommand.Create());
+        root.Add(ServeCommand.Create());
         root.Add(WorkerCommand.Create());
         return root;
     }

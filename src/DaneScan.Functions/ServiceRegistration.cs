@@ -1,4 +1,5 @@
 using Azure.Messaging.ServiceBus;
+using DaneScan.Api;
 using DaneScan.Fleet;
 using DaneScan.Functions.Api;
 using DaneScan.Functions.Settings;

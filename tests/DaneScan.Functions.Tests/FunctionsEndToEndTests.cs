@@ -1,5 +1,6 @@
 using Azure.Messaging.ServiceBus;
 using Azure.Storage.Blobs;
+using DaneScan.Api;
 using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Dns;
@@ -110,7 +111,7 @@ public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture
                 (fleetList.Source, fleetList.Sha256, fleetList.Format, fleetList.Gzip, fleetList.Lines, fleetList.HeaderLines, fleetList.Accepted, fleetList.Rejected.Count));
             Assert.Equal((1L, (long)domains.Count), (fleetList.HeaderLines, fleetList.Accepted));
             var finaliser = new RunFinaliser(fleetStore, claims.Progress);
-            var queries = new TableStatisticsQueries(fleetStore);
+            var queries = StatisticsQueries.ForTable(fleetStore);
             Assert.Equal(FinaliseOutcome.Outstanding, (await finaliser.FinaliseAsync(runId)).Outcome);
             var invocations = 0;
             while (resolveQueue.TryDequeue(out var r) | probeQueue.TryDequeue(out var p))
@@ -189,7 +190,7 @@ public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture
             // the fleet's from its pre-aggregated rows, the local run's (completed by danescan scan, no
             // finaliser) computed from its records.
             var fleetAnswer = await queries.GetRunAsync(runId);
-            var localAnswer = await new TableStatisticsQueries(localStore).GetRunAsync(runId);
+            var localAnswer = await StatisticsQueries.ForTable(localStore).GetRunAsync(runId);
             Assert.True(fleetAnswer!.Completed && fleetAnswer.PreAggregated);
             Assert.True(localAnswer!.Completed && !localAnswer.PreAggregated);
             var (fleet, fromLocal) = (fleetAnswer.Value, localAnswer.Value);
@@ -205,7 +206,7 @@ public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture
                 fleet.DomainsByStatus.OrderBy(kv => kv.Key.ToString(), StringComparer.Ordinal).Select(kv => (kv.Key.ToString(), kv.Value)));
             foreach (var dimension in Enum.GetValues<CountDimension>())
             {
-                var a = (await new TableStatisticsQueries(localStore).GetCountsAsync(runId, dimension, new PageRequest(PageRequest.MaxTop, null)))!.Value;
+                var a = (await StatisticsQueries.ForTable(localStore).GetCountsAsync(runId, dimension, new PageRequest(PageRequest.MaxTop, null)))!.Value;
                 var b = await queries.GetCountsAsync(runId, dimension, new PageRequest(PageRequest.MaxTop, null));
                 Assert.True(b!.PreAggregated);
                 Assert.Equal(a.Items.Select(r => (r.Key, r.Domains, Sorted(r.ByStatus))), b.Value.Items.Select(r => (r.Key, r.Domains, Sorted(r.ByStatus))));
@@ -252,7 +253,7 @@ public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture
         return (resolver, new HostProber(new SmtpProber(new SmtpProbeOptions("scanner.danescan.test")), policy, limiter), policy);
     }
 
-    private static string Json<T>(T value) => System.Text.Json.JsonSerializer.Serialize(value, StatisticsApi.Json);
+    private static string Json<T>(T value) => System.Text.Json.JsonSerializer.Serialize(value, StatisticsHandlers.Json);
 
     private static string Sorted<T>(IReadOnlyDictionary<T, long> counts)
         where T : struct, Enum =>

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Claims;
 using System.Text.Json;
+using DaneScan.Api;
 using DaneScan.Functions.Api;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
@@ -79,16 +80,16 @@ public sealed class HttpApiTests
     [Fact]
     public void Paging_defaults_to_100_and_passes_the_continuation_through()
     {
-        Assert.True(StatisticsApi.TryPage(Request(string.Empty), out var page, out _));
+        Assert.True(StatisticsHandlers.TryPage(StatisticsApi.Query(Request(string.Empty)), out var page, out _));
         Assert.Equal(new PageRequest(100, null), page);
-        Assert.True(StatisticsApi.TryPage(Request("?top=250&continuation=abc%3D%3D"), out page, out _));
+        Assert.True(StatisticsHandlers.TryPage(StatisticsApi.Query(Request("?top=250&continuation=abc%3D%3D")), out page, out _));
         Assert.Equal(new PageRequest(250, "abc=="), page);
     }
 
     private static async Task<Problem> ReadProblem(HttpResponseData response)
     {
         response.Body.Position = 0;
-        return (await JsonSerializer.DeserializeAsync<Problem>(response.Body, StatisticsApi.Json))!;
+        return (await JsonSerializer.DeserializeAsync<Problem>(response.Body, StatisticsHandlers.Json))!;
     }
 
     internal static string Header(HttpResponseData response, string name) =>

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DaneScan.Api;
 using DaneScan.Functions.Api;
 
 namespace DaneScan.Functions.Tests;
@@ -8,7 +9,7 @@ namespace DaneScan.Functions.Tests;
 /// <summary>The OpenAPI document the API serves must describe exactly the routes and JSON shapes the app has.</summary>
 public sealed class OpenApiTests
 {
-    private static readonly JsonNode Doc = JsonNode.Parse(StatisticsApi.OpenApiBytes())!;
+    private static readonly JsonNode Doc = JsonNode.Parse(StatisticsHandlers.OpenApiBytes())!;
 
     private static List<(string Name, string Route, string AuthLevel)> HttpFunctions() =>
         JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "functions.metadata")))!.AsArray()
@@ -31,6 +32,14 @@ public sealed class OpenApiTests
             var routeParams = route.Split('/').Where(s => s.StartsWith('{')).Select(s => s.Trim('{', '}'));
             Assert.Equal(routeParams.Order(), pathParams.Order());
         }
+    }
+
+    [Fact]
+    public void The_http_functions_are_exactly_the_shared_route_table()
+    {
+        var functions = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "functions.metadata")))!.AsArray()
+            .SelectMany(f => f!["bindings"]!.AsArray().Where(b => (string?)b!["type"] == "httpTrigger").Select(b => ((string)f!["name"]!, (string)b!["route"]!)));
+        Assert.Equal(ApiRoutes.All.Select(o => (o.OperationId, o.Route)).Order(), functions.Order());
     }
 
     [Fact]
@@ -57,7 +66,7 @@ public sealed class OpenApiTests
     {
         var documented = Doc["components"]!["schemas"]![schema]!["properties"]!.AsObject().Select(p => p.Key).Order().ToList();
         var serialised = type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0)
-            .Select(p => StatisticsApi.Json.PropertyNamingPolicy!.ConvertName(p.Name)).Order().ToList();
+            .Select(p => StatisticsHandlers.Json.PropertyNamingPolicy!.ConvertName(p.Name)).Order().ToList();
         Assert.Equal(serialised, documented);
     }
 
@@ -65,7 +74,7 @@ public sealed class OpenApiTests
     public void Run_states_in_the_document_are_the_serialised_enum_names()
     {
         var documented = Doc["components"]!["schemas"]!["RunState"]!["enum"]!.AsArray().Select(v => (string)v!);
-        var serialised = Enum.GetValues<RunState>().Select(v => JsonSerializer.Serialize(v, StatisticsApi.Json).Trim('"'));
+        var serialised = Enum.GetValues<RunState>().Select(v => JsonSerializer.Serialize(v, StatisticsHandlers.Json).Trim('"'));
         Assert.Equal(serialised, documented);
     }
 }

@@ -1,13 +1,14 @@
 using System.Net;
 using System.Text.Json;
 using Azure.Data.Tables;
+using DaneScan.Api;
 using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Fleet;
 using DaneScan.Functions.Api;
 using DaneScan.Pipeline.Engine;
 using DaneScan.Storage;
-using ApiRunState = DaneScan.Functions.Api.RunState;
+using ApiRunState = DaneScan.Api.RunState;
 using RunState = DaneScan.Contracts.RunState;
 
 namespace DaneScan.Functions.Tests;
@@ -232,7 +233,7 @@ public sealed class RunCompletionTests : IAsyncLifetime
         Assert.NotNull(await new AggregateStore(_store).ReadTotalsAsync(Run, ct));
 
         // The API says so, from the pre-aggregated rows; the domains waiting on the lost probe are counted on DNS alone.
-        var summary = (await new TableStatisticsQueries(_store).GetRunAsync(Run, ct))!;
+        var summary = (await StatisticsQueries.ForTable(_store).GetRunAsync(Run, ct))!;
         Assert.True(summary.PreAggregated);
         Assert.Equal(ApiRunState.Completed, summary.Value.State);
         Assert.Equal(manifest.Incomplete, summary.Value.Incomplete);
@@ -249,7 +250,7 @@ public sealed class RunCompletionTests : IAsyncLifetime
 
         Assert.Equal(FinaliseOutcome.Completed, result.Outcome);
         Assert.Null((await _store.ReadManifestAsync(Run, ct))!.Incomplete);
-        Assert.Null((await new TableStatisticsQueries(_store).GetRunAsync(Run, ct))!.Value.Incomplete);
+        Assert.Null((await StatisticsQueries.ForTable(_store).GetRunAsync(Run, ct))!.Value.Incomplete);
     }
 
     [AzuriteFact]
@@ -275,7 +276,7 @@ public sealed class RunCompletionTests : IAsyncLifetime
     {
         var ct = CancellationToken.None;
         await RunEverythingAsync(ct);
-        var queries = new TableStatisticsQueries(_store);
+        var queries = StatisticsQueries.ForTable(_store);
 
         // Running: computed.
         var before = await AnswersAsync(queries, ct);
@@ -304,7 +305,7 @@ public sealed class RunCompletionTests : IAsyncLifetime
     {
         var ct = CancellationToken.None;
         await RunEverythingAsync(ct);
-        var api = new StatisticsApi(new TableStatisticsQueries(_store));
+        var api = new StatisticsApi(StatisticsQueries.ForTable(_store));
 
         var running = await api.CountsByTldAsync(HttpApiTests.Request("?top=2"), Run, ct);
         Assert.Equal(HttpStatusCode.OK, running.StatusCode);
@@ -352,7 +353,7 @@ public sealed class RunCompletionTests : IAsyncLifetime
         }
     }
 
-    private async Task<(RunSummary Summary, List<string> Pages, List<(bool Completed, bool PreAggregated)> Sources)> AnswersAsync(TableStatisticsQueries queries, CancellationToken ct)
+    private async Task<(RunSummary Summary, List<string> Pages, List<(bool Completed, bool PreAggregated)> Sources)> AnswersAsync(StatisticsQueries queries, CancellationToken ct)
     {
         var sources = new List<(bool, bool)>();
         var pages = new List<string>();
@@ -367,7 +368,7 @@ public sealed class RunCompletionTests : IAsyncLifetime
                 {
                     var answer = (await queries.GetCountsAsync(Run, dimension, new PageRequest(top, token), ct))!;
                     sources.Add((answer.Completed, answer.PreAggregated));
-                    pages.Add($"{dimension}/{top}/{token}: {JsonSerializer.Serialize(answer.Value, StatisticsApi.Json)}");
+                    pages.Add($"{dimension}/{top}/{token}: {JsonSerializer.Serialize(answer.Value, StatisticsHandlers.Json)}");
                     token = answer.Value.ContinuationToken;
                 }
                 while (token is not null);
@@ -375,11 +376,11 @@ public sealed class RunCompletionTests : IAsyncLifetime
 
             var findings = (await queries.ListFindingsAsync(Run, new PageRequest(top, null), ct))!;
             sources.Add((findings.Completed, findings.PreAggregated));
-            pages.Add($"findings/{top}: {JsonSerializer.Serialize(findings.Value, StatisticsApi.Json)}");
+            pages.Add($"findings/{top}: {JsonSerializer.Serialize(findings.Value, StatisticsHandlers.Json)}");
         }
 
         // A token past the end restarts at 0, in both sources alike.
-        pages.Add(JsonSerializer.Serialize((await queries.GetCountsAsync(Run, CountDimension.Tld, new PageRequest(2, "99"), ct))!.Value, StatisticsApi.Json));
+        pages.Add(JsonSerializer.Serialize((await queries.GetCountsAsync(Run, CountDimension.Tld, new PageRequest(2, "99"), ct))!.Value, StatisticsHandlers.Json));
         return (run.Value, pages, sources);
     }
 
@@ -404,7 +405,7 @@ public sealed class RunCompletionTests : IAsyncLifetime
         public static readonly SummaryComparer Instance = new();
 
         public bool Equals(RunSummary? x, RunSummary? y) =>
-            JsonSerializer.Serialize(x, StatisticsApi.Json) == JsonSerializer.Serialize(y, StatisticsApi.Json);
+            JsonSerializer.Serialize(x, StatisticsHandlers.Json) == JsonSerializer.Serialize(y, StatisticsHandlers.Json);
 
         public int GetHashCode(RunSummary obj) => 0;
     }

@@ -1,3 +1,4 @@
+using DaneScan.Api;
 using DaneScan.Contracts;
 using DaneScan.Fleet;
 using DaneScan.Functions.Api;

@@ -1,3 +1,4 @@
+using DaneScan.Api;
 using DaneScan.Fleet;
 using DaneScan.Functions.Api;
 using DaneScan.Functions.Stages;
@@ -42,7 +43,7 @@ public sealed class StageRegistrationTests
         Assert.IsType<BlobRunEnumerator>(sp.GetRequiredService<IRunEnumerator>());
         Assert.NotNull(sp.GetRequiredService<RunFinaliser>());
         Assert.Equal(sp.GetRequiredService<ProbeClaims>().TableName, sp.GetRequiredService<RunProgress>().TableName);
-        var queries = Assert.IsType<TableStatisticsQueries>(sp.GetRequiredService<IStatisticsQueries>());
+        var queries = Assert.IsType<StatisticsQueries>(sp.GetRequiredService<IStatisticsQueries>());
         Assert.Null(await queries.GetRunAsync("run-never-started"));
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using DaneScan.Api;
 using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Fleet;
@@ -179,7 +180,7 @@ public sealed class TableStageTests : IAsyncLifetime
         await _probe.ProbeAsync(Assert.Single(await _resolve.ResolveAsync(Batch(0, "a.example", "b.example", "c.example"), ct)), ct);
         var started = new DateTimeOffset(2026, 11, 28, 13, 0, 0, TimeSpan.Zero);
         await _store.WriteManifestAsync(new Contracts.RunManifest { RunId = Run, State = Contracts.RunState.Completed, StartedUtc = started, Counts = new() { DomainsEnumerated = 3 } }, ct);
-        var queries = new TableStatisticsQueries(_store);
+        var queries = StatisticsQueries.ForTable(_store);
 
         var runs = await queries.ListRunsAsync(new PageRequest(10, null), ct);
         Assert.Equal(Run, Assert.Single(runs.Items).RunId);
@@ -190,7 +191,7 @@ public sealed class TableStageTests : IAsyncLifetime
         Assert.True(answer.Completed);
         Assert.False(answer.PreAggregated); // completed without the finaliser: computed from the records
         var run = answer.Value;
-        Assert.Equal(Api.RunState.Completed, run.State);
+        Assert.Equal(global::DaneScan.Api.RunState.Completed, run.State);
         var failing = DaneJudge.Judge(new DomainScan(_dns["a.example"], [StageObservations.Probe(new ProbeTarget("mx.shared.example", System.Net.IPAddress.Parse("127.0.0.59"), 25, "mx.shared.example"))])).Primary;
         Assert.Equal(new Dictionary<DomainDaneStatus, long> { [failing] = 2, [DomainDaneStatus.NotDane] = 1 }, run.DomainsByStatus);
         Assert.Equal(1, run.HostsProbed);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
+using DaneScan.Api;
 using DaneScan.Core;
 using DaneScan.Dns;
 using DaneScan.Fleet;
@@ -80,7 +81,7 @@ public static class StageRegistration
         {
             StallAfter = sp.GetRequiredService<IOptions<FinaliseOptions>>().Value.StallAfter,
         });
-        services.AddSingleton<IStatisticsQueries>(sp => new TableStatisticsQueries(sp.GetRequiredService<TableResultStore>()));
+        services.AddSingleton<IStatisticsQueries>(sp => StatisticsQueries.ForTable(sp.GetRequiredService<TableResultStore>()));
 
         // The enumerate stage: the lists from Blob Storage (managed identity; a connection string for Azurite only).
         services.AddSingleton(sp =>

@@ -1,6 +1,6 @@
 using DaneScan.Core;
 
-namespace DaneScan.Functions.Api;
+namespace DaneScan.Api;
 
 // The statistics API's JSON shapes (camelCase, enums as strings). Stable: add members, never rename.
 
@@ -56,8 +56,11 @@ public sealed record TimeSeriesPoint(string RunId, DateTimeOffset StartedUtc, do
 
 public sealed record TimeSeries(string Metric, IReadOnlyList<TimeSeriesPoint> Points);
 
-/// <summary>One domain's stored record in a run: what its verdict was computed from, and the verdict.</summary>
-public sealed record DomainRecord(string RunId, string Domain, DomainDaneStatus Status, DomainScan Scan);
+/// <summary>
+/// One domain's stored record in a run: what its verdict was computed from, the verdict, and the explanation
+/// <c>danescan check</c> prints for that observation (<see cref="CheckReport"/>).
+/// </summary>
+public sealed record DomainRecord(string RunId, string Domain, DomainDaneStatus Status, DomainScan Scan, string Explanation);
 
 /// <summary>Error body of every non-2xx answer (RFC 9457 members).</summary>
 public sealed record Problem(string Title, int Status, string? Detail);
@@ -70,7 +73,7 @@ public sealed record Problem(string Title, int Status, string? Detail);
 /// </summary>
 public sealed record RunAnswer<T>(T Value, bool Completed, bool PreAggregated);
 
-/// <summary>The statistics queries the API serves; implemented over the result store by <see cref="TableStatisticsQueries"/>.</summary>
+/// <summary>The statistics queries the API serves; implemented over a result store by <see cref="StatisticsQueries"/>.</summary>
 public interface IStatisticsQueries
 {
     Task<Page<RunListItem>> ListRunsAsync(PageRequest page, CancellationToken cancellationToken = default);

@@ -1,26 +1,54 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Fleet;
 using DaneScan.Pipeline.Engine;
 using DaneScan.Storage;
+using IResultStore = DaneScan.Contracts.IResultStore;
 using PipelineRunState = DaneScan.Contracts.RunState;
 using RunManifest = DaneScan.Contracts.RunManifest;
-using StoredDomain = DaneScan.Contracts.DomainRecord;
 
-namespace DaneScan.Functions.Api;
+namespace DaneScan.Api;
 
 /// <summary>
-/// The statistics API's queries over the Table store. Every per-run number comes from
+/// The statistics API's queries over a result store: the Table store (<see cref="ForTable"/>) or a root of
+/// run directories (<see cref="ForRunDirectories"/>). Every per-run number comes from
 /// <see cref="RunAggregates"/> (built on the CLI's run summary, so the API counts as <c>danescan scan</c>
-/// reports). A completed run is served from the pre-aggregated documents the finaliser stored
-/// (<see cref="AggregateStore"/>): the manifest, the totals and the one or two pages a request covers. A
-/// running run (or a completed one without stored aggregates) is computed from its records on each request.
+/// reports). A completed run in the Table store is served from the pre-aggregated documents the finaliser
+/// stored (<see cref="AggregateStore"/>): the manifest, the totals and the one or two pages a request covers.
+/// A running run (or a completed one without stored aggregates) is computed from its records on each request;
+/// over run directories a completed run's aggregates are computed once and kept in memory (they never change).
 /// Paging is by offset in a stable order; the continuation token is that offset.
 /// </summary>
-public sealed class TableStatisticsQueries(TableResultStore store) : IStatisticsQueries
+public sealed class StatisticsQueries : IStatisticsQueries
 {
-    private readonly AggregateStore _aggregates = new(store);
+    private readonly IResultStore store;
+    private readonly Func<CancellationToken, IAsyncEnumerable<RunManifest>> _manifests;
+    private readonly AggregateStore? _aggregates;
+    private readonly ConcurrentDictionary<string, Lazy<Task<RunAggregates>>>? _completed;
+
+    private StatisticsQueries(IResultStore store, Func<CancellationToken, IAsyncEnumerable<RunManifest>> manifests, AggregateStore? aggregates, bool keepCompleted)
+    {
+        this.store = store;
+        _manifests = manifests;
+        _aggregates = aggregates;
+        _completed = keepCompleted ? new(StringComparer.Ordinal) : null;
+    }
+
+    /// <summary>Over the Table store: completed runs from their stored aggregates.</summary>
+    public static StatisticsQueries ForTable(TableResultStore store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return new StatisticsQueries(store, store.EnumerateManifestsAsync, new AggregateStore(store), keepCompleted: false);
+    }
+
+    /// <summary>Over the run directories under a root, read-only (see <see cref="ReadOnlyRunDirectories"/>).</summary>
+    public static StatisticsQueries ForRunDirectories(ReadOnlyRunDirectories runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        return new StatisticsQueries(runs, runs.EnumerateManifestsAsync, aggregates: null, keepCompleted: true);
+    }
 
     /// <summary>The time-series metrics: the run's domain count, its share of protected domains (percent), and each primary status's count.</summary>
     public static IReadOnlyList<string> Metrics { get; } =
@@ -30,7 +58,7 @@ public sealed class TableStatisticsQueries(TableResultStore store) : IStatistics
     {
         ArgumentNullException.ThrowIfNull(page);
         var runs = new List<RunListItem>();
-        await foreach (var m in store.EnumerateManifestsAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var m in _manifests(cancellationToken).ConfigureAwait(false))
         {
             runs.Add(new RunListItem(m.RunId, m.StartedUtc, m.EndedUtc, State(m.State), m.Counts.DomainsEnumerated));
         }
@@ -80,7 +108,7 @@ public sealed class TableStatisticsQueries(TableResultStore store) : IStatistics
         var (offset, top) = Window(page, total);
         var rows = computed is not null
             ? [.. computed.Breakdowns[breakdown].Skip(offset).Take(top)]
-            : await _aggregates.ReadBreakdownAsync(totals, breakdown, offset, top, cancellationToken).ConfigureAwait(false);
+            : await _aggregates!.ReadBreakdownAsync(totals, breakdown, offset, top, cancellationToken).ConfigureAwait(false);
         var items = rows.Select(r => new CountRow(r.Key, r.Domains, new SortedDictionary<DomainDaneStatus, long>(r.ByStatus.ToDictionary()))).ToList();
         return Answer(source.Value, new Page<CountRow>(items, Next(offset, items.Count, total)));
     }
@@ -98,7 +126,7 @@ public sealed class TableStatisticsQueries(TableResultStore store) : IStatistics
         var (offset, top) = Window(page, totals.FindingRows);
         var rows = computed is not null
             ? [.. computed.Findings.Skip(offset).Take(top)]
-            : await _aggregates.ReadFindingsAsync(totals, offset, top, cancellationToken).ConfigureAwait(false);
+            : await _aggregates!.ReadFindingsAsync(totals, offset, top, cancellationToken).ConfigureAwait(false);
         var items = rows.Select(f => new FindingCount(f.Code, f.Domains, f.Hosts)).ToList();
         return Answer(source.Value, new Page<FindingCount>(items, Next(offset, items.Count, totals.FindingRows)));
     }
@@ -111,7 +139,7 @@ public sealed class TableStatisticsQueries(TableResultStore store) : IStatistics
         }
 
         var runs = new List<RunManifest>();
-        await foreach (var m in store.EnumerateManifestsAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var m in _manifests(cancellationToken).ConfigureAwait(false))
         {
             if (m.State == PipelineRunState.Completed && (fromUtc is null || m.StartedUtc >= fromUtc) && (toUtc is null || m.StartedUtc <= toUtc))
             {
@@ -123,8 +151,8 @@ public sealed class TableStatisticsQueries(TableResultStore store) : IStatistics
         foreach (var m in runs.OrderBy(r => r.StartedUtc).ThenBy(r => r.RunId, StringComparer.Ordinal))
         {
             // One read per run with stored aggregates; the rest are computed from their records.
-            var totals = await _aggregates.ReadTotalsAsync(m.RunId, cancellationToken).ConfigureAwait(false)
-                ?? (await RunAggregates.ComputeAsync(store, m, DateTimeOffset.UtcNow, cancellationToken: cancellationToken).ConfigureAwait(false)).Totals;
+            var totals = (_aggregates is null ? null : await _aggregates.ReadTotalsAsync(m.RunId, cancellationToken).ConfigureAwait(false))
+                ?? (await ComputeAsync(m, cancellationToken).ConfigureAwait(false)).Totals;
             double value = metric switch
             {
                 "domains" => totals.Domains,
@@ -155,7 +183,10 @@ public sealed class TableStatisticsQueries(TableResultStore store) : IStatistics
             }
         }
 
-        var value = new DomainRecord(runId, record.Domain, Verdict(record).Primary, new DomainScan(record.Observation, probes));
+        var scan = new DomainScan(record.Observation, probes);
+        // The stored verdict; a record stored without one (its probes not all in) is judged on DNS alone, as RunSummary counts it.
+        var verdict = record.Verdict ?? DaneJudge.Judge(new DomainScan(record.Observation, []));
+        var value = new DomainRecord(runId, record.Domain, verdict.Primary, scan, CheckReport.Render(scan, verdict));
         return new RunAnswer<DomainRecord>(value, manifest!.State == PipelineRunState.Completed, PreAggregated: false);
     }
 
@@ -175,20 +206,34 @@ public sealed class TableStatisticsQueries(TableResultStore store) : IStatistics
             return null;
         }
 
-        if (manifest.State == PipelineRunState.Completed && await _aggregates.ReadTotalsAsync(runId, cancellationToken).ConfigureAwait(false) is { } stored)
+        if (manifest.State == PipelineRunState.Completed && _aggregates is not null && await _aggregates.ReadTotalsAsync(runId, cancellationToken).ConfigureAwait(false) is { } stored)
         {
             return (manifest, stored, null);
         }
 
-        var computed = await RunAggregates.ComputeAsync(store, manifest, DateTimeOffset.UtcNow, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var computed = await ComputeAsync(manifest, cancellationToken).ConfigureAwait(false);
         return (manifest, computed.Totals, computed);
+    }
+
+    /// <summary>The run's aggregates from its records; a completed run's kept when this store keeps them.</summary>
+    private Task<RunAggregates> ComputeAsync(RunManifest manifest, CancellationToken cancellationToken)
+    {
+        if (_completed is null || manifest.State != PipelineRunState.Completed)
+        {
+            return RunAggregates.ComputeAsync(store, manifest, DateTimeOffset.UtcNow, cancellationToken: cancellationToken);
+        }
+
+        var kept = _completed.GetOrAdd(manifest.RunId, _ => new Lazy<Task<RunAggregates>>(() => RunAggregates.ComputeAsync(store, manifest, DateTimeOffset.UtcNow, cancellationToken: CancellationToken.None)));
+        if (kept.Value.IsFaulted || kept.Value.IsCanceled)
+        {
+            _completed.TryRemove(manifest.RunId, out _);
+        }
+
+        return kept.Value.WaitAsync(cancellationToken);
     }
 
     private static RunAnswer<T> Answer<T>((RunManifest Manifest, RunTotals Totals, RunAggregates? Computed) source, T value) =>
         new(value, source.Manifest.State == PipelineRunState.Completed, source.Computed is null);
-
-    /// <summary>The stored verdict; a record stored without one (its probes not all in) is judged on DNS alone, as RunSummary does.</summary>
-    private static DomainVerdict Verdict(StoredDomain record) => record.Verdict ?? DaneJudge.Judge(new DomainScan(record.Observation, []));
 
     private static RunState State(PipelineRunState state) => state == PipelineRunState.Completed ? RunState.Completed : RunState.Scanning;
 

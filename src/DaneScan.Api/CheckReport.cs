@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using DaneScan.Core;
 
-namespace DaneScan.Cli;
+namespace DaneScan.Api;
 
 /// <summary>The human report of <c>danescan check</c>: what a DANE expert looks for, at a glance.</summary>
 public static class CheckReport
