@@ -8,27 +8,34 @@ namespace DaneScan.Storage;
 
 /// <summary>One shared host observation of a run directory's hosts.jsonl: its content address and the observation's JSON.</summary>
 /// <param name="Ref">The content address (<see cref="SharedHosts.RefOf"/>).</param>
-/// <param name="Host">The MX host observation with every "ttl" value set to 0 (the TTLs stay in the domain line).</param>
+/// <param name="Host">An MX host observation, or a host verdict, with its per-domain values (TTLs, reference identifiers) set to 0: they stay in the domain line.</param>
 internal sealed record HostPart(string Ref, JsonObject Host);
 
 /// <summary>
 /// The run directory's compact domain lines (format 2, see docs/dataset.md "Shared host observations"): each MX host
-/// observation of a domain (<c>observation.hosts[i]</c>) is stored once per run in hosts.jsonl under the SHA-256 of
-/// its JSON with the TTLs zeroed, and the domain line keeps <c>[ref, ttl, ttl, ...]</c> in its place: the
-/// reference and the TTLs in document order (TTLs count down in the resolver's cache, so they differ from domain to
-/// domain while the rest of a host's observation does not). Joining puts the very same JSON back.
+/// observation of a domain (<c>observation.hosts[i]</c>) and each host verdict (<c>verdict.hosts[i]</c>) is stored
+/// once per run in hosts.jsonl under the SHA-256 of its JSON with the per-domain values zeroed, and the domain line
+/// keeps <c>[ref, value, value, ...]</c> in its place: the reference and those values in document order (TTLs count
+/// down in the resolver's cache; reference identifiers name the domain). Joining puts the very same JSON back.
 /// A line whose hosts are objects (format 1, older runs) is read as it is.
 /// </summary>
 internal static class SharedHosts
 {
-    private const string TtlProperty = "ttl";
+    /// <summary>The arrays whose elements are stored once per run: the DNS side and the verdict of each MX host.</summary>
+    private static readonly string[][] SharedArrays = [["observation", "hosts"], ["verdict", "hosts"]];
+
+    /// <summary>
+    /// Values that differ from domain to domain within one host's JSON, kept in the domain line: TTLs (they count
+    /// down in the resolver's cache) and the verdict's reference identifiers (they hold the domain's own name).
+    /// </summary>
+    private static readonly HashSet<string> PerDomain = new(StringComparer.Ordinal) { "ttl", "referenceIdentifiers" };
 
     /// <summary>The domain record as a stored line, with its hosts replaced by references, and the parts referred to.</summary>
     public static (JsonObject Line, IReadOnlyList<HostPart> Parts) Split(DomainRecord record)
     {
         var line = JsonSerializer.SerializeToNode(record, RecordJson.Options)!.AsObject();
         var parts = new List<HostPart>();
-        if (line["observation"]?["hosts"] is JsonArray hosts)
+        foreach (var hosts in ArraysOf(line))
         {
             for (var i = 0; i < hosts.Count; i++)
             {
@@ -38,13 +45,13 @@ internal static class SharedHosts
                 }
 
                 var reference = new JsonArray();
-                var ttls = new List<JsonNode?>();
-                ZeroTtls(host, ttls);
+                var values = new List<JsonNode?>();
+                ExtractPerDomain(host, values);
                 var part = new HostPart(RefOf(host), host);
                 reference.Add(part.Ref);
-                foreach (var ttl in ttls)
+                foreach (var value in values)
                 {
-                    reference.Add(ttl);
+                    reference.Add(value);
                 }
 
                 hosts[i] = reference;
@@ -55,11 +62,11 @@ internal static class SharedHosts
         return (line, parts);
     }
 
-    /// <summary>The domain record of a stored line: references replaced by the shared host observations and their TTLs.</summary>
-    /// <exception cref="StorageException">A referenced host observation is missing, or the TTLs do not fit it.</exception>
+    /// <summary>The domain record of a stored line: references replaced by the shared host JSON and its per-domain values.</summary>
+    /// <exception cref="StorageException">A referenced host observation is missing, or the per-domain values do not fit it.</exception>
     public static DomainRecord Join(JsonObject line, Func<string, JsonObject?> partOf)
     {
-        if (line["observation"]?["hosts"] is JsonArray hosts)
+        foreach (var hosts in ArraysOf(line))
         {
             for (var i = 0; i < hosts.Count; i++)
             {
@@ -72,10 +79,10 @@ internal static class SharedHosts
                 var host = (partOf(id) ?? throw new StorageException(StorageFaultKind.Corrupt, $"host observation {id} is not in {RunDirectoryStore.HostsFile}"))
                     .DeepClone().AsObject();
                 var next = 1;
-                RestoreTtls(host, reference, ref next);
+                RestorePerDomain(host, reference, ref next);
                 if (next != reference.Count)
                 {
-                    throw new StorageException(StorageFaultKind.Corrupt, $"host observation {id}: {reference.Count - 1} TTLs stored, {next - 1} expected");
+                    throw new StorageException(StorageFaultKind.Corrupt, $"host observation {id}: {reference.Count - 1} per-domain values stored, {next - 1} expected");
                 }
 
                 hosts[i] = host;
@@ -91,9 +98,18 @@ internal static class SharedHosts
 
     /// <summary>The host references of a stored domain line (none in format 1).</summary>
     public static IEnumerable<string> RefsOf(JsonObject line) =>
-        line["observation"]?["hosts"] is JsonArray hosts
-            ? hosts.OfType<JsonArray>().Where(r => r.Count > 0).Select(r => r[0]!.GetValue<string>())
-            : [];
+        ArraysOf(line).SelectMany(hosts => hosts.OfType<JsonArray>().Where(r => r.Count > 0).Select(r => r[0]!.GetValue<string>()));
+
+    private static IEnumerable<JsonArray> ArraysOf(JsonObject line)
+    {
+        foreach (var path in SharedArrays)
+        {
+            if (line[path[0]]?[path[1]] is JsonArray array)
+            {
+                yield return array;
+            }
+        }
+    }
 
     /// <summary>The content address of a host observation: 20 characters of the base64url SHA-256 of its JSON (120 bits).</summary>
     public static string RefOf(JsonObject host)
@@ -102,21 +118,21 @@ internal static class SharedHosts
         return Convert.ToBase64String(hash).Replace('+', '-').Replace('/', '_')[..20];
     }
 
-    private static void ZeroTtls(JsonNode? node, List<JsonNode?> ttls)
+    private static void ExtractPerDomain(JsonNode? node, List<JsonNode?> values)
     {
         switch (node)
         {
             case JsonObject obj:
                 foreach (var name in obj.Select(p => p.Key).ToList())
                 {
-                    if (name == TtlProperty)
+                    if (PerDomain.Contains(name))
                     {
-                        ttls.Add(obj[name]?.DeepClone());
+                        values.Add(obj[name]?.DeepClone());
                         obj[name] = 0;
                     }
                     else
                     {
-                        ZeroTtls(obj[name], ttls);
+                        ExtractPerDomain(obj[name], values);
                     }
                 }
 
@@ -124,32 +140,32 @@ internal static class SharedHosts
             case JsonArray array:
                 foreach (var item in array)
                 {
-                    ZeroTtls(item, ttls);
+                    ExtractPerDomain(item, values);
                 }
 
                 break;
         }
     }
 
-    private static void RestoreTtls(JsonNode? node, JsonArray reference, ref int next)
+    private static void RestorePerDomain(JsonNode? node, JsonArray reference, ref int next)
     {
         switch (node)
         {
             case JsonObject obj:
                 foreach (var name in obj.Select(p => p.Key).ToList())
                 {
-                    if (name == TtlProperty)
+                    if (PerDomain.Contains(name))
                     {
                         if (next >= reference.Count)
                         {
-                            throw new StorageException(StorageFaultKind.Corrupt, "a host reference with too few TTLs");
+                            throw new StorageException(StorageFaultKind.Corrupt, "a host reference with too few per-domain values");
                         }
 
                         obj[name] = reference[next++]?.DeepClone();
                     }
                     else
                     {
-                        RestoreTtls(obj[name], reference, ref next);
+                        RestorePerDomain(obj[name], reference, ref next);
                     }
                 }
 
@@ -157,7 +173,7 @@ internal static class SharedHosts
             case JsonArray array:
                 foreach (var item in array)
                 {
-                    RestoreTtls(item, reference, ref next);
+                    RestorePerDomain(item, reference, ref next);
                 }
 
                 break;

@@ -39,6 +39,28 @@ public sealed class SharedHostTests : IDisposable
     }
 
     [Fact]
+    public async Task Host_verdicts_are_shared_too_and_each_domain_keeps_its_own_reference_identifiers()
+    {
+        var probe = Samples.Probe("mx.shared.example", "192.0.2.25");
+        var records = Records().Select(r => r with { Verdict = DaneJudge.Judge(r.Observation, [probe.Observation]) }).ToList();
+        await using (var store = new RunDirectoryStore(_root))
+        {
+            await store.WriteDomainsAsync("run", records);
+        }
+
+        var domains = await File.ReadAllTextAsync(Path.Combine(_root, "run", RunDirectoryStore.DomainsFile));
+        Assert.DoesNotContain("\"addresses\"", domains, StringComparison.Ordinal);
+        Assert.Contains(records[5].Domain, records[5].Verdict!.Hosts[0].ReferenceIdentifiers);
+
+        await using var reader = new RunDirectoryStore(_root);
+        var read = await ToListAsync(reader.EnumerateDomainsAsync("run"));
+        Assert.Equal(records.Select(Json), read.Select(Json));
+        Assert.Equal(
+            DaneJson.SerializeVerdict(DaneJudge.Judge(read[5].Observation, [probe.Observation])),
+            DaneJson.SerializeVerdict(read[5].Verdict!));
+    }
+
+    [Fact]
     public async Task A_run_written_with_hosts_inside_every_line_reads_and_exports_the_same_as_the_shared_layout()
     {
         var records = Records();
