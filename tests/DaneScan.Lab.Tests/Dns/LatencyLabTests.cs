@@ -92,6 +92,38 @@ public sealed partial class LatencyLabTests
         }
     }
 
+    [Fact]
+    public async Task An_in_process_lab_with_rtt_relays_through_its_own_relay_and_stops_it_on_dispose()
+    {
+        var state = Directory.CreateTempSubdirectory("danescan-lab-rtt-inproc-").FullName;
+        try
+        {
+            var lab = await LabEnvironment.StartAsync(new LabOptions
+            {
+                Octet = LabEnvironment.FreeOctet(190, 199),
+                StateDirectory = state,
+                DnsOnly = true,
+                Rtt = TimeSpan.FromMilliseconds(RttMs),
+            });
+            var relay = lab.Relay!;
+            Assert.NotEqual(relay, lab.Authoritative);
+            Assert.Null(LabEnvironment.Status(state).RelayPid); // in this process, not a background one
+
+            var cold = await DigTimedAsync(lab.Resolver, "ee-10.lab", "MX");
+            Assert.True(cold.Status == "NOERROR" && cold.Ad, cold.Raw);
+            Assert.InRange(cold.QueryTimeMs, RttMs, 20_000);
+
+            await lab.DisposeAsync();
+            Assert.Null(await DaneScan.Lab.Dns.LabDnsQuery.QueryAsync(relay, "lab", 6, TimeSpan.FromSeconds(1)));
+            Assert.False(LabEnvironment.Status(state).AnyRunning);
+        }
+        finally
+        {
+            await LabEnvironment.StopAsync(state);
+            Directory.Delete(state, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("-1")]
     [InlineData("5001")]
