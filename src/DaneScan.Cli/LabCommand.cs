@@ -21,6 +21,7 @@ public static class LabCommand
         lab.Add(Status());
         lab.Add(Cases());
         lab.Add(LabSmtpCommand.Create());
+        lab.Add(LabRelayCommand.Create());
         return lab;
     }
 
@@ -53,10 +54,22 @@ public static class LabCommand
         var matchingShare = new Option<double>("--matching-share") { Description = "Scale: share of TLSA hosts whose record matches.", DefaultValueFactory = _ => defaults.MatchingShare };
         var noStartTlsShare = new Option<double>("--no-starttls-share") { Description = "Scale: share of hosts without STARTTLS.", DefaultValueFactory = _ => defaults.NoStartTlsShare };
         var seed = new Option<int>("--seed") { Description = "Scale: the generation seed.", DefaultValueFactory = _ => defaults.Seed };
+        var rtt = new Option<double>("--rtt")
+        {
+            Description = "Simulated round-trip time in ms (0-5000): a relay holds each query from unbound to nsd this long, and every SMTP reply is sent this much later.",
+        };
         var command = new Command("up", "Generate keys, certificates and signed zones; start nsd, unbound and the SMTP servers; self-check.")
         {
-            octet, state, smtpPort, dnsOnly, scale, hosts, noCases, signedShare, tlsaShare, matchingShare, noStartTlsShare, seed,
+            octet, state, smtpPort, dnsOnly, scale, hosts, noCases, signedShare, tlsaShare, matchingShare, noStartTlsShare, seed, rtt,
         };
+        rtt.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<double>();
+            if (!double.IsFinite(value) || value < 0 || value > 5000)
+            {
+                result.AddError($"--rtt must be between 0 and 5000 ms, not {value.ToString(CultureInfo.InvariantCulture)}.");
+            }
+        });
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new LabOptions
@@ -79,6 +92,8 @@ public static class LabCommand
                     }
                     : null,
                 SmtpServerCommand = SelfCommand("lab", "smtp"),
+                Rtt = TimeSpan.FromMilliseconds(parse.GetValue(rtt)),
+                RelayCommand = SelfCommand("lab", "relay"),
             };
             try
             {
@@ -86,6 +101,11 @@ public static class LabCommand
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lab up in {lab.StartSeconds:F1} s (state {lab.StateDirectory})"));
                 Console.WriteLine($"  resolver (validating unbound): {lab.Resolver}");
                 Console.WriteLine($"  authoritative (nsd):           {lab.Authoritative}");
+                if (lab.Relay is { } relay)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  delay relay:                   {relay} -> {lab.Authoritative}, {options.Rtt.TotalMilliseconds} ms per query; SMTP replies {options.Rtt.TotalMilliseconds} ms late"));
+                }
+
                 Console.WriteLine($"  cases: {lab.Cases.Count}, SMTP hosts: {lab.Hosts.Count(h => h.Smtp is not null) + (lab.Scale?.SmtpSpecs.Count ?? 0)} on port {options.SmtpPort}{(options.DnsOnly ? " (not started: --dns-only)" : string.Empty)}");
                 if (lab.Scale is { } s)
                 {
@@ -149,7 +169,7 @@ public static class LabCommand
             Console.WriteLine("  " + Describe(status));
             if (status.Manifest is { } m)
             {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  started {m.StartedUtc:u} in {m.StartSeconds} s: octet {m.Octet}, resolver {m.Resolver}, nsd {m.Nsd}, {m.Cases} cases, {m.SmtpHosts} SMTP hosts on port {m.SmtpPort}, {m.ScaleDomains} scale domains"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  started {m.StartedUtc:u} in {m.StartSeconds} s: octet {m.Octet}, resolver {m.Resolver}, nsd {m.Nsd}, {m.Cases} cases, {m.SmtpHosts} SMTP hosts on port {m.SmtpPort}, {m.ScaleDomains} scale domains{(m.RttMs > 0 ? $", RTT {m.RttMs} ms via relay {m.Relay}" : string.Empty)}"));
             }
 
             if (status.UnboundPid is not null && status.Manifest is { } manifest && IPEndPoint.TryParse(manifest.Resolver, out var resolver))
@@ -179,7 +199,8 @@ public static class LabCommand
     }
 
     private static string Describe(LabStatus status) =>
-        $"nsd: {Pid(status.NsdPid)}, unbound: {Pid(status.UnboundPid)}, SMTP servers process: {Pid(status.SmtpPid)}";
+        $"nsd: {Pid(status.NsdPid)}, unbound: {Pid(status.UnboundPid)}, SMTP servers process: {Pid(status.SmtpPid)}"
+        + (status.RelayPid is { } relay || status.Manifest is { RttMs: > 0 } ? $", delay relay: {Pid(status.RelayPid)}" : string.Empty);
 
     private static string Pid(int? pid) => pid is { } p ? $"running (pid {p})" : "not running";
 

@@ -74,6 +74,10 @@ public enum DnsTrustMode
 /// <paramref name="Ttl"/> is what the resolver returned, which counts down in its cache; TTL advice
 /// (docs/dane-rules.md §8) must look at this one.
 /// </param>
+/// <param name="EarlierAttempts">
+/// When the lookup was retried (a SERVFAIL without a DNSSEC reason), what the earlier attempts saw, oldest first;
+/// this observation is the last attempt. Null (absent from the JSON) when it was made once.
+/// </param>
 public sealed record RrsetObservation<T>(
     string Name,
     string Type,
@@ -85,8 +89,13 @@ public sealed record RrsetObservation<T>(
     LookupFailureKind Failure = LookupFailureKind.None,
     int? ExtendedDnsError = null,
     string? Detail = null,
-    uint? OriginalTtl = null)
+    uint? OriginalTtl = null,
+    IReadOnlyList<LookupAttempt>? EarlierAttempts = null)
 {
+    /// <summary>True when the lookup was made more than once.</summary>
+    [JsonIgnore]
+    public bool Retried => EarlierAttempts is { Count: > 0 };
+
     /// <summary>True for <see cref="DnsOutcome.SecureAnswer"/> and <see cref="DnsOutcome.SecureDenial"/>.</summary>
     [JsonIgnore]
     public bool IsSecure => Outcome is DnsOutcome.SecureAnswer or DnsOutcome.SecureDenial;
@@ -95,6 +104,14 @@ public sealed record RrsetObservation<T>(
     [JsonIgnore]
     public bool IsFailure => Outcome is DnsOutcome.Bogus or DnsOutcome.LookupFailure;
 }
+
+/// <summary>What one earlier attempt of a retried lookup saw.</summary>
+/// <param name="StartedUtc">When the attempt was sent.</param>
+/// <param name="Outcome">Its outcome (a lookup failure: only those are retried).</param>
+/// <param name="Failure">Why it failed.</param>
+/// <param name="ExtendedDnsError">The RFC 8914 info code the resolver sent, if any.</param>
+/// <param name="Detail">Free text for humans; never parsed.</param>
+public sealed record LookupAttempt(DateTimeOffset StartedUtc, DnsOutcome Outcome, LookupFailureKind Failure, int? ExtendedDnsError = null, string? Detail = null);
 
 /// <summary>An MX record (RFC 1035 §3.3.9). A null MX (RFC 7505) has preference 0 and exchange ".".</summary>
 public sealed record MxRecord(ushort Preference, string Exchange)

@@ -118,4 +118,26 @@ public sealed record ProbeObservation
 
     /// <summary>Milliseconds per step, keyed by <see cref="ProbeStage"/> name.</summary>
     public IReadOnlyDictionary<string, double> TimingsMs { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>
+    /// When the probe was retried (its connection was refused or timed out), what the earlier attempts saw,
+    /// oldest first; this observation is the last attempt. Null (absent from the JSON) when it was made once.
+    /// </summary>
+    public IReadOnlyList<ProbeAttempt>? EarlierAttempts { get; init; }
+
+    /// <summary>True when the probe was made more than once.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool Retried => EarlierAttempts is { Count: > 0 };
+}
+
+/// <summary>What one earlier attempt of a retried probe saw: when it started and how it ended.</summary>
+public sealed record ProbeAttempt
+{
+    public DateTimeOffset StartedUtc { get; init; }
+
+    public required ProbeOutcome Outcome { get; init; }
+
+    public ProbeStage? FailedStage { get; init; }
+
+    public string? Detail { get; init; }
 }

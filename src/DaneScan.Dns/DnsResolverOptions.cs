@@ -30,6 +30,13 @@ public sealed record DnsResolverOptions
     /// </summary>
     public bool CheckingDisabledRequery { get; init; } = true;
 
+    /// <summary>
+    /// A lookup answered SERVFAIL without a DNSSEC reason (no DNSSEC Extended DNS Error, and no answer with
+    /// Checking Disabled) is asked again once after this pause before the failure is final; the observation
+    /// keeps what the first attempt saw (<see cref="RrsetObservation{T}.EarlierAttempts"/>). Zero: no retry.
+    /// </summary>
+    public TimeSpan ServFailRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The trust recorded in every observation made with these options.</summary>
     public DnsTrustMode TrustMode { get; init; } = DnsTrustMode.ValidatingResolverAd;
 

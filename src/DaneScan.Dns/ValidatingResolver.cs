@@ -83,7 +83,10 @@ public sealed class ValidatingResolver : IRrsetResolver
             _ => null,
         }, cancellationToken);
 
-    /// <summary>One lookup of one RRset, ending in exactly one outcome. Throws only on the caller's cancellation.</summary>
+    /// <summary>
+    /// One lookup of one RRset, ending in exactly one outcome; a SERVFAIL without a DNSSEC reason is asked again
+    /// once after <see cref="DnsResolverOptions.ServFailRetryDelay"/>. Throws only on the caller's cancellation.
+    /// </summary>
     public async Task<RrsetObservation<T>> LookupAsync<T>(
         string name,
         QueryType type,
@@ -94,6 +97,33 @@ public sealed class ValidatingResolver : IRrsetResolver
     {
         ArgumentNullException.ThrowIfNull(select);
         cancellationToken.ThrowIfCancellationRequested();
+        var started = DateTimeOffset.UtcNow;
+        var first = await LookupOnceAsync(name, type, typeName, select, cancellationToken).ConfigureAwait(false);
+        if (!IsTransient(first) || _options.ServFailRetryDelay <= TimeSpan.Zero)
+        {
+            return first;
+        }
+
+        await Task.Delay(_options.ServFailRetryDelay, cancellationToken).ConfigureAwait(false);
+        var second = await LookupOnceAsync(name, type, typeName, select, cancellationToken).ConfigureAwait(false);
+        return second with { EarlierAttempts = [new LookupAttempt(started, first.Outcome, first.Failure, first.ExtendedDnsError, first.Detail)] };
+    }
+
+    /// <summary>
+    /// A SERVFAIL that may pass: a lookup failure (not bogus: a DNSSEC Extended DNS Error or an answer with
+    /// Checking Disabled made it <see cref="DnsOutcome.Bogus"/>) with RCODE SERVFAIL.
+    /// </summary>
+    internal static bool IsTransient<T>(RrsetObservation<T> observation) =>
+        observation is { Outcome: DnsOutcome.LookupFailure, Failure: LookupFailureKind.ServFail };
+
+    private async Task<RrsetObservation<T>> LookupOnceAsync<T>(
+        string name,
+        QueryType type,
+        string typeName,
+        Func<DnsResourceRecord, T?> select,
+        CancellationToken cancellationToken)
+        where T : class
+    {
         var owner = DnsNames.Normalize(name);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_options.QueryDeadline);

@@ -27,9 +27,10 @@ public sealed record LabSelfCheck(bool SignedNameAuthenticated, bool BogusNameSe
 /// <param name="UnboundPid">unbound's PID when running.</param>
 /// <param name="SmtpPid">The background SMTP server process's PID when running (in-process servers have none).</param>
 /// <param name="Manifest">What the last start wrote (octet, addresses, counts), when present.</param>
-public sealed record LabStatus(string StateDirectory, int? NsdPid, int? UnboundPid, int? SmtpPid, LabManifest? Manifest)
+/// <param name="RelayPid">The background delay relay's PID when running (labs with an RTT; in-process relays have none).</param>
+public sealed record LabStatus(string StateDirectory, int? NsdPid, int? UnboundPid, int? SmtpPid, LabManifest? Manifest, int? RelayPid = null)
 {
-    public bool AnyRunning => NsdPid is not null || UnboundPid is not null || SmtpPid is not null;
+    public bool AnyRunning => NsdPid is not null || UnboundPid is not null || SmtpPid is not null || RelayPid is not null;
 }
 
 /// <summary>What a started lab wrote into its state directory (lab.json).</summary>
@@ -54,6 +55,12 @@ public sealed record LabManifest
     public required DateTimeOffset StartedUtc { get; init; }
 
     public double StartSeconds { get; init; }
+
+    /// <summary>The simulated round-trip time in milliseconds (0: none).</summary>
+    public double RttMs { get; init; }
+
+    /// <summary>The delay relay's endpoint (where delegations point) when <see cref="RttMs"/> is positive.</summary>
+    public string? Relay { get; init; }
 }
 
 /// <summary>
@@ -73,6 +80,7 @@ public sealed class LabEnvironment : IAsyncDisposable
 
     private readonly Dictionary<string, LabHostInstance> _hostsByName;
     private ScriptedSmtpServers? _smtp;
+    private DelayRelay? _relay;
     private bool _stopped;
 
     private LabEnvironment(LabOptions options, LabPki pki, IReadOnlyList<LabCase> cases, IReadOnlyList<LabHostInstance> hosts)
@@ -91,8 +99,14 @@ public sealed class LabEnvironment : IAsyncDisposable
     /// <summary>The validating resolver (unbound) to query: 127.X.0.2 port 53.</summary>
     public IPEndPoint Resolver => new(Options.Addresses.Resolver, 53);
 
-    /// <summary>The authoritative server (nsd) serving every lab zone: 127.X.0.1 port 53.</summary>
-    public IPEndPoint Authoritative => new(Options.Addresses.Nsd, 53);
+    /// <summary>
+    /// The authoritative server (nsd) serving every lab zone: 127.X.0.1 port 53, or 127.X.0.4 behind a delay
+    /// relay (<see cref="LabOptions.Rtt"/>). Queried directly, it answers without the delay.
+    /// </summary>
+    public IPEndPoint Authoritative => new(Options.Rtt > TimeSpan.Zero ? Options.Addresses.NsdBehindRelay : Options.Addresses.Nsd, 53);
+
+    /// <summary>The delay relay (127.X.0.1 port 53, the name server every delegation names) when the lab has an RTT.</summary>
+    public IPEndPoint? Relay => Options.Rtt > TimeSpan.Zero ? new(Options.Addresses.Nsd, 53) : null;
 
     public LabPki Pki { get; }
 
@@ -136,10 +150,15 @@ public sealed class LabEnvironment : IAsyncDisposable
     public static async Task<LabEnvironment> StartAsync(LabOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.Rtt < TimeSpan.Zero || options.Rtt > TimeSpan.FromSeconds(5))
+        {
+            throw new LabException($"the lab's RTT must be between 0 and 5000 ms, not {options.Rtt.TotalMilliseconds} ms");
+        }
+
         var clock = Stopwatch.StartNew();
         var state = options.ResolvedStateDirectory;
         await StopAsync(state, cancellationToken).ConfigureAwait(false);
-        foreach (var sub in new[] { "zones", "tls", "nsd", "unbound", "smtp", "scale" })
+        foreach (var sub in new[] { "zones", "tls", "nsd", "unbound", "smtp", "scale", "relay" })
         {
             var path = Path.Combine(state, sub);
             if (Directory.Exists(path))
@@ -167,10 +186,20 @@ public sealed class LabEnvironment : IAsyncDisposable
 
             var compiled = await ZoneCompiler.CompileAsync(Path.Combine(state, "zones"), options.Addresses, zones, lab.ResolveData, now, cancellationToken).ConfigureAwait(false);
             lab.RootAnchor = compiled.RootAnchor;
-            await DnsServers.StartNsdAsync(state, options.Addresses, compiled, cancellationToken).ConfigureAwait(false);
+            await DnsServers.StartNsdAsync(state, options.Addresses, lab.Authoritative.Address, compiled, cancellationToken).ConfigureAwait(false);
+            if (lab.Relay is { } relay)
+            {
+                await lab.StartRelayAsync(relay, cancellationToken).ConfigureAwait(false);
+            }
+
             await DnsServers.StartUnboundAsync(state, options.Addresses, compiled, cancellationToken).ConfigureAwait(false);
             if (!options.DnsOnly && specs.Count > 0)
             {
+                if (options.Rtt > TimeSpan.Zero)
+                {
+                    specs = [.. specs.Select(s => s with { ReplyDelay = options.Rtt })];
+                }
+
                 await lab.StartSmtpAsync(specs, cancellationToken).ConfigureAwait(false);
             }
 
@@ -193,6 +222,8 @@ public sealed class LabEnvironment : IAsyncDisposable
                 ScaleExpectedFile = lab.Scale?.ExpectedFile,
                 StartedUtc = now,
                 StartSeconds = Math.Round(lab.StartSeconds, 2),
+                RttMs = options.Rtt.TotalMilliseconds,
+                Relay = lab.Relay?.ToString(),
             };
             await File.WriteAllTextAsync(Path.Combine(state, "lab.json"), JsonSerializer.Serialize(manifest, Json), cancellationToken).ConfigureAwait(false);
             return lab;
@@ -227,6 +258,12 @@ public sealed class LabEnvironment : IAsyncDisposable
         }
 
         _stopped = true;
+        if (_relay is not null)
+        {
+            await _relay.DisposeAsync().ConfigureAwait(false);
+            _relay = null;
+        }
+
         if (_smtp is not null)
         {
             await _smtp.DisposeAsync().ConfigureAwait(false);
@@ -249,6 +286,7 @@ public sealed class LabEnvironment : IAsyncDisposable
         }
 
         await PidFile.StopAsync(SmtpPidFile(stateDirectory), SmtpSpecsFile(stateDirectory), TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        await PidFile.StopAsync(RelayPidFile(stateDirectory), RelayReadyFile(stateDirectory), TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
         await DnsServers.StopUnboundAsync(stateDirectory, cancellationToken).ConfigureAwait(false);
         await DnsServers.StopNsdAsync(stateDirectory, cancellationToken).ConfigureAwait(false);
     }
@@ -310,12 +348,84 @@ public sealed class LabEnvironment : IAsyncDisposable
             PidFile.Running(DnsServers.NsdPid(stateDirectory), DnsServers.NsdConfig(stateDirectory)),
             PidFile.Running(DnsServers.UnboundPid(stateDirectory), DnsServers.UnboundConfig(stateDirectory)),
             PidFile.Running(SmtpPidFile(stateDirectory), SmtpSpecsFile(stateDirectory)),
-            manifest);
+            manifest,
+            PidFile.Running(RelayPidFile(stateDirectory), RelayReadyFile(stateDirectory)));
     }
 
     public static string SmtpSpecsFile(string state) => Path.Combine(state, "smtp", "specs.json");
 
     public static string SmtpPidFile(string state) => Path.Combine(state, "smtp", "smtp.pid");
+
+    public static string RelayPidFile(string state) => Path.Combine(state, "relay", "relay.pid");
+
+    /// <summary>Written by the relay process once it listens; its path is also the PID file's marker.</summary>
+    public static string RelayReadyFile(string state) => Path.Combine(state, "relay", "ready");
+
+    private async Task StartRelayAsync(IPEndPoint listen, CancellationToken cancellationToken)
+    {
+        if (Options.RelayCommand is not { Count: > 0 } command)
+        {
+            _relay = DelayRelay.Start(listen, Authoritative, Options.Rtt);
+            return;
+        }
+
+        var dir = Path.Combine(StateDirectory, "relay");
+        Directory.CreateDirectory(dir);
+        await StartBackgroundAsync(
+            "delay relay",
+            command,
+            [
+                "--listen", listen.ToString(), "--upstream", Authoritative.ToString(),
+                "--rtt", Options.Rtt.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
+            ],
+            dir,
+            RelayPidFile(StateDirectory),
+            RelayReadyFile(StateDirectory),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts a lab process in the background (detached, logging to &lt;dir&gt;/&lt;name&gt;.log) as the command followed by
+    /// the arguments and "--ready-file &lt;ready&gt;", and waits for the ready file.
+    /// </summary>
+    private static async Task StartBackgroundAsync(
+        string what, IReadOnlyList<string> command, IReadOnlyList<string> arguments, string dir, string pidFile, string ready, CancellationToken cancellationToken)
+    {
+        var log = Path.Combine(dir, Path.GetFileNameWithoutExtension(pidFile) + ".log");
+
+        // "exec setsid" keeps the PID (the child is not a process group leader, so setsid does not fork) and
+        // detaches the process from this process's session, so it outlives `danescan lab up`.
+        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = dir };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("exec setsid \"$@\" >>\"$LAB_PROCESS_LOG\" 2>&1 </dev/null");
+        info.ArgumentList.Add("sh");
+        foreach (var part in command.Concat(arguments))
+        {
+            info.ArgumentList.Add(part);
+        }
+
+        info.ArgumentList.Add("--ready-file");
+        info.ArgumentList.Add(ready);
+        info.Environment["LAB_PROCESS_LOG"] = log;
+        // Whether the process died is asked of the child itself, not of its PID file: until the child has exec'd
+        // (a few milliseconds, longer under load), /proc shows this process's command line, which a PID-file
+        // check by marker reads as "not running".
+        using var process = Process.Start(info) ?? throw new LabException($"cannot start the {what} process");
+        PidFile.Write(pidFile, process.Id);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        while (!File.Exists(ready))
+        {
+            if (DateTime.UtcNow > deadline || process.HasExited)
+            {
+                var tail = File.Exists(log) ? string.Join('\n', File.ReadAllLines(log).TakeLast(10)) : string.Empty;
+                var why = process.HasExited ? $"the process exited with code {process.ExitCode}" : "no ready file within 120 s";
+                throw new LabException($"the {what} did not start ({why}): {tail}");
+            }
+
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     private async Task StartSmtpAsync(List<SmtpHostSpec> specs, CancellationToken cancellationToken)
     {
@@ -329,43 +439,8 @@ public sealed class LabEnvironment : IAsyncDisposable
         Directory.CreateDirectory(dir);
         var specsFile = SmtpSpecsFile(StateDirectory);
         ScriptedSmtpServers.WriteSpecs(specsFile, specs);
-        var log = Path.Combine(dir, "smtp.log");
-
-        // "exec setsid" keeps the PID (the child is not a process group leader, so setsid does not fork) and
-        // detaches the servers from this process's session, so they outlive `danescan lab up`.
-        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = dir };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("exec setsid \"$@\" >>\"$LAB_SMTP_LOG\" 2>&1 </dev/null");
-        info.ArgumentList.Add("sh");
-        foreach (var part in command)
-        {
-            info.ArgumentList.Add(part);
-        }
-
-        var ready = Path.Combine(dir, "ready");
-        info.ArgumentList.Add("--specs");
-        info.ArgumentList.Add(specsFile);
-        info.ArgumentList.Add("--ready-file");
-        info.ArgumentList.Add(ready);
-        info.Environment["LAB_SMTP_LOG"] = log;
-        // Whether the server died is asked of the child itself, not of its PID file: until the child has exec'd
-        // (a few milliseconds, longer under load), /proc shows this process's command line, which a PID-file
-        // check by marker reads as "not running".
-        using var process = Process.Start(info) ?? throw new LabException("cannot start the SMTP server process");
-        PidFile.Write(SmtpPidFile(StateDirectory), process.Id);
-
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
-        while (!File.Exists(ready))
-        {
-            if (DateTime.UtcNow > deadline || process.HasExited)
-            {
-                var tail = File.Exists(log) ? string.Join('\n', File.ReadAllLines(log).TakeLast(10)) : string.Empty;
-                var why = process.HasExited ? $"the server process exited with code {process.ExitCode}" : "no ready file within 120 s";
-                throw new LabException($"SMTP servers did not start listening ({why}): {tail}");
-            }
-
-            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
-        }
+        await StartBackgroundAsync("SMTP servers", command, ["--specs", specsFile], dir, SmtpPidFile(StateDirectory), Path.Combine(dir, "ready"), cancellationToken)
+            .ConfigureAwait(false);
 
         // The ready file is written once every listener is bound; check one anyway.
         if (specs.FirstOrDefault(s => !s.Closed) is { } first && !await CanConnectAsync(first, cancellationToken).ConfigureAwait(false))

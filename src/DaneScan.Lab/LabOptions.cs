@@ -7,7 +7,8 @@ public sealed record LabOptions
 {
     /// <summary>
     /// The second octet X of the 127.X.0.0/16 block the instance uses, so that several labs (one per test
-    /// project) can run side by side. 127.X.0.1 is nsd, 127.X.0.2 unbound, 127.X.0.3 a dead name server,
+    /// project) can run side by side. 127.X.0.1 is nsd, 127.X.0.2 unbound, 127.X.0.3 a dead name server, 127.X.0.4 nsd when a delay relay
+    /// takes 127.X.0.1,
     /// 127.X.1.n.. the case hosts, 127.X.16.0 and up the scale hosts.
     /// </summary>
     public byte Octet { get; init; } = 53;
@@ -33,6 +34,19 @@ public sealed record LabOptions
     /// <summary>Start no SMTP servers at all (DNS-only labs, for example a resolver adapter's tests).</summary>
     public bool DnsOnly { get; init; }
 
+    /// <summary>
+    /// A simulated round-trip time (zero: none). When positive, a delaying relay (<see cref="Dns.DelayRelay"/>)
+    /// takes the name server address every delegation names (127.X.0.1) and passes each query on to nsd, moved
+    /// to 127.X.0.4, after this delay; and every SMTP reply of the scripted servers is sent this much later.
+    /// </summary>
+    public TimeSpan Rtt { get; init; }
+
+    /// <summary>
+    /// When set (and <see cref="Rtt"/> is positive), the relay runs in a detached background process started as
+    /// this command followed by its arguments (the CLI uses <c>danescan lab relay</c>); when null it runs in this process.
+    /// </summary>
+    public IReadOnlyList<string>? RelayCommand { get; init; }
+
     public string ResolvedStateDirectory => StateDirectory ?? Path.Combine(Path.GetTempPath(), $"danescan-lab-{Octet}");
 
     public LabAddresses Addresses => new(Octet);
@@ -47,6 +61,9 @@ public readonly record struct LabAddresses(byte Octet)
 
     /// <summary>An address where nothing listens, for delegations to an unreachable name server.</summary>
     public IPAddress Dead => Make(0, 3);
+
+    /// <summary>Where nsd listens when a delay relay takes <see cref="Nsd"/> (labs with an RTT).</summary>
+    public IPAddress NsdBehindRelay => Make(0, 4);
 
     /// <summary>The address of the n-th case host (0-based).</summary>
     public IPAddress CaseHost(int index) => Make(1 + (index / 250), 1 + (index % 250));

@@ -26,6 +26,10 @@ public sealed class SmtpProbeOptions
     /// <param name="maxLinesPerReply">Most lines in one (multi-line) reply (1..10000, default 100).</param>
     /// <param name="maxReplyBytes">Most bytes in one reply, line ends included (default 32 KiB; at least one full line).</param>
     /// <param name="tlsProtocols">TLS versions offered (default TLS 1.2 and 1.3; <see cref="SslProtocols.None"/> lets the platform choose).</param>
+    /// <param name="connectRetryDelay">
+    /// A probe whose TCP connect was refused or timed out is made once more after this pause (default 2 s, at most
+    /// 10 minutes; zero: no retry). Keep it at least the polite interval between connections to one address.
+    /// </param>
     public SmtpProbeOptions(
         string ehloIdentity,
         TimeSpan? connectTimeout = null,
@@ -34,7 +38,8 @@ public sealed class SmtpProbeOptions
         int maxLineLength = DefaultMaxLineLength,
         int maxLinesPerReply = DefaultMaxLinesPerReply,
         int maxReplyBytes = DefaultMaxReplyBytes,
-        SslProtocols tlsProtocols = SslProtocols.Tls12 | SslProtocols.Tls13)
+        SslProtocols tlsProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+        TimeSpan? connectRetryDelay = null)
     {
         ArgumentNullException.ThrowIfNull(ehloIdentity);
         string identity = ehloIdentity.Trim().TrimEnd('.').ToLowerInvariant();
@@ -62,7 +67,15 @@ public sealed class SmtpProbeOptions
         }
 
         TlsProtocols = tlsProtocols;
+        ConnectRetryDelay = connectRetryDelay ?? DefaultConnectRetryDelay;
+        if (ConnectRetryDelay < TimeSpan.Zero || ConnectRetryDelay > TimeSpan.FromMinutes(10))
+        {
+            throw new ArgumentOutOfRangeException(nameof(connectRetryDelay), ConnectRetryDelay, "The retry delay must be between zero (no retry) and 10 minutes.");
+        }
     }
+
+    /// <summary>The default pause before a refused or timed-out connect is tried again.</summary>
+    public static TimeSpan DefaultConnectRetryDelay => TimeSpan.FromSeconds(2);
 
     /// <summary>The name sent in EHLO (lower case, no trailing dot).</summary>
     public string EhloIdentity { get; }
@@ -80,6 +93,9 @@ public sealed class SmtpProbeOptions
     public int MaxReplyBytes { get; }
 
     public SslProtocols TlsProtocols { get; }
+
+    /// <summary>The pause before a refused or timed-out connect is tried once more; zero: no retry.</summary>
+    public TimeSpan ConnectRetryDelay { get; }
 
     /// <summary>Null when <paramref name="name"/> is a fully qualified LDH host name, otherwise why not.</summary>
     internal static string? HostNameProblem(string name)

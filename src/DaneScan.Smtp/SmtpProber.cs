@@ -36,12 +36,39 @@ public sealed class SmtpProber
     /// <param name="host">The MX host name, recorded in the observation.</param>
     /// <param name="serverName">The SNI to send: the TLSA base domain (a trailing dot is dropped); null or empty sends none.</param>
     /// <param name="cancellationToken">Cancels the probe (throws); deadlines do not throw.</param>
+    /// <remarks>
+    /// A connect that was refused or timed out is tried once more after <see cref="SmtpProbeOptions.ConnectRetryDelay"/>;
+    /// the observation is the last attempt's, with the first in <see cref="ProbeObservation.EarlierAttempts"/>.
+    /// </remarks>
     public async Task<ProbeObservation> ProbeAsync(
         IPEndPoint endpoint, string host, string? serverName, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(host);
         cancellationToken.ThrowIfCancellationRequested();
+        var first = await ProbeOnceAsync(endpoint, host, serverName, cancellationToken).ConfigureAwait(false);
+        if (!IsTransient(first) || Options.ConnectRetryDelay <= TimeSpan.Zero)
+        {
+            return first;
+        }
+
+        await Task.Delay(Options.ConnectRetryDelay, cancellationToken).ConfigureAwait(false);
+        var second = await ProbeOnceAsync(endpoint, host, serverName, cancellationToken).ConfigureAwait(false);
+        return second with
+        {
+            EarlierAttempts = [new ProbeAttempt { StartedUtc = first.StartedUtc, Outcome = first.Outcome, FailedStage = first.FailedStage, Detail = first.Detail }],
+        };
+    }
+
+    /// <summary>A probe worth one more try: its TCP connect was refused (or otherwise unreachable) or timed out.</summary>
+    public static bool IsTransient(ProbeObservation observation)
+    {
+        ArgumentNullException.ThrowIfNull(observation);
+        return observation is { FailedStage: ProbeStage.Connect, Outcome: ProbeOutcome.Unreachable or ProbeOutcome.Timeout };
+    }
+
+    private async Task<ProbeObservation> ProbeOnceAsync(IPEndPoint endpoint, string host, string? serverName, CancellationToken cancellationToken)
+    {
         var run = new ProbeRun(Options, endpoint, host, serverName);
 
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using DaneScan.Contracts;
 
 namespace DaneScan.Storage;
@@ -8,7 +9,10 @@ namespace DaneScan.Storage;
 /// The local result store: one directory per run under a root folder, needing no service.
 /// <code>
 /// &lt;root&gt;/&lt;runId&gt;/manifest.json     the run manifest (replaced atomically)
-/// &lt;root&gt;/&lt;runId&gt;/domains.jsonl     one {"key":domain,"record":DomainRecord} a line, append-only
+/// &lt;root&gt;/&lt;runId&gt;/domains.jsonl     one {"key":domain,"record":DomainRecord} a line, append-only, each MX
+///                                  host observation replaced by [ref, TTLs...] (see <see cref="SharedHosts"/>)
+/// &lt;root&gt;/&lt;runId&gt;/hosts.jsonl       one {"key":ref,"record":{"ref":ref,"host":MxHostObservation}} a line: each
+///                                  distinct host observation of the run once, written before the domains using it
 /// &lt;root&gt;/&lt;runId&gt;/probes.jsonl      one {"key":"host|address","record":ProbeRecord} a line, append-only
 /// &lt;root&gt;/&lt;runId&gt;/statistics.json   pre-aggregated counts (replaced atomically)
 /// &lt;root&gt;/&lt;runId&gt;/writer.lock       locked by the one store writing the run
@@ -23,6 +27,7 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
     public const string ManifestFile = "manifest.json";
     public const string DomainsFile = "domains.jsonl";
     public const string ProbesFile = "probes.jsonl";
+    public const string HostsFile = "hosts.jsonl";
     public const string StatisticsFile = "statistics.json";
 
     /// <summary>Held (exclusively locked) while a store has the run open for writing.</summary>
@@ -46,7 +51,7 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
     public async Task<(long DomainsTornBytes, long ProbesTornBytes)> RecoveryAsync(string runId, CancellationToken cancellationToken = default)
     {
         var logs = await LogsAsync(runId, cancellationToken).ConfigureAwait(false);
-        return (logs.Domains.TornBytesDropped, logs.Probes.TornBytesDropped);
+        return (logs.Domains.TornBytesDropped + logs.Hosts.TornBytesDropped, logs.Probes.TornBytesDropped);
     }
 
     public async Task WriteManifestAsync(RunManifest manifest, CancellationToken cancellationToken = default)
@@ -62,7 +67,26 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(records);
         var logs = await LogsAsync(runId, cancellationToken).ConfigureAwait(false);
-        await logs.Domains.AppendAsync(records, cancellationToken).ConfigureAwait(false);
+        var lines = new List<JsonObject>(records.Count);
+        var parts = new List<HostPart>();
+        foreach (var record in records)
+        {
+            ArgumentNullException.ThrowIfNull(record);
+            var (line, hostParts) = SharedHosts.Split(record);
+            lines.Add(line);
+            parts.AddRange(hostParts);
+        }
+
+        // The shared host observations reach the file before the domain lines that refer to them: a run killed
+        // in between leaves an unreferenced host line, never a reference without its host.
+        var fresh = logs.NotYetWritten(parts);
+        if (fresh.Count > 0)
+        {
+            await logs.Hosts.AppendAsync(fresh, cancellationToken).ConfigureAwait(false);
+            logs.MarkWritten(fresh);
+        }
+
+        await logs.Domains.AppendAsync(lines, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task WriteProbesAsync(string runId, IReadOnlyList<ProbeRecord> records, CancellationToken cancellationToken = default)
@@ -75,7 +99,21 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
     public async Task<DomainRecord?> ReadDomainAsync(string runId, string domain, CancellationToken cancellationToken = default)
     {
         var logs = await LogsAsync(runId, cancellationToken).ConfigureAwait(false);
-        return await logs.Domains.ReadAsync(RecordJson.DomainKey(domain), cancellationToken).ConfigureAwait(false);
+        if (await logs.Domains.ReadAsync(RecordJson.DomainKey(domain), cancellationToken).ConfigureAwait(false) is not { } line)
+        {
+            return null;
+        }
+
+        var hosts = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+        foreach (var id in SharedHosts.RefsOf(line))
+        {
+            if (!hosts.ContainsKey(id) && await logs.Hosts.ReadAsync(id, cancellationToken).ConfigureAwait(false) is { } part)
+            {
+                hosts[id] = part.Host;
+            }
+        }
+
+        return SharedHosts.Join(line, id => hosts.GetValueOrDefault(id));
     }
 
     public async Task<ProbeRecord?> ReadProbeAsync(string runId, string host, string address, CancellationToken cancellationToken = default)
@@ -86,9 +124,16 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
 
     public async IAsyncEnumerable<DomainRecord> EnumerateDomainsAsync(string runId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (var line in JsonlLog<DomainRecord>.EnumerateAsync(Path.Combine(RunDirectory(runId), DomainsFile), cancellationToken).ConfigureAwait(false))
+        // The shared host observations are few (one per distinct host answer of the run): read them first.
+        var hosts = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+        await foreach (var part in JsonlLog<HostPart>.EnumerateAsync(Path.Combine(RunDirectory(runId), HostsFile), cancellationToken).ConfigureAwait(false))
         {
-            yield return line.Record;
+            hosts.TryAdd(part.Key, part.Record.Host);
+        }
+
+        await foreach (var line in JsonlLog<JsonObject>.EnumerateAsync(Path.Combine(RunDirectory(runId), DomainsFile), cancellationToken).ConfigureAwait(false))
+        {
+            yield return SharedHosts.Join(line.Record, id => hosts.GetValueOrDefault(id));
         }
     }
 
@@ -101,7 +146,7 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
     }
 
     public IAsyncEnumerable<string> EnumerateDomainNamesAsync(string runId, CancellationToken cancellationToken = default) =>
-        JsonlLog<DomainRecord>.EnumerateKeysAsync(Path.Combine(RunDirectory(runId), DomainsFile), cancellationToken);
+        JsonlLog<JsonObject>.EnumerateKeysAsync(Path.Combine(RunDirectory(runId), DomainsFile), cancellationToken);
 
     public Task WriteStatisticsAsync(RunStatistics statistics, CancellationToken cancellationToken = default)
     {
@@ -128,6 +173,7 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
 
         foreach (var logs in runs)
         {
+            await logs.Hosts.FlushToDiskAsync(cancellationToken).ConfigureAwait(false);
             await logs.Domains.FlushToDiskAsync(cancellationToken).ConfigureAwait(false);
             await logs.Probes.FlushToDiskAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -137,6 +183,7 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
     {
         foreach (var logs in _runs.Values)
         {
+            await logs.Hosts.DisposeAsync().ConfigureAwait(false);
             await logs.Domains.DisposeAsync().ConfigureAwait(false);
             await logs.Probes.DisposeAsync().ConfigureAwait(false);
             await logs.WriterLock.DisposeAsync().ConfigureAwait(false);
@@ -168,18 +215,25 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
                 throw new StorageException(StorageFaultKind.Conflict, $"run {runId} in {Root} is open for writing by another store or process", e);
             }
 
-            JsonlLog<DomainRecord>? domains = null;
+            JsonlLog<HostPart>? hosts = null;
+            JsonlLog<JsonObject>? domains = null;
             try
             {
-                domains = await JsonlLog<DomainRecord>.OpenAsync(Path.Combine(dir, DomainsFile), RecordJson.Key, cancellationToken).ConfigureAwait(false);
+                hosts = await JsonlLog<HostPart>.OpenAsync(Path.Combine(dir, HostsFile), p => p.Ref, cancellationToken).ConfigureAwait(false);
+                domains = await JsonlLog<JsonObject>.OpenAsync(Path.Combine(dir, DomainsFile), SharedHosts.KeyOf, cancellationToken).ConfigureAwait(false);
                 var probes = await JsonlLog<ProbeRecord>.OpenAsync(Path.Combine(dir, ProbesFile), RecordJson.Key, cancellationToken).ConfigureAwait(false);
-                logs = new RunLogs(domains, probes, writerLock);
+                logs = new RunLogs(hosts, domains, probes, writerLock);
             }
             catch
             {
                 if (domains is not null)
                 {
                     await domains.DisposeAsync().ConfigureAwait(false);
+                }
+
+                if (hosts is not null)
+                {
+                    await hosts.DisposeAsync().ConfigureAwait(false);
                 }
 
                 await writerLock.DisposeAsync().ConfigureAwait(false);
@@ -255,5 +309,25 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
         }
     }
 
-    private sealed record RunLogs(JsonlLog<DomainRecord> Domains, JsonlLog<ProbeRecord> Probes, FileStream WriterLock);
+    private sealed record RunLogs(JsonlLog<HostPart> Hosts, JsonlLog<JsonObject> Domains, JsonlLog<ProbeRecord> Probes, FileStream WriterLock)
+    {
+        /// <summary>Host references this store wrote or found in this session (the log dedupes the rest by key).</summary>
+        private readonly HashSet<string> _written = new(StringComparer.Ordinal);
+
+        public List<HostPart> NotYetWritten(IEnumerable<HostPart> parts)
+        {
+            lock (_written)
+            {
+                return [.. parts.Where(p => !_written.Contains(p.Ref)).DistinctBy(p => p.Ref)];
+            }
+        }
+
+        public void MarkWritten(IEnumerable<HostPart> parts)
+        {
+            lock (_written)
+            {
+                _written.UnionWith(parts.Select(p => p.Ref));
+            }
+        }
+    }
 }

@@ -20,15 +20,20 @@ public static class DnsServers
 
     public static string UnboundPid(string state) => Path.Combine(state, "unbound", "unbound.pid");
 
-    /// <summary>Writes nsd's configuration and starts it (daemonised, tracked by its PID file), then waits until it answers.</summary>
-    public static async Task StartNsdAsync(string state, LabAddresses addresses, CompiledZones zones, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes nsd's configuration for <paramref name="listen"/> (<see cref="LabAddresses.Nsd"/>, or
+    /// <see cref="LabAddresses.NsdBehindRelay"/> behind a delay relay) and starts it (daemonised, tracked by its
+    /// PID file), then waits until it answers there.
+    /// </summary>
+    public static async Task StartNsdAsync(string state, LabAddresses addresses, IPAddress listen, CompiledZones zones, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(listen);
         ArgumentNullException.ThrowIfNull(zones);
         var dir = Path.Combine(state, "nsd");
         Directory.CreateDirectory(dir);
         Directory.CreateDirectory(Path.Combine(dir, "xfr"));
         var conf = new StringBuilder(Template("nsd.conf.template")
-            .Replace("@NSD_ADDRESS@", addresses.Nsd.ToString(), StringComparison.Ordinal)
+            .Replace("@NSD_ADDRESS@", listen.ToString(), StringComparison.Ordinal)
             .Replace("@DIR@", dir, StringComparison.Ordinal)
             .Replace("@PIDFILE@", NsdPid(state), StringComparison.Ordinal));
         foreach (var (origin, file) in zones.Served)
@@ -49,9 +54,9 @@ public static class DnsServers
         {
             var log = Path.Combine(dir, "nsd.log");
             var tail = File.Exists(log) ? string.Join(' ', (await File.ReadAllLinesAsync(log, cancellationToken).ConfigureAwait(false)).TakeLast(3)) : string.Empty;
-            throw new LabException($"nsd did not start on {addresses.Nsd}:53 (is another lab using octet {addresses.Octet}?): {started.StandardError.Trim()} {tail}");
+            throw new LabException($"nsd did not start on {listen}:53 (is another lab using octet {addresses.Octet}?): {started.StandardError.Trim()} {tail}");
         }
-        await WaitForAsync(new IPEndPoint(addresses.Nsd, 53), ".", LabDnsQuery.TypeSoa, "nsd", Path.Combine(dir, "nsd.log"), NsdPid(state), confPath, TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);
+        await WaitForAsync(new IPEndPoint(listen, 53), ".", LabDnsQuery.TypeSoa, "nsd", Path.Combine(dir, "nsd.log"), NsdPid(state), confPath, TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Writes unbound's configuration, root hints and trust anchor, starts it and waits until it answers.</summary>

@@ -90,7 +90,10 @@ public sealed class ScriptedSmtpServers : IAsyncDisposable
                 {
                     socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
                     socket.Bind(new IPEndPoint(IPAddress.Parse(spec.Address), spec.Port));
-                    socket.Listen(limits.Backlog);
+                    if (spec.ListenAfter == TimeSpan.Zero)
+                    {
+                        socket.Listen(limits.Backlog);
+                    }
                 }
                 catch
                 {
@@ -238,6 +241,11 @@ public sealed class ScriptedSmtpServers : IAsyncDisposable
             throw new ArgumentException($"Protocols of {spec.Address} must be None, Tls12, Tls13 or both.", nameof(spec));
         }
 
+        if (spec.ListenAfter < TimeSpan.Zero || spec.ReplyDelay < TimeSpan.Zero || spec.ReplyDelay > TimeSpan.FromSeconds(30))
+        {
+            throw new ArgumentException($"ListenAfter of {spec.Address} must not be negative, ReplyDelay between 0 and 30 s.", nameof(spec));
+        }
+
         if (spec.QuirkDelay < TimeSpan.Zero)
         {
             throw new ArgumentException($"QuirkDelay of {spec.Address} is negative.", nameof(spec));
@@ -254,6 +262,20 @@ public sealed class ScriptedSmtpServers : IAsyncDisposable
     private async Task AcceptLoopAsync(Listener listener)
     {
         var token = _stop.Token;
+        if (listener.Spec.ListenAfter > TimeSpan.Zero)
+        {
+            // Bound but not listening: the kernel refuses every connection until now.
+            try
+            {
+                await Task.Delay(listener.Spec.ListenAfter, token);
+                listener.Socket.Listen(Limits.Backlog);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+        }
+
         while (!token.IsCancellationRequested)
         {
             Socket client;

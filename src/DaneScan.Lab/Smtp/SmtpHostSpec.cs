@@ -79,6 +79,18 @@ public sealed record SmtpHostSpec
     /// <summary>Do not listen at all (port closed).</summary>
     public bool Closed { get; init; }
 
+    /// <summary>
+    /// The address is bound at start but listens only this long afterwards: until then every connection is
+    /// refused (RST), after it the host behaves as specified. Zero: listening from the start.
+    /// </summary>
+    public TimeSpan ListenAfter { get; init; }
+
+    /// <summary>
+    /// Every reply (banner included) is sent this long after it is due, a simulated network round-trip time
+    /// (the lab's <c>--rtt</c>). Zero: no delay.
+    /// </summary>
+    public TimeSpan ReplyDelay { get; init; }
+
     /// <summary>PEM certificates, leaf first: exactly what the server sends. Required when STARTTLS is offered.</summary>
     public string? ChainPemFile { get; init; }
 

@@ -425,6 +425,11 @@ internal sealed class SmtpSession
     /// <summary>Writes within the idle timeout: a client that stops reading does not hold the connection.</summary>
     private async Task WriteAsync(byte[] bytes, CancellationToken token)
     {
+        if (_spec.ReplyDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(_spec.ReplyDelay, token);
+        }
+
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(token);
         idle.CancelAfter(_limits.IdleTimeout);
         await _stream.WriteAsync(bytes, idle.Token);
