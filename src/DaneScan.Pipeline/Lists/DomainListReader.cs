@@ -276,7 +276,8 @@ public sealed class DomainListReader(DomainListOptions? options = null)
             }
             catch (DecoderFallbackException e)
             {
-                throw new ListReadException(source, ListFailure.NotText, $"is not UTF-8 text: an invalid byte sequence in line {lineNumber + 1}", e);
+                throw new ListReadException(source, ListFailure.NotText,
+                    $"is not UTF-8 text: an invalid byte sequence in line {lineNumber + 1}{(report.Gzip ? " of the decompressed text (the gzip data is corrupt, or holds a binary file)" : string.Empty)}", e);
             }
             catch (Exception e) when (ListFiles.Classify(source, e, hashing.BytesRead) is { } failure)
             {
@@ -315,8 +316,9 @@ public sealed class DomainListReader(DomainListOptions? options = null)
     private static string AtLine(string detail, ListFailure failure, long linesRead, bool gzip) => failure switch
     {
         ListFailure.TooLarge => detail,
-        ListFailure.NotText => string.Create(CultureInfo.InvariantCulture, $"{detail} of line {linesRead + 1}{(gzip ? " of the decompressed text" : string.Empty)}"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{detail} (after {linesRead} whole lines{(gzip ? " of decompressed text" : string.Empty)})"),
+        ListFailure.NotText => string.Create(CultureInfo.InvariantCulture,
+            $"{detail} of line {linesRead + 1}{(gzip ? " of the decompressed text (the gzip data is corrupt, or holds a binary file)" : string.Empty)}"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{detail}; {linesRead} whole lines{(gzip ? " of decompressed text" : string.Empty)} came before it"),
     };
 
     private static bool IsHeader(ReadOnlySpan<char> line)

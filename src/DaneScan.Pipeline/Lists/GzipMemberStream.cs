@@ -16,11 +16,14 @@ namespace DaneScan.Pipeline.Lists;
 /// The raw deflate stream is fed at most <see cref="FeedBytes"/> bytes a read, so when it reports the end of a
 /// member, the bytes it did not use (the trailer and anything after it) lie inside the last piece fed: the
 /// trailer is the 8 bytes there that hold the member's CRC-32 and length (a false match has a probability of
-/// 2⁻⁶⁴ per position).
+/// 2⁻⁶⁴ per position). The last <see cref="EndBytes"/> bytes of the input are fed one at a time, so a member
+/// that ends there ends exactly where the feeding stopped: fewer than 8 bytes after it is a cut trailer, 8
+/// or more that do not match is a damaged one.
 /// </remarks>
 internal sealed class GzipMemberStream : Stream
 {
     private const int FeedBytes = 16384;
+    private const int EndBytes = 32;
     private const int MaxHeaderField = 65536;
 
     private readonly Stream _input;
@@ -36,6 +39,7 @@ internal sealed class GzipMemberStream : Stream
     private long _memberSize;
     private int _members;
     private bool _done;
+    private bool _fedToEnd;
 
     public GzipMemberStream(Stream input)
     {
@@ -75,7 +79,7 @@ internal sealed class GzipMemberStream : Stream
                 {
                     if (_members == 0)
                     {
-                        throw Truncated("the gzip data is empty");
+                        throw Truncated("is truncated: the gzip data is empty");
                     }
 
                     _done = true;
@@ -92,7 +96,8 @@ internal sealed class GzipMemberStream : Stream
             }
             catch (InvalidDataException e)
             {
-                throw Corrupt($"the deflate data of the gzip member that starts at byte {_memberStart} is corrupt near byte {InputOffset} ({e.Message})");
+                // (.NET's own message, "unsupported compression method", misleads.)
+                throw new ListDataException(ListFailure.CorruptCompression, $"the gzip data is corrupt: the deflate data of the member that starts at byte {_memberStart} is invalid near byte {InputOffset}") { Inner = e };
             }
 
             if (n > 0)
@@ -117,20 +122,20 @@ internal sealed class GzipMemberStream : Stream
         if (id1 != 0x1F || id2 != 0x8B)
         {
             throw _members == 0
-                ? Corrupt("not gzip data (no gzip magic bytes at byte 0)")
-                : Corrupt($"data that is not a gzip member follows the end of the gzip data at byte {_memberStart}");
+                ? Corrupt("the gzip data is corrupt: no gzip magic bytes at byte 0")
+                : Corrupt($"the gzip data is corrupt: data that is not a gzip member follows its end, at byte {_memberStart}");
         }
 
         var method = await HeaderByteAsync(cancellationToken).ConfigureAwait(false);
         if (method != 8)
         {
-            throw Corrupt($"the gzip member at byte {_memberStart} uses compression method {method}, not deflate (8)");
+            throw Corrupt($"the gzip data is corrupt: the member at byte {_memberStart} names compression method {method}, not deflate (8)");
         }
 
         var flags = await HeaderByteAsync(cancellationToken).ConfigureAwait(false);
         if ((flags & 0xE0) != 0)
         {
-            throw Corrupt($"the gzip member at byte {_memberStart} has reserved header flags set (0x{flags:X2})");
+            throw Corrupt($"the gzip data is corrupt: the member at byte {_memberStart} has reserved header flags set (0x{flags:X2})");
         }
 
         for (var i = 0; i < 6; i++)
@@ -159,7 +164,7 @@ internal sealed class GzipMemberStream : Stream
             {
                 if (++length > MaxHeaderField)
                 {
-                    throw Corrupt($"the gzip member at byte {_memberStart} has a file name or comment longer than {MaxHeaderField} bytes");
+                    throw Corrupt($"the gzip data is corrupt: the member at byte {_memberStart} has a file name or comment longer than {MaxHeaderField} bytes");
                 }
             }
         }
@@ -172,6 +177,7 @@ internal sealed class GzipMemberStream : Stream
 
         _crc.Reset();
         _memberSize = 0;
+        _fedToEnd = false;
         _lastFed = _pos;
         _member = new DeflateStream(new Feed(this), CompressionMode.Decompress, leaveOpen: false);
     }
@@ -196,13 +202,20 @@ internal sealed class GzipMemberStream : Stream
 
         if (found < 0)
         {
-            if (_inputEnded && _pos == _len)
+            if (_fedToEnd)
             {
                 throw Truncated(string.Create(CultureInfo.InvariantCulture,
-                    $"the gzip data ends at byte {InputOffset} inside the member that starts at byte {_memberStart}, before its CRC-32 and length: the file is truncated (or its last bytes are damaged)"));
+                    $"is truncated: the gzip data ends at byte {InputOffset}, inside the deflate data of the member that starts at byte {_memberStart}"));
             }
 
-            throw Corrupt($"the gzip member that starts at byte {_memberStart} ends near byte {InputOffset} with a CRC-32 or length that does not match its data");
+            if (_inputEnded && _len - _pos < 8)
+            {
+                // The deflate data is complete, but fewer than 8 bytes may follow it: the trailer is cut (or damaged).
+                throw Truncated(string.Create(CultureInfo.InvariantCulture,
+                    $"is truncated: the gzip data ends at byte {_bufferBase + _len} without the CRC-32 and length of the member that starts at byte {_memberStart} (or they are damaged)"));
+            }
+
+            throw Corrupt($"the gzip data is corrupt: the member that starts at byte {_memberStart} ends near byte {InputOffset} with a CRC-32 or length that does not match its data");
         }
 
         await _member!.DisposeAsync().ConfigureAwait(false);
@@ -216,7 +229,7 @@ internal sealed class GzipMemberStream : Stream
     {
         if (!await FillAsync(1, cancellationToken).ConfigureAwait(false))
         {
-            throw Truncated($"the gzip data ends at byte {InputOffset} inside the header of the member that starts at byte {_memberStart}: the file is truncated");
+            throw Truncated($"is truncated: the gzip data ends at byte {InputOffset}, inside the header of the member that starts at byte {_memberStart}");
         }
 
         return _buffer[_pos++];
@@ -305,12 +318,23 @@ internal sealed class GzipMemberStream : Stream
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            if (!await owner.FillAsync(1, cancellationToken).ConfigureAwait(false))
+            if (buffer.IsEmpty)
             {
                 return 0;
             }
 
-            var n = Math.Min(Math.Min(buffer.Length, owner._len - owner._pos), FeedBytes);
+            // Look ahead far enough to know whether the input ends within the next piece: its last bytes are fed
+            // one at a time, so that where the deflate data ends there is known to the byte (a cut trailer is
+            // then told from a damaged one).
+            if (!await owner.FillAsync(FeedBytes + EndBytes + 1, cancellationToken).ConfigureAwait(false))
+            {
+                // The deflate data wants more and there is none: it is cut.
+                owner._fedToEnd = true;
+                return 0;
+            }
+
+            var available = owner._len - owner._pos;
+            var n = available > EndBytes ? Math.Min(Math.Min(buffer.Length, FeedBytes), available - EndBytes) : 1;
             owner._buffer.AsSpan(owner._pos, n).CopyTo(buffer.Span);
             owner._lastFed = owner._pos;
             owner._pos += n;

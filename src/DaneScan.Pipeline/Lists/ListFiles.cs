@@ -33,6 +33,26 @@ public static class ListFiles
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var full = Path.GetFullPath(path);
+        var info = new FileInfo(full);
+        if (info.LinkTarget is { } target)
+        {
+            // File.Exists is true for a link to nothing (it looks at the link): follow it to its end.
+            FileSystemInfo? final;
+            try
+            {
+                final = File.ResolveLinkTarget(full, returnFinalTarget: true);
+            }
+            catch (IOException)
+            {
+                final = null; // a loop of links
+            }
+
+            if (final is null || !(File.Exists(final.FullName) || Directory.Exists(final.FullName)))
+            {
+                return new ListReadException(full, ListFailure.NotFound, $"is a symbolic link to {target}, which does not exist");
+            }
+        }
+
         if (Directory.Exists(full))
         {
             return new ListReadException(full, ListFailure.NotAFile, "is a directory, not a list file");
@@ -41,12 +61,6 @@ public static class ListFiles
         if (File.Exists(full))
         {
             return null;
-        }
-
-        var info = new FileInfo(full);
-        if (info.LinkTarget is { } target)
-        {
-            return new ListReadException(full, ListFailure.NotFound, $"is a symbolic link to {target}, which does not exist");
         }
 
         return new ListReadException(full, ListFailure.NotFound, "does not exist");
@@ -64,7 +78,7 @@ public static class ListFiles
             ListReadException => null,
             ListDataException data => new ListReadException(source, data.Failure, data.Message, data),
             UnauthorizedAccessException e => new ListReadException(source, ListFailure.AccessDenied,
-                string.Create(CultureInfo.InvariantCulture, $"cannot be read: permission denied{(offset > 0 ? $" at byte {offset}" : string.Empty)} ({e.Message})"), e),
+                string.Create(CultureInfo.InvariantCulture, $"cannot be read: permission denied{(offset > 0 ? $" at byte {offset}" : string.Empty)}"), e),
             FileNotFoundException or DirectoryNotFoundException => new ListReadException(source, ListFailure.NotFound, "does not exist", exception),
             IOException e => new ListReadException(source, ListFailure.ReadError,
                 string.Create(CultureInfo.InvariantCulture, $"read error at byte {offset}: {e.Message}"), e),

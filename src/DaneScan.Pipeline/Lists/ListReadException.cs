@@ -78,4 +78,7 @@ public sealed class ListReadException : IOException
 internal sealed class ListDataException(ListFailure failure, string detail) : IOException(detail)
 {
     public ListFailure Failure { get; } = failure;
+
+    /// <summary>The exception that revealed the fault, if any.</summary>
+    public Exception? Inner { get; init; }
 }
