@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using DaneScan.Contracts;
 using DaneScan.Pipeline.Lists;
 
 namespace DaneScan.Pipeline.Tests.Lists;
