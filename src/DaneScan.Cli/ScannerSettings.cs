@@ -123,7 +123,7 @@ public sealed class ScannerSettings
                 var normalised = DomainNameNormalizer.Normalize(given);
                 if (normalised.Name is null)
                 {
-                    return (null, $"{option.Name}: '{given}' is not a domain name ({normalised.Reason})", 2);
+                    return (null, $"{option.Name}: '{given}' is not a domain name ({normalised.Reason})", ExitCodes.Usage);
                 }
 
                 set(normalised.Name);
@@ -132,7 +132,7 @@ public sealed class ScannerSettings
 
         if (string.Equals(signedName, brokenName, StringComparison.Ordinal))
         {
-            return (null, $"--self-check-signed and --self-check-broken are both '{signedName}': the self-check needs one name that validates and another that fails", 2);
+            return (null, $"--self-check-signed and --self-check-broken are both '{signedName}': the self-check needs one name that validates and another that fails", ExitCodes.Usage);
         }
 
         try
@@ -179,7 +179,7 @@ public sealed class ScannerSettings
 
         if (parse.GetResult(OtlpEndpoint) is { } otlpGiven && parse.GetValue(OtlpEndpoint) is null)
         {
-            return (null, $"--otlp-endpoint: '{string.Join(' ', otlpGiven.Tokens.Select(t => t.Value))}' is not an absolute http or https URL", 2);
+            return (null, $"--otlp-endpoint: '{string.Join(' ', otlpGiven.Tokens.Select(t => t.Value))}' is not an absolute http or https URL", ExitCodes.Usage);
         }
 
         var built = await ScanEngineBuilder.BuildAsync(
