@@ -5,6 +5,7 @@ using DaneScan.Cli;
 namespace DaneScan.EndToEnd.Tests;
 
 /// <summary>The program's contract with scripts: documented exit codes, errors instead of silent help, no stack traces.</summary>
+[Trait("Category", "Integration")] // runs the program as a process
 public sealed partial class CliContractTests
 {
     private static string RepositoryFile(string relative)

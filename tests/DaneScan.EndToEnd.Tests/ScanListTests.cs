@@ -11,6 +11,7 @@ namespace DaneScan.EndToEnd.Tests;
 /// name is scanned, with one line naming the list (and where it breaks), exit code 6 (docs/exit-codes.md) and
 /// the run's manifest saying Failed. These runs stop before the resolver is asked anything, so they need no lab.
 /// </summary>
+[Trait("Category", "Integration")]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // mode bits, symbolic links and setpriv: the scanner runs on Linux
 public sealed class ScanListTests : IDisposable
 {
