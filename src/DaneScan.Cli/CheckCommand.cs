@@ -29,7 +29,13 @@ public static class CheckCommand
         if (!normalized.IsValid)
         {
             await Console.Error.WriteLineAsync($"danescan check: '{rawDomain}' is not a domain name: {Describe(normalized.Reason)}");
-            return 2;
+            return ExitCodes.Usage;
+        }
+
+        if (SpecialUseNames.Match(normalized.Name!) is { } special)
+        {
+            await Console.Error.WriteLineAsync($"danescan check: '{rawDomain}' is a special-use name (under .{special}): {DomainRejectReasons.Describe(DomainRejectReason.SpecialUseName)} ({DomainRejectReason.SpecialUseName})");
+            return ExitCodes.Usage;
         }
 
         var (context, error, exit) = await settings.BuildAsync(parse, cancellationToken);
@@ -44,7 +50,7 @@ public static class CheckCommand
             if (context.Policy.CheckDomain(normalized.Name!) is { Allowed: false } refused)
             {
                 await Console.Error.WriteLineAsync($"danescan check: not checked: {refused.Detail}");
-                return 4;
+                return ExitCodes.OptedOut;
             }
 
             var (scan, verdict) = await context.Checker.CheckAsync(normalized.Name!, cancellationToken);
@@ -61,7 +67,7 @@ public static class CheckCommand
                 Console.Out.Write(CheckReport.Render(scan, verdict, context.Warning));
             }
 
-            return 0;
+            return ExitCodes.Success;
         }
     }
 

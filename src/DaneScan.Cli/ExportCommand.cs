@@ -65,7 +65,7 @@ public static class ExportCommand
                 if (string.IsNullOrEmpty(tableConnection))
                 {
                     await Console.Error.WriteLineAsync("danescan export: --store table needs --table-connection or $DANESCAN_TABLE_CONNECTION");
-                    return 2;
+                    return ExitCodes.Usage;
                 }
 
                 runId = run;
@@ -89,7 +89,7 @@ public static class ExportCommand
                 if (await store.ReadManifestAsync(runId, cancellationToken) is null)
                 {
                     await Console.Error.WriteLineAsync($"danescan export: no run '{runId}' (no manifest) in {(tableWanted ? "Table Storage" : Path.GetFullPath(runsDir))}");
-                    return 3;
+                    return ExitCodes.NoSuchRun;
                 }
 
                 var directory = output ?? Path.Combine(Directory.GetCurrentDirectory(), $"export-{runId}");
@@ -103,7 +103,7 @@ public static class ExportCommand
                     await Console.Out.WriteLineAsync($"statistics: {result.Statistics.Counts.Count} counters written");
                 }
 
-                return 0;
+                return ExitCodes.Success;
             }
             finally
             {
@@ -116,7 +116,7 @@ public static class ExportCommand
         catch (StorageException e)
         {
             await Console.Error.WriteLineAsync($"danescan export: storage fault: {e.Message}");
-            return e.IsTransient ? 75 : 1;
+            return e.IsTransient ? ExitCodes.StorageTemporary : ExitCodes.StorageFailed;
         }
     }
 }

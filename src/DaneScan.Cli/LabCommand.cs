@@ -114,12 +114,12 @@ public static class LabCommand
 
                 Console.WriteLine($"  self-check: AD on {LabEnvironment.SignedName}, SERVFAIL (EDE {lab.SelfCheck?.BogusExtendedDnsError}) on {LabEnvironment.BogusName}");
                 Console.WriteLine($"  try: dig @{lab.Resolver.Address} +dnssec MX ee-11.lab; stop with: danescan lab down --octet {options.Octet}");
-                return 0;
+                return ExitCodes.Success;
             }
             catch (LabException e)
             {
                 await Console.Error.WriteLineAsync($"danescan lab up: {e.Message}");
-                return 1;
+                return ExitCodes.LabFailed;
             }
         });
         return command;
@@ -140,18 +140,18 @@ public static class LabCommand
             catch (LabException e)
             {
                 await Console.Error.WriteLineAsync($"danescan lab down: {e.Message}");
-                return 1;
+                return ExitCodes.LabFailed;
             }
 
             var status = LabEnvironment.Status(dir);
             if (status.AnyRunning)
             {
                 await Console.Error.WriteLineAsync("danescan lab down: processes still running: " + Describe(status));
-                return 1;
+                return ExitCodes.LabFailed;
             }
 
             Console.WriteLine($"lab down (state {dir}): no lab process running");
-            return 0;
+            return ExitCodes.Success;
         });
         return command;
     }
@@ -178,10 +178,10 @@ public static class LabCommand
                 var bad = await LabDnsQuery.QueryAsync(resolver, LabEnvironment.BogusName, LabDnsQuery.TypeTxt, TimeSpan.FromSeconds(3), cancellationToken);
                 var validates = good is { Rcode: 0, Authenticated: true } && bad is { Rcode: 2 };
                 Console.WriteLine($"  self-check: {(validates ? "unbound validates (AD on the signed name, SERVFAIL on the bogus one)" : "FAILED")}");
-                return validates && status.NsdPid is not null ? 0 : 1;
+                return validates && status.NsdPid is not null ? ExitCodes.Success : ExitCodes.LabFailed;
             }
 
-            return status.AnyRunning ? 1 : 3;
+            return status.AnyRunning ? ExitCodes.LabFailed : ExitCodes.LabNotRunning;
         });
         return command;
     }
@@ -193,7 +193,7 @@ public static class LabCommand
         command.SetAction(parse =>
         {
             Console.Write(parse.GetValue(markdown) ? CaseTable.Markdown() : CaseTable.Text());
-            return 0;
+            return ExitCodes.Success;
         });
         return command;
     }

@@ -48,7 +48,7 @@ public static class LabSmtpCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidDataException)
         {
             await Console.Error.WriteLineAsync($"danescan lab smtp: cannot read {specsFile.FullName}: {e.Message}");
-            return 2;
+            return ExitCodes.Usage;
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -70,7 +70,7 @@ public static class LabSmtpCommand
                 or System.Security.Cryptography.CryptographicException)
             {
                 await Console.Error.WriteLineAsync($"danescan lab smtp: cannot start: {e.Message}");
-                return 1;
+                return ExitCodes.LabFailed;
             }
 
             var tally = servers.Commands;
@@ -94,7 +94,7 @@ public static class LabSmtpCommand
             }
 
             await Console.Out.WriteLineAsync($"danescan lab smtp: stopped; commands received: {tally}");
-            return 0;
+            return ExitCodes.Success;
         }
         finally
         {

@@ -5,6 +5,7 @@ using DaneScan.Contracts;
 using DaneScan.Lab;
 using DaneScan.Lab.Cases;
 using DaneScan.Pipeline.Composition;
+using DaneScan.Pipeline.Lists;
 using DaneScan.Pipeline.Local;
 using DaneScan.Pipeline.Politeness;
 using DaneScan.Pipeline.Stages;
@@ -42,10 +43,20 @@ public static class ScanCommand
         var tableConnection = new Option<string?>("--table-connection") { Description = $"Table Storage connection string (default: {TableConnectionVariable})." };
         var dnsConcurrency = new Option<int>("--dns-concurrency") { Description = "Domains resolved at once.", DefaultValueFactory = _ => 64 };
         var smtpConcurrency = new Option<int>("--smtp-concurrency") { Description = "SMTP connections open at once (never more than one per address).", DefaultValueFactory = _ => 32 };
+        var maxListBytes = new Option<long>("--max-list-bytes")
+        {
+            Description = "A list whose text (after decompression) is longer than this many bytes is refused.",
+            DefaultValueFactory = _ => DomainListOptions.DefaultMaxDecompressedBytes,
+        };
+        var maxListLines = new Option<long>("--max-list-lines")
+        {
+            Description = "A list with more lines than this is refused.",
+            DefaultValueFactory = _ => DomainListOptions.DefaultMaxLines,
+        };
         var settings = new ScannerSettings();
         var command = new Command("scan", "Scan domain lists for DANE for SMTP: each MX host address probed once per run, results in a run directory or Table Storage.");
         command.Arguments.Add(lists);
-        foreach (var option in new Option[] { runId, output, storeKind, tableConnection, dnsConcurrency, smtpConcurrency })
+        foreach (var option in new Option[] { runId, output, storeKind, tableConnection, dnsConcurrency, smtpConcurrency, maxListBytes, maxListLines })
         {
             command.Options.Add(option);
         }
@@ -53,19 +64,33 @@ public static class ScanCommand
         settings.AddTo(command);
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse, settings, parse.GetValue(lists) ?? [], parse.GetValue(runId), parse.GetValue(output)!, parse.GetValue(storeKind)!,
-            parse.GetValue(tableConnection), parse.GetValue(dnsConcurrency), parse.GetValue(smtpConcurrency), cancellationToken));
+            parse.GetValue(tableConnection), parse.GetValue(dnsConcurrency), parse.GetValue(smtpConcurrency),
+            new DomainListOptions { MaxDecompressedBytes = parse.GetValue(maxListBytes), MaxLines = parse.GetValue(maxListLines) }, cancellationToken));
         return command;
     }
 
     private static async Task<int> RunAsync(
         ParseResult parse, ScannerSettings settings, FileInfo[] lists, string? runIdText, DirectoryInfo output, string storeKind,
-        string? tableConnection, int dnsConcurrency, int smtpConcurrency, CancellationToken cancellationToken)
+        string? tableConnection, int dnsConcurrency, int smtpConcurrency, DomainListOptions listOptions, CancellationToken cancellationToken)
     {
         var error = Console.Error;
+        // A list "named" like an option is a mistyped option (the parser takes unknown words as list names).
+        if (lists.FirstOrDefault(l => l.ToString().StartsWith('-') && !l.Exists) is { } unknown)
+        {
+            await error.WriteLineAsync($"danescan scan: unknown option '{unknown}'; run 'danescan scan --help' for the options");
+            return ExitCodes.Usage;
+        }
+
         if (dnsConcurrency < 1 || smtpConcurrency < 1)
         {
             await error.WriteLineAsync("danescan scan: --dns-concurrency and --smtp-concurrency must be at least 1");
-            return 2;
+            return ExitCodes.Usage;
+        }
+
+        if (listOptions.MaxDecompressedBytes < 1 || listOptions.MaxLines < 1)
+        {
+            await error.WriteLineAsync("danescan scan: --max-list-bytes and --max-list-lines must be at least 1");
+            return ExitCodes.Usage;
         }
 
         var runId = runIdText ?? $"scan-{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}";
@@ -76,19 +101,81 @@ public static class ScanCommand
         catch (ArgumentException e)
         {
             await error.WriteLineAsync($"danescan scan: --run-id: {e.Message}");
-            return 2;
+            return ExitCodes.Usage;
         }
 
+        string? connection = null;
+        if (storeKind == "table")
+        {
+            connection = tableConnection ?? Environment.GetEnvironmentVariable(TableConnectionVariable);
+            if (string.IsNullOrWhiteSpace(connection))
+            {
+                await error.WriteLineAsync($"danescan scan: --store table needs a connection string (--table-connection or {TableConnectionVariable})");
+                return ExitCodes.Usage;
+            }
+        }
+
+        // The run's lock first: a second scan of the same run stops here, before it reads a list, asks the
+        // resolver anything or touches the manifest.
+        IResultStore store;
+        string where;
+        try
+        {
+            if (connection is not null)
+            {
+                var table = await TableResultStore.OpenAsync(TableResultStore.CreateServiceClient(connection), cancellationToken: cancellationToken);
+                store = table;
+                where = $"Table Storage tables {string.Join(", ", table.TableNames)}, run {runId}";
+            }
+            else
+            {
+                var directory = new RunDirectoryStore(output.FullName);
+                store = directory;
+                where = directory.RunDirectory(runId);
+                try
+                {
+                    await directory.LockRunAsync(runId, cancellationToken);
+                }
+                catch
+                {
+                    await directory.DisposeAsync();
+                    throw;
+                }
+            }
+        }
+        catch (StorageException e) when (e.Kind == StorageFaultKind.Conflict)
+        {
+            await error.WriteLineAsync($"danescan scan: {OneLine(e.Message)}");
+            return ExitCodes.RunLocked;
+        }
+        catch (StorageException e)
+        {
+            await error.WriteLineAsync($"danescan scan: storage: {OneLine(e.Message)}");
+            return e.IsTransient ? ExitCodes.StorageTemporary : ExitCodes.StorageFailed;
+        }
+
+        try
+        {
+            return await LockedRunAsync(parse, settings, lists, runId, store, where, dnsConcurrency, smtpConcurrency, listOptions, cancellationToken);
+        }
+        finally
+        {
+            if (store is IAsyncDisposable disposable)
+            {
+                await disposable.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<int> LockedRunAsync(
+        ParseResult parse, ScannerSettings settings, FileInfo[] lists, string runId, IResultStore store, string where,
+        int dnsConcurrency, int smtpConcurrency, DomainListOptions listOptions, CancellationToken cancellationToken)
+    {
+        var error = Console.Error;
         var labMode = parse.GetResult(settings.Lab) is not null;
         var sources = new List<ScanSource>();
         foreach (var list in lists)
         {
-            if (!list.Exists)
-            {
-                await error.WriteLineAsync($"danescan scan: {list.FullName} does not exist");
-                return 2;
-            }
-
             sources.Add(ScanSource.File(list.FullName));
         }
 
@@ -97,7 +184,7 @@ public static class ScanCommand
             if (!labMode)
             {
                 await error.WriteLineAsync("danescan scan: give one or more domain lists, or --lab to scan the running lab's domains");
-                return 2;
+                return ExitCodes.Usage;
             }
 
             var state = parse.GetValue(settings.Lab) ?? new LabOptions().ResolvedStateDirectory;
@@ -114,6 +201,24 @@ public static class ScanCommand
             }
         }
 
+        // Every list is read whole before any of its names is scanned: a cut, corrupt, unreadable or oversized
+        // list stops the run here with nothing of it scanned.
+        var reader = new DomainListReader(listOptions);
+        foreach (var source in sources)
+        {
+            try
+            {
+                await using var stream = source.Open();
+                var check = await reader.VerifyAsync(stream, source.Name, cancellationToken);
+                await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"danescan scan: list {source.Name}: read whole ({check.Lines} lines, {check.StoredBytes} bytes{(check.Gzip ? " gzip" : string.Empty)}, sha256 {check.Sha256[..16]}…)"));
+            }
+            catch (ListReadException e)
+            {
+                return await FailAsync(store, runId, e, scanned: false, cancellationToken);
+            }
+        }
+
         var limits = new ConnectionLimits { MaxConcurrentConnections = smtpConcurrency };
         var (context, buildError, exit) = await settings.BuildAsync(parse, limits, cancellationToken);
         if (context is null)
@@ -126,7 +231,7 @@ public static class ScanCommand
         {
             await error.WriteLineAsync("danescan scan: the lab has no case or scale domains to scan");
             context.Dispose();
-            return 2;
+            return ExitCodes.Usage;
         }
 
         using (context)
@@ -136,53 +241,48 @@ public static class ScanCommand
                 await error.WriteLineAsync($"danescan scan: WARNING: {warning}");
             }
 
-            IResultStore store;
-            string where;
-            if (storeKind == "table")
-            {
-                var connection = tableConnection ?? Environment.GetEnvironmentVariable(TableConnectionVariable);
-                if (string.IsNullOrWhiteSpace(connection))
-                {
-                    await error.WriteLineAsync($"danescan scan: --store table needs a connection string (--table-connection or {TableConnectionVariable})");
-                    return 2;
-                }
-
-                try
-                {
-                    var table = await TableResultStore.OpenAsync(TableResultStore.CreateServiceClient(connection), cancellationToken: cancellationToken);
-                    store = table;
-                    where = $"Table Storage tables {string.Join(", ", table.TableNames)}, run {runId}";
-                }
-                catch (StorageException e)
-                {
-                    await error.WriteLineAsync($"danescan scan: Table Storage: {e.Message}");
-                    return 5;
-                }
-            }
-            else
-            {
-                var directory = new RunDirectoryStore(output.FullName);
-                store = directory;
-                where = directory.RunDirectory(runId);
-            }
-
             try
             {
-                return await ScanAsync(store, where, context, sources, runId, labMode, dnsConcurrency, smtpConcurrency, cancellationToken);
+                return await ScanAsync(store, where, context, sources, runId, labMode, dnsConcurrency, smtpConcurrency, listOptions, cancellationToken);
             }
-            finally
+            catch (ListReadException e)
             {
-                if (store is IAsyncDisposable disposable)
-                {
-                    await disposable.DisposeAsync();
-                }
+                // The list was whole when checked, then changed or broke while it was read for scanning.
+                return await FailAsync(store, runId, e, scanned: true, cancellationToken);
             }
         }
     }
 
+    /// <summary>Marks the run Failed with the list's fault (one line to the user, the manifest says why) and returns the exit code.</summary>
+    private static async Task<int> FailAsync(IResultStore store, string runId, ListReadException fault, bool scanned, CancellationToken cancellationToken)
+    {
+        var message = OneLine(fault.Message);
+        await Console.Error.WriteLineAsync(scanned
+            ? $"danescan scan: {message}; it broke after it was checked whole, so names read before the fault were scanned; run {runId} is Failed: fix the list and rerun --run-id {runId}"
+            : $"danescan scan: {message}; nothing was scanned, run {runId} is Failed: fix the list and rerun --run-id {runId}");
+        var previous = await store.ReadManifestAsync(runId, cancellationToken);
+        var now = DateTimeOffset.UtcNow;
+        var failedList = new ListManifest { Source = fault.Source, Skipped = fault.Detail };
+        var manifest = (previous ?? new RunManifest { RunId = runId, StartedUtc = now }) with
+        {
+            State = RunState.Failed,
+            Failure = message,
+            EndedUtc = now,
+            Lists = [.. (previous?.Lists ?? []).Where(l => l.Source != fault.Source), failedList],
+        };
+        await store.WriteManifestAsync(manifest, cancellationToken);
+        return ExitCodes.ListUnreadable;
+    }
+
+    private static string OneLine(string text)
+    {
+        var end = text.IndexOfAny(['\r', '\n']);
+        return end < 0 ? text : text[..end];
+    }
+
     private static async Task<int> ScanAsync(
         IResultStore store, string where, ScanEngine context, List<ScanSource> sources, string runId, bool labMode,
-        int dnsConcurrency, int smtpConcurrency, CancellationToken cancellationToken)
+        int dnsConcurrency, int smtpConcurrency, DomainListOptions listOptions, CancellationToken cancellationToken)
     {
         var error = Console.Error;
         var options = new LocalScanOptions
@@ -191,6 +291,7 @@ public static class ScanCommand
             DnsConcurrency = dnsConcurrency,
             SmtpConcurrency = smtpConcurrency,
             SmtpPort = context.Checker.SmtpPort,
+            ListOptions = listOptions,
             Resolver = context.ResolverEndpoint.ToString(),
             TrustMode = context.TrustMode,
             TrustAnchor = labMode ? "lab root key" : "resolver's configured root anchor",
@@ -202,6 +303,8 @@ public static class ScanCommand
                 ["smtpConcurrency"] = smtpConcurrency.ToString(CultureInfo.InvariantCulture),
                 ["smtpPort"] = context.Checker.SmtpPort.ToString(CultureInfo.InvariantCulture),
                 ["lab"] = labMode ? "true" : "false",
+                ["maxListBytes"] = listOptions.MaxDecompressedBytes.ToString(CultureInfo.InvariantCulture),
+                ["maxListLines"] = listOptions.MaxLines.ToString(CultureInfo.InvariantCulture),
             },
         };
 
@@ -222,13 +325,13 @@ public static class ScanCommand
         {
             await stopProgress.CancelAsync();
             await error.WriteLineAsync($"\ndanescan scan: interrupted; rerun with --run-id {runId} to resume");
-            return 130;
+            return ExitCodes.Interrupted;
         }
         catch (StorageException e)
         {
             await stopProgress.CancelAsync();
-            await error.WriteLineAsync($"\ndanescan scan: storage failed ({e.Kind}): {e.Message}; rerun with --run-id {runId} to resume");
-            return 5;
+            await error.WriteLineAsync($"\ndanescan scan: storage failed ({e.Kind}): {OneLine(e.Message)}; rerun with --run-id {runId} to resume");
+            return e.IsTransient ? ExitCodes.StorageTemporary : ExitCodes.StorageFailed;
         }
         finally
         {
@@ -250,7 +353,7 @@ public static class ScanCommand
         Console.Out.WriteLine(probes);
         Console.Out.WriteLine($"state: {result.Manifest.State}");
         Console.Out.WriteLine($"results: {where}");
-        return result.Manifest.State == RunState.Completed ? 0 : 1;
+        return result.Manifest.State == RunState.Completed ? ExitCodes.Success : ExitCodes.RunIncomplete;
     }
 
     private static async Task ShowProgressAsync(ScanProgress progress, CancellationToken stop)

@@ -106,7 +106,7 @@ public sealed class ScannerSettings
             var status = LabEnvironment.Status(state);
             if (status.Manifest is null || status.UnboundPid is null)
             {
-                return (null, $"no running lab in {state}: start one with 'danescan lab up' (or name its state directory after --lab)", 2);
+                return (null, $"no running lab in {state}: start one with 'danescan lab up' (or name its state directory after --lab)", ExitCodes.Usage);
             }
 
             resolverText ??= status.Manifest.Resolver;
@@ -123,7 +123,7 @@ public sealed class ScannerSettings
                 var normalised = DomainNameNormalizer.Normalize(given);
                 if (normalised.Name is null)
                 {
-                    return (null, $"{option.Name}: '{given}' is not a domain name ({normalised.Reason})", 2);
+                    return (null, $"{option.Name}: '{given}' is not a domain name ({normalised.Reason})", ExitCodes.Usage);
                 }
 
                 set(normalised.Name);
@@ -132,7 +132,7 @@ public sealed class ScannerSettings
 
         if (string.Equals(signedName, brokenName, StringComparison.Ordinal))
         {
-            return (null, $"--self-check-signed and --self-check-broken are both '{signedName}': the self-check needs one name that validates and another that fails", 2);
+            return (null, $"--self-check-signed and --self-check-broken are both '{signedName}': the self-check needs one name that validates and another that fails", ExitCodes.Usage);
         }
 
         try
@@ -141,12 +141,12 @@ public sealed class ScannerSettings
         }
         catch (FormatException e)
         {
-            return (null, $"--resolver: {e.Message}", 2);
+            return (null, $"--resolver: {e.Message}", ExitCodes.Usage);
         }
 
         if (port is < 1 or > 65535)
         {
-            return (null, $"--smtp-port: {port} is not a TCP port", 2);
+            return (null, $"--smtp-port: {port} is not a TCP port", ExitCodes.Usage);
         }
 
         var ehloName = parse.GetValue(EhloName) ?? DefaultEhloName;
@@ -156,7 +156,7 @@ public sealed class ScannerSettings
         }
         catch (ArgumentException e)
         {
-            return (null, $"--ehlo-name: {e.Message}", 2);
+            return (null, $"--ehlo-name: {e.Message}", ExitCodes.Usage);
         }
 
         var optOut = OptOutList.Empty;
@@ -164,14 +164,14 @@ public sealed class ScannerSettings
         {
             if (!optOutFile.Exists)
             {
-                return (null, $"--opt-out: {optOutFile.FullName} does not exist", 2);
+                return (null, $"--opt-out: {optOutFile.FullName} does not exist", ExitCodes.Usage);
             }
 
             var (list, errors) = await OptOutList.LoadAsync(optOutFile.FullName, cancellationToken);
             if (errors.Count > 0)
             {
                 var first = errors[0];
-                return (null, $"--opt-out: {optOutFile.FullName} line {first.LineNumber}: {first.Problem} ('{first.Text}'){(errors.Count > 1 ? $", and {errors.Count - 1} more" : "")}", 2);
+                return (null, $"--opt-out: {optOutFile.FullName} line {first.LineNumber}: {first.Problem} ('{first.Text}'){(errors.Count > 1 ? $", and {errors.Count - 1} more" : "")}", ExitCodes.Usage);
             }
 
             optOut = list;
@@ -179,7 +179,7 @@ public sealed class ScannerSettings
 
         if (parse.GetResult(OtlpEndpoint) is { } otlpGiven && parse.GetValue(OtlpEndpoint) is null)
         {
-            return (null, $"--otlp-endpoint: '{string.Join(' ', otlpGiven.Tokens.Select(t => t.Value))}' is not an absolute http or https URL", 2);
+            return (null, $"--otlp-endpoint: '{string.Join(' ', otlpGiven.Tokens.Select(t => t.Value))}' is not an absolute http or https URL", ExitCodes.Usage);
         }
 
         var built = await ScanEngineBuilder.BuildAsync(
@@ -199,11 +199,11 @@ public sealed class ScannerSettings
         if (built.Engine is { } engine)
         {
             engine.Telemetry = parse.GetValue(OtlpEndpoint) is { } otlp ? TelemetryRegistration.StartOtlpExport(otlp) : null;
-            return (engine, null, 0);
+            return (engine, null, ExitCodes.Success);
         }
 
         return built.Problem == ScanEngineProblem.ResolverRefused
-            ? (null, $"{built.Error}; signed name {signedName}, broken name {brokenName}. DaneScan needs a validating resolver. A resolver with its own trust anchor: name a signed and a broken name it can validate with --self-check-signed and --self-check-broken; use --insecure-resolver only when validation is really off.", 3)
-            : (null, built.Error, 2);
+            ? (null, $"{built.Error}; signed name {signedName}, broken name {brokenName}. DaneScan needs a validating resolver. A resolver with its own trust anchor: name a signed and a broken name it can validate with --self-check-signed and --self-check-broken; use --insecure-resolver only when validation is really off.", ExitCodes.ResolverRefused)
+            : (null, built.Error, ExitCodes.Usage);
     }
 }

@@ -92,7 +92,7 @@ public static class WorkerCommand
                 await error.WriteLineAsync($"danescan worker: {problem}");
             }
 
-            return 2;
+            return ExitCodes.Usage;
         }
 
         // The same engine, politeness and resolver self-check as `danescan scan`; the probe concurrency is the SMTP cap.
@@ -130,11 +130,11 @@ public static class WorkerCommand
             catch (Exception e) when (e is StorageException or RequestFailedException or AuthenticationFailedException)
             {
                 await error.WriteLineAsync($"danescan worker: Table Storage: {FirstLine(e.Message)} (the identity needs the 'Storage Table Data Contributor' role)");
-                return 5;
+                return ExitCodes.StorageFailed;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                return 130;
+                return ExitCodes.Interrupted;
             }
 
             await using (runtime)
@@ -143,11 +143,11 @@ public static class WorkerCommand
                 if (report.FatalError is { } fatal)
                 {
                     await error.WriteLineAsync($"danescan worker: stopped: {fatal}");
-                    return 4;
+                    return ExitCodes.ServiceBusFailed;
                 }
 
                 await error.WriteLineAsync($"danescan worker: stopped; {report.Counts}");
-                return 0;
+                return ExitCodes.Success;
             }
         }
     }

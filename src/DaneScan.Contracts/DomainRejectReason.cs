@@ -41,4 +41,7 @@ public enum DomainRejectReason
 
     /// <summary>The name was already read earlier in this run (in this list or an earlier one).</summary>
     Duplicate,
+
+    /// <summary>A name under a special-use suffix (localhost, invalid, test, onion, local, alt, home.arpa: see DaneScan.Pipeline.Lists.SpecialUseNames), never a mail domain on the internet.</summary>
+    SpecialUseName,
 }

@@ -47,6 +47,13 @@ public enum RunState
 
     /// <summary>Every enumerated domain was recorded.</summary>
     Completed,
+
+    /// <summary>
+    /// Stopped by a fault that rerunning alone does not fix, named in <see cref="RunManifest.Failure"/> (a list
+    /// that cannot be read to its end: truncated or corrupt, unreadable, not text, over a bound). Nothing of
+    /// that list was scanned; a rerun of the same id with the list fixed resumes the run.
+    /// </summary>
+    Failed,
 }
 
 /// <summary>One list a run read, with its hash and the fate of every line.</summary>
@@ -146,6 +153,9 @@ public sealed record RunManifest
     /// so that the run's numbers are read as covering only what was recorded.
     /// </summary>
     public string? Incomplete { get; init; }
+
+    /// <summary>Why the run is <see cref="RunState.Failed"/> (one line naming the list and where it breaks); null otherwise.</summary>
+    public string? Failure { get; init; }
 
     /// <summary>Settings that shaped the run (concurrency, EHLO name, lab mode...), as text.</summary>
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();

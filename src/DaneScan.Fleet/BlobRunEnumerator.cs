@@ -253,18 +253,24 @@ public sealed partial class BlobRunEnumerator : IRunEnumerator
 
             var reader = new DomainListReader(owner._options.ListOptions);
             var optOutPath = owner._options.OptOutBlob is { } p ? ParseBlobPath(p) : null;
-            var listed = container.GetBlobsAsync(new GetBlobsOptions(), cancellationToken).ConfigureAwait(false);
-            await foreach (var item in listed)
+            var blobs = new List<BlobItem>();
+            await foreach (var item in container.GetBlobsAsync(new GetBlobsOptions(), cancellationToken).ConfigureAwait(false))
             {
                 if (optOutPath is { } o && o.Container == container.Name && o.Blob == item.Name)
                 {
                     continue;
                 }
 
-                var report = new DomainListReport(item.Name);
-                string? skipped = null;
-                var stream = await container.GetBlobClient(item.Name)
-                    .OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), cancellationToken).ConfigureAwait(false);
+                blobs.Add(item);
+            }
+
+            // First pass: every list is read whole (gzip proved complete, text throughout, within the bounds)
+            // before a single name is sent, so that a cut or damaged list stops the run with nothing of it scanned.
+            // Blobs that are not lists at all (an image, an archive) are skipped and recorded, as before.
+            var notLists = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var item in blobs)
+            {
+                var stream = await OpenAsync(item, cancellationToken).ConfigureAwait(false);
                 await using (stream.ConfigureAwait(false))
                 {
                     var head = new byte[ListContent.HeadBytes];
@@ -277,13 +283,36 @@ public sealed partial class BlobRunEnumerator : IRunEnumerator
                     var (kind, why) = ListContent.Classify(head.AsSpan(0, got), whole: got < head.Length);
                     if (kind == ListContentKind.NotAList)
                     {
-                        skipped = why;
+                        notLists[item.Name] = why!;
+                        continue;
                     }
-                    else
+
+                    try
                     {
-                        // The reader sees the stored bytes from the start (it detects gzip itself and hashes what it reads).
                         using var replay = new PrefixedReadStream(head, got, stream);
-                        await using var entries = reader.ReadAsync(replay, report, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                        await reader.VerifyAsync(replay, item.Name, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (ListReadException e)
+                    {
+                        throw await FailAsync(e, item, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (RequestFailedException e)
+                    {
+                        throw new EnumerationException($"Blob Storage refused to read the list {item.Name}: {e.Status} {e.ErrorCode}", e);
+                    }
+                }
+            }
+
+            foreach (var item in blobs)
+            {
+                var report = new DomainListReport(item.Name);
+                notLists.TryGetValue(item.Name, out var skipped);
+                if (skipped is null)
+                {
+                    var stream = await OpenAsync(item, cancellationToken).ConfigureAwait(false);
+                    await using (stream.ConfigureAwait(false))
+                    {
+                        await using var entries = reader.ReadAsync(stream, report, cancellationToken).GetAsyncEnumerator(cancellationToken);
                         while (true)
                         {
                             DomainListEntry entry;
@@ -296,11 +325,14 @@ public sealed partial class BlobRunEnumerator : IRunEnumerator
 
                                 entry = entries.Current;
                             }
-                            catch (InvalidDataException e)
+                            catch (ListReadException e)
                             {
-                                // Corrupt gzip data part-way: what was read counts; the rest of this list is lost, and says so.
-                                skipped = string.Create(CultureInfo.InvariantCulture, $"the gzip data is corrupt after line {report.Lines}: {e.Message}");
-                                break;
+                                // Whole when checked, broken now (the blob is read at the ETag checked, so a read fault).
+                                throw await FailAsync(e, item, cancellationToken).ConfigureAwait(false);
+                            }
+                            catch (RequestFailedException e)
+                            {
+                                throw new EnumerationException($"Blob Storage refused to read the list {item.Name}: {e.Status} {e.ErrorCode}", e);
                             }
 
                             if (optOut.ContainsDomain(entry.Domain))
@@ -334,6 +366,28 @@ public sealed partial class BlobRunEnumerator : IRunEnumerator
 
             Finished = true;
         }
+
+        /// <summary>Opens a list blob at the version listed, so both passes read the same bytes (a change fails the read).</summary>
+        private Task<Stream> OpenAsync(BlobItem item, CancellationToken cancellationToken) =>
+            container.GetBlobClient(item.Name).OpenReadAsync(
+                new BlobOpenReadOptions(allowModifications: false) { Conditions = new BlobRequestConditions { IfMatch = item.Properties.ETag } },
+                cancellationToken);
+
+        /// <summary>Marks the run Failed with the list's fault (nothing was sent for it) and returns the exception to throw.</summary>
+        private async Task<EnumerationException> FailAsync(ListReadException fault, BlobItem item, CancellationToken cancellationToken)
+        {
+            var current = await owner._store.ReadManifestAsync(runId, cancellationToken).ConfigureAwait(false) ?? manifest!;
+            var failed = current with
+            {
+                State = RunState.Failed,
+                Failure = fault.Message,
+                EndedUtc = owner._time.GetUtcNow(),
+                Lists = [.. _lists, new ListManifest { Source = item.Name, Bytes = item.Properties.ContentLength, Skipped = fault.Detail }],
+            };
+            await owner._store.WriteManifestAsync(failed, cancellationToken).ConfigureAwait(false);
+            LogFailed(owner._logger, runId, fault.Message);
+            return new EnumerationException($"Run {runId} failed: {fault.Message}. Nothing of the lists was sent; replace the list and run the occurrence again.", fault);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} {What}: reading the lists of container {Container}")]
@@ -344,6 +398,9 @@ public sealed partial class BlobRunEnumerator : IRunEnumerator
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Opt-out list {Path}: {Domains} domains, {Addresses} addresses, {Networks} ranges")]
     private static partial void LogOptOut(ILogger logger, string path, int domains, int addresses, int networks);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Run {RunId} failed: {Failure}")]
+    private static partial void LogFailed(ILogger logger, string runId, string failure);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId}: list {List} skipped: {Reason}")]
     private static partial void LogSkipped(ILogger logger, string runId, string list, string reason);

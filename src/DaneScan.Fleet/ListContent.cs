@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO.Compression;
 using System.Text;
+using DaneScan.Pipeline.Lists;
 
 namespace DaneScan.Fleet;
 
@@ -26,15 +27,6 @@ public static class ListContent
 {
     /// <summary>How many leading bytes <see cref="Classify"/> looks at.</summary>
     public const int HeadBytes = 8192;
-
-    private static readonly (string Name, byte[] Magic)[] OtherFormats =
-    [
-        ("zip", [0x50, 0x4B, 0x03, 0x04]),
-        ("bzip2", [0x42, 0x5A, 0x68]),
-        ("xz", [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]),
-        ("zstd", [0x28, 0xB5, 0x2F, 0xFD]),
-        ("7z", [0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C]),
-    ];
 
     /// <summary>
     /// Classifies a blob by its head. <paramref name="whole"/> says the head is the whole blob (so a multi-byte
@@ -63,12 +55,9 @@ public static class ListContent
             return text ? (ListContentKind.Gzip, null) : (ListContentKind.NotAList, "gzip-compressed, but " + reason);
         }
 
-        foreach (var (name, magic) in OtherFormats)
+        if (ListMagic.OtherFormat(head) is { } name)
         {
-            if (head.StartsWith(magic))
-            {
-                return (ListContentKind.NotAList, $"{name}-compressed or archived; lists must be text or gzip-compressed text");
-            }
+            return (ListContentKind.NotAList, $"{name}-compressed or archived; lists must be text or gzip-compressed text");
         }
 
         var (isText, why) = TextCheck(head, whole);

@@ -27,6 +27,9 @@ public enum FinaliseOutcome
 
     /// <summary>No manifest for the run.</summary>
     Unknown,
+
+    /// <summary>The manifest says Failed (a list could not be read whole): it is left so, never completed.</summary>
+    Failed,
 }
 
 public sealed record FinaliseResult(string RunId, FinaliseOutcome Outcome, RunCompletion? Completion);
@@ -92,6 +95,11 @@ public sealed partial class RunFinaliser(TableResultStore store, RunProgress pro
         if (manifest.State == RunState.Completed)
         {
             return new FinaliseResult(runId, FinaliseOutcome.AlreadyCompleted, null);
+        }
+
+        if (manifest.State == RunState.Failed)
+        {
+            return new FinaliseResult(runId, FinaliseOutcome.Failed, null);
         }
 
         var completion = await progress.CheckAsync(runId, cancellationToken).ConfigureAwait(false);

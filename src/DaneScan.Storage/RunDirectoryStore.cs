@@ -16,6 +16,7 @@ namespace DaneScan.Storage;
 /// &lt;root&gt;/&lt;runId&gt;/probes.jsonl      one {"key":"host|address","record":ProbeRecord} a line, append-only
 /// &lt;root&gt;/&lt;runId&gt;/statistics.json   pre-aggregated counts (replaced atomically)
 /// &lt;root&gt;/&lt;runId&gt;/writer.lock       locked by the one store writing the run
+/// &lt;root&gt;/&lt;runId&gt;/writer.json       who holds the lock: process id, host, start (written by <see cref="LockRunAsync"/>)
 /// </code>
 /// A run killed at any moment and reopened loses at most the line being written, which is cut off
 /// (see <see cref="JsonlLog{T}"/>); every record is stored once (first write wins). Appends reach the
@@ -33,6 +34,9 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
     /// <summary>Held (exclusively locked) while a store has the run open for writing.</summary>
     public const string LockFile = "writer.lock";
 
+    /// <summary>Names the process holding <see cref="LockFile"/> (the lock file itself cannot be read while it is held).</summary>
+    public const string HolderFile = "writer.json";
+
     private readonly SemaphoreSlim _open = new(1, 1);
     private readonly Dictionary<string, RunLogs> _runs = new(StringComparer.Ordinal);
 
@@ -46,6 +50,19 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
 
     /// <summary>The directory of a run.</summary>
     public string RunDirectory(string runId) => Path.Combine(Root, RunIds.Validate(runId));
+
+    /// <summary>
+    /// Takes the run's writer lock now (rather than at the first write) and records who holds it, so that a
+    /// second process on the same run is refused before it does anything. Throws <see cref="StorageException"/>
+    /// (<see cref="StorageFaultKind.Conflict"/>) naming the holder when another store or process holds it.
+    /// The lock is held until the store is disposed (or the process ends: the operating system releases it).
+    /// </summary>
+    public async Task LockRunAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        await LogsAsync(runId, cancellationToken).ConfigureAwait(false);
+        var holder = new RunLockHolder(Environment.ProcessId, Environment.MachineName, DateTimeOffset.UtcNow);
+        await WriteAtomicallyAsync(Path.Combine(RunDirectory(runId), HolderFile), holder, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Bytes of a torn last line cut off when the run's files were reopened (0 when the last write was whole).</summary>
     public async Task<(long DomainsTornBytes, long ProbesTornBytes)> RecoveryAsync(string runId, CancellationToken cancellationToken = default)
@@ -181,11 +198,21 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var logs in _runs.Values)
+        foreach (var (runId, logs) in _runs)
         {
             await logs.Hosts.DisposeAsync().ConfigureAwait(false);
             await logs.Domains.DisposeAsync().ConfigureAwait(false);
             await logs.Probes.DisposeAsync().ConfigureAwait(false);
+            try
+            {
+                // While the lock is still held, so that a holder file is never someone else's.
+                File.Delete(Path.Combine(RunDirectory(runId), HolderFile));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Stale: the next holder overwrites it.
+            }
+
             await logs.WriterLock.DisposeAsync().ConfigureAwait(false);
         }
 
@@ -212,7 +239,7 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
             }
             catch (IOException e)
             {
-                throw new StorageException(StorageFaultKind.Conflict, $"run {runId} in {Root} is open for writing by another store or process", e);
+                throw new StorageException(StorageFaultKind.Conflict, $"run {runId} in {Root} is being written by {DescribeHolder(dir)}; wait for it to end or stop it", e);
             }
 
             JsonlLog<HostPart>? hosts = null;
@@ -247,6 +274,24 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
         {
             _open.Release();
         }
+    }
+
+    private static string DescribeHolder(string dir)
+    {
+        try
+        {
+            var holder = JsonSerializer.Deserialize<RunLockHolder>(File.ReadAllBytes(Path.Combine(dir, HolderFile)), RecordJson.Options);
+            if (holder is not null)
+            {
+                return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"process {holder.ProcessId} on {holder.Host} since {holder.StartedUtc:yyyy-MM-dd'T'HH:mm:ss'Z'}");
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            // Not written yet (the holder is starting), or not readable: say what is known.
+        }
+
+        return "another process (its " + HolderFile + " is not readable yet)";
     }
 
     private static void CreateDirectory(string dir)
@@ -308,6 +353,9 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
             throw new StorageException(StorageFaultKind.FileSystem, $"cannot read {path}: {e.Message}", e);
         }
     }
+
+    /// <summary>Who holds a run's writer lock.</summary>
+    public sealed record RunLockHolder(int ProcessId, string Host, DateTimeOffset StartedUtc);
 
     private sealed record RunLogs(JsonlLog<HostPart> Hosts, JsonlLog<JsonObject> Domains, JsonlLog<ProbeRecord> Probes, FileStream WriterLock)
     {

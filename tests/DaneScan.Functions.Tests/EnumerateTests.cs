@@ -333,6 +333,28 @@ public sealed class EnumerateTests : IAsyncLifetime
     }
 
     [AzuriteFact]
+    public async Task A_cut_gzip_list_fails_the_run_before_any_name_of_any_list_is_sent()
+    {
+        await UploadListsAsync();
+        await UploadOptOutAsync("optout.example\n");
+        var whole = Gzip(string.Join('\n', Enumerable.Range(0, 5000).Select(i => $"cut{i}.example")) + "\n");
+        var cutAt = whole.Length * 2 / 3;
+        await _blobs.GetBlobContainerClient(_container).GetBlobClient("f-partial.txt.gz").UploadAsync(new BinaryData(whole[..cutAt]), overwrite: true);
+        var time = new FakeTimeProvider(Sunday0300);
+        var queue = new RecordingQueue(WorkQueues.Resolve);
+
+        var ex = await Assert.ThrowsAsync<EnumerationException>(() => Function(Enumerator(time), queue, time).RunAsync(new TimerInfo(), CancellationToken.None));
+
+        Assert.Contains($"list f-partial.txt.gz: is truncated: the gzip data ends at byte {cutAt}", ex.Message, StringComparison.Ordinal);
+        // The lists before it were whole, but nothing of any list was sent: the run's denominators would be wrong.
+        Assert.Equal(0, queue.Sent);
+        var manifest = (await _store.ReadManifestAsync("fleet-20261129T030000Z"))!;
+        Assert.Equal(Contracts.RunState.Failed, manifest.State);
+        Assert.Contains("is truncated", manifest.Failure, StringComparison.Ordinal);
+        Assert.Contains(manifest.Lists, l => l.Source == "f-partial.txt.gz" && l.Skipped!.Contains("is truncated", StringComparison.Ordinal));
+    }
+
+    [AzuriteFact]
     public async Task An_insecure_resolver_is_recorded_in_the_manifest()
     {
         await UploadListsAsync();

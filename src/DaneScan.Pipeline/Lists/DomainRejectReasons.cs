@@ -19,6 +19,7 @@ public static class DomainRejectReasons
         DomainRejectReason.InvalidPunycode => "an xn-- label is not valid Punycode",
         DomainRejectReason.DisallowedUnicode => "a label holds a character IDNA does not allow",
         DomainRejectReason.NumericTopLevelLabel => "the last label is numeric (an address, not a domain)",
+        DomainRejectReason.SpecialUseName => "a special-use name (RFC 6761, 6762, 7686, 8375, 9476), never a mail domain on the internet",
         DomainRejectReason.Duplicate => "a duplicate",
         _ => reason.ToString(),
     };

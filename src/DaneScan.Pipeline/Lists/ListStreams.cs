@@ -8,6 +8,9 @@ internal sealed class HashingReadStream(Stream inner) : Stream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
+    /// <summary>Bytes read through this stream so far.</summary>
+    public long BytesRead { get; private set; }
+
     public override bool CanRead => true;
 
     public override bool CanSeek => false;
@@ -26,6 +29,7 @@ internal sealed class HashingReadStream(Stream inner) : Stream
     {
         var n = inner.Read(buffer);
         _hash.AppendData(buffer[..n]);
+        BytesRead += n;
         return n;
     }
 
@@ -33,6 +37,7 @@ internal sealed class HashingReadStream(Stream inner) : Stream
     {
         var n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         _hash.AppendData(buffer.Span[..n]);
+        BytesRead += n;
         return n;
     }
 
@@ -128,14 +133,20 @@ public sealed class PrefixedReadStream(byte[] prefix, int prefixLength, Stream r
 
 /// <summary>
 /// Reads lines of at most a given length from a text reader; a longer line is reported as too long and
-/// the rest of it skipped without being held in memory.
+/// the rest of it skipped without being held in memory. A control character other than tab, vertical tab,
+/// form feed and the line ends (CR, LF) anywhere in the text, including the skipped parts, means the data
+/// is not a text list: it throws <see cref="ListDataException"/> (<see cref="ListFailure.NotText"/>).
 /// </summary>
 internal sealed class BoundedLineReader(TextReader reader, int maxLineLength)
 {
+    private static readonly System.Buffers.SearchValues<char> Controls = System.Buffers.SearchValues.Create(
+        "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\u007F");
+
     private readonly char[] _buffer = new char[16384];
     private readonly StringBuilder _line = new();
     private int _start;
     private int _end;
+    private long _column;
     private bool _eof;
 
     /// <summary>The next line (without its terminator), or null at the end; <c>TooLong</c> when cut.</summary>
@@ -166,6 +177,13 @@ internal sealed class BoundedLineReader(TextReader reader, int maxLineLength)
             var span = _buffer.AsSpan(_start, _end - _start);
             var nl = span.IndexOf('\n');
             var take = nl < 0 ? span : span[..nl];
+            if (take.IndexOfAny(Controls) is var control and >= 0)
+            {
+                throw new ListDataException(ListFailure.NotText, string.Create(
+                    System.Globalization.CultureInfo.InvariantCulture, $"is binary, not a text list: control character U+{(int)take[control]:X4} at column {_column + control + 1}"));
+            }
+
+            _column += take.Length;
             if (!tooLong)
             {
                 if (_line.Length + take.Length > maxLineLength + 1)
@@ -182,6 +200,7 @@ internal sealed class BoundedLineReader(TextReader reader, int maxLineLength)
             if (nl >= 0)
             {
                 _start += nl + 1;
+                _column = 0;
                 return (Finish(), tooLong);
             }
 
@@ -197,5 +216,102 @@ internal sealed class BoundedLineReader(TextReader reader, int maxLineLength)
         }
 
         return _line.ToString();
+    }
+}
+
+/// <summary>Counts the bytes read through it (the stored size of a list being checked).</summary>
+internal sealed class CountingReadStream(Stream inner, Action<int> onRead) : Stream
+{
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        var n = inner.Read(buffer, offset, count);
+        onRead(n);
+        return n;
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        onRead(n);
+        return n;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>Passes at most a given number of bytes through; one more means the list is over its bound (<see cref="ListFailure.TooLarge"/>).</summary>
+internal sealed class BoundedReadStream(Stream inner, long maxBytes) : Stream
+{
+    private long _read;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    private int Count(int n)
+    {
+        _read += n;
+        if (_read > maxBytes)
+        {
+            throw new ListDataException(ListFailure.TooLarge, string.Create(
+                System.Globalization.CultureInfo.InvariantCulture, $"has more than {maxBytes} bytes of text (the bound; raise it to read longer lists)"));
+        }
+
+        return n;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 }

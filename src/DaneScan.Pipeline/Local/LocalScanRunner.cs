@@ -29,6 +29,9 @@ public sealed record LocalScanOptions
 
     public int SmtpPort { get; init; } = 25;
 
+    /// <summary>How the lists are read (bounds on text bytes and lines, samples kept per rejection reason).</summary>
+    public DomainListOptions ListOptions { get; init; } = new();
+
     /// <summary>Manifest fields: resolver, trust, version, vantage point, settings.</summary>
     public string? Resolver { get; init; }
 
@@ -148,7 +151,7 @@ public sealed class LocalScanRunner
 
         async Task EnumerateAsync()
         {
-            var reader = new DomainListReader();
+            var reader = new DomainListReader(_options.ListOptions);
             try
             {
                 foreach (var source in sources)

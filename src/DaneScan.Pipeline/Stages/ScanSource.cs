@@ -8,7 +8,8 @@ public sealed record ScanSource(string Name, Func<Stream> Open, long? Length)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var full = Path.GetFullPath(path);
-        return new ScanSource(full, () => new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 65536, FileOptions.Asynchronous | FileOptions.SequentialScan), new FileInfo(full).Length);
+        // Opening names what is wrong (no such file, a dangling link, a directory, permission) as a ListReadException.
+        return new ScanSource(full, () => Lists.ListFiles.Open(full), System.IO.File.Exists(full) ? new FileInfo(full).Length : null);
     }
 
     /// <summary>A small in-memory list (for example the lab's case domains), one name a line.</summary>

@@ -50,7 +50,7 @@ public sealed class LabLifecycleTests
 
             Assert.Empty(ProcessesMentioning(state));
             var after = await Tool.RunAsync(Danescan, ["lab", "status", "--state", state]);
-            Assert.Equal(3, after.ExitCode);
+            Assert.Equal(11, after.ExitCode); // LabNotRunning (docs/exit-codes.md)
             Assert.Contains("nsd: not running, unbound: not running, SMTP servers process: not running", after.StandardOutput, StringComparison.Ordinal);
             Assert.Null(await DaneScan.Lab.Dns.LabDnsQuery.QueryAsync(resolver, "lab", 6, TimeSpan.FromSeconds(1)));
         }
