@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using DaneScan.Contracts;
 using DaneScan.Lab;
 using DaneScan.Lab.Cases;
 using DaneScan.Lab.Dns;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using System.Runtime.InteropServices;
+using DaneScan.Contracts;
 using DaneScan.Lab;
 using DaneScan.Lab.Dns;
 
@@ -34,13 +35,13 @@ public static class LabRelayCommand
         if (!IPEndPoint.TryParse(listenText, out var listen) || !IPEndPoint.TryParse(upstreamText, out var upstream))
         {
             await Console.Error.WriteLineAsync($"danescan lab relay: --listen and --upstream must be address:port, not '{listenText}' and '{upstreamText}'");
-            return 2;
+            return ExitCodes.Usage;
         }
 
         if (!double.IsFinite(rttMs) || rttMs < 0 || rttMs > 5000)
         {
             await Console.Error.WriteLineAsync($"danescan lab relay: --rtt must be between 0 and 5000 ms, not {rttMs.ToString(CultureInfo.InvariantCulture)}");
-            return 2;
+            return ExitCodes.Usage;
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -54,7 +55,7 @@ public static class LabRelayCommand
         catch (LabException e)
         {
             await Console.Error.WriteLineAsync($"danescan lab relay: {e.Message}");
-            return 1;
+            return ExitCodes.LabFailed;
         }
 
         await using (relay)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using DaneScan.Contracts;
 using DaneScan.Lab.Smtp;
 
 namespace DaneScan.Cli;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DaneScan.Contracts;
 using DaneScan.Pipeline.Lists;
 using DaneScan.Storage;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Dns;
 using DaneScan.Lab;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using DaneScan.Api;
+using DaneScan.Contracts;
 using DaneScan.Storage;
 using Microsoft.AspNetCore.Connections;
 
@@ -50,13 +51,13 @@ public static class ServeCommand
         if (!IPAddress.TryParse(listenText, out var listen))
         {
             await Console.Error.WriteLineAsync($"danescan serve: --listen '{listenText}' is not an IP address (for example 127.0.0.1 or ::1)");
-            return 2;
+            return ExitCodes.Usage;
         }
 
         if (port is < 0 or > 65535)
         {
             await Console.Error.WriteLineAsync($"danescan serve: --port {port} is not a TCP port (0-65535)");
-            return 2;
+            return ExitCodes.Usage;
         }
 
         string source;
@@ -68,7 +69,7 @@ public static class ServeCommand
                 if (string.IsNullOrEmpty(tableConnection))
                 {
                     await Console.Error.WriteLineAsync("danescan serve: --store table needs --table-connection or $DANESCAN_TABLE_CONNECTION");
-                    return 2;
+                    return ExitCodes.Usage;
                 }
 
                 var options = new TableStoreOptions { TablePrefix = tablePrefix };
@@ -81,7 +82,7 @@ public static class ServeCommand
                 if (!Directory.Exists(runs.Root))
                 {
                     await Console.Error.WriteLineAsync($"danescan serve: no run directories at {runs.Root} (--runs-dir)");
-                    return 2;
+                    return ExitCodes.Usage;
                 }
 
                 queries = StatisticsQueries.ForRunDirectories(runs);
@@ -91,7 +92,7 @@ public static class ServeCommand
         catch (StorageException e)
         {
             await Console.Error.WriteLineAsync($"danescan serve: storage fault: {e.Message}");
-            return e.IsTransient ? 75 : 1;
+            return e.IsTransient ? ExitCodes.StorageTemporary : ExitCodes.StorageFailed;
         }
 
         ServeHost host;
@@ -102,12 +103,12 @@ public static class ServeCommand
         catch (IOException e) when (e.InnerException is AddressInUseException)
         {
             await Console.Error.WriteLineAsync($"danescan serve: cannot listen on {listenText}:{port}: the address is in use");
-            return 1;
+            return ExitCodes.CannotListen;
         }
         catch (IOException e)
         {
             await Console.Error.WriteLineAsync($"danescan serve: cannot listen on {listenText}:{port}: {e.Message}");
-            return 1;
+            return ExitCodes.CannotListen;
         }
 
         await using (host)
@@ -131,6 +132,6 @@ public static class ServeCommand
             }
         }
 
-        return 0;
+        return ExitCodes.Success;
     }
 }

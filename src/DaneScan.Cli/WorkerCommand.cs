@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Azure;
 using Azure.Identity;
+using DaneScan.Contracts;
 using DaneScan.Fleet.Worker;
 using DaneScan.Pipeline.Politeness;
 using DaneScan.ServiceBus;

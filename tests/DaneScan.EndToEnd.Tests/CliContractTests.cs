@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using DaneScan.Cli;
 
+using DaneScan.Contracts;
+
 namespace DaneScan.EndToEnd.Tests;
 
 /// <summary>The program's contract with scripts: documented exit codes, errors instead of silent help, no stack traces.</summary>

@@ -1,4 +1,4 @@
-namespace DaneScan.Cli;
+namespace DaneScan.Contracts;
 
 /// <summary>
 /// Every exit code the <c>danescan</c> program can end with: one table, one meaning per code, shared by
@@ -41,6 +41,9 @@ public static class ExitCodes
 
     /// <summary><c>lab status</c>: no lab process runs from that state directory.</summary>
     public const int LabNotRunning = 11;
+
+    /// <summary><c>serve</c>: the address to listen on cannot be bound (in use, not this machine's).</summary>
+    public const int CannotListen = 12;
 
     /// <summary>An unexpected error (a bug): one line names it; set DANESCAN_DEBUG=1 for the stack trace.</summary>
     public const int InternalError = 70;
