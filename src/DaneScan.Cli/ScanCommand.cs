@@ -40,12 +40,31 @@ public static class ScanCommand
         };
         storeKind.AcceptOnlyFromAmong("dir", "table");
         var tableConnection = new Option<string?>("--table-connection") { Description = $"Table Storage connection string (default: {TableConnectionVariable})." };
-        var dnsConcurrency = new Option<int>("--dns-concurrency") { Description = "Domains resolved at once.", DefaultValueFactory = _ => 64 };
+        var dnsConcurrency = new Option<int>("--dns-concurrency")
+        {
+            Description = "Domains resolved at once: about the DNS queries in flight (rate = this / round-trip time; keep it within the resolver's limits, docs/survey-tuning.md).",
+            DefaultValueFactory = _ => LocalScanOptions.DefaultDnsConcurrency,
+        };
+        var maxParked = new Option<int>("--max-parked")
+        {
+            Description = "Domains waiting for their probes at most (they hold no worker); only past it does resolving wait.",
+            DefaultValueFactory = _ => LocalScanOptions.DefaultMaxParkedDomains,
+        };
+        var domainDeadline = new Option<double>("--domain-deadline")
+        {
+            Description = "Seconds one domain may take; past it the domain is recorded with the probes that finished (the others' addresses ProbeMissing).",
+            DefaultValueFactory = _ => LocalScanOptions.DefaultDomainDeadline.TotalSeconds,
+        };
+        var hostCache = new Option<int>("--host-cache")
+        {
+            Description = "MX host names whose A/AAAA/TLSA lookups the run keeps for reuse (least recently used dropped past it).",
+            DefaultValueFactory = _ => Dns.HostLookupCache.DefaultCapacity,
+        };
         var smtpConcurrency = new Option<int>("--smtp-concurrency") { Description = "SMTP connections open at once (never more than one per address).", DefaultValueFactory = _ => 32 };
         var settings = new ScannerSettings();
         var command = new Command("scan", "Scan domain lists for DANE for SMTP: each MX host address probed once per run, results in a run directory or Table Storage.");
         command.Arguments.Add(lists);
-        foreach (var option in new Option[] { runId, output, storeKind, tableConnection, dnsConcurrency, smtpConcurrency })
+        foreach (var option in new Option[] { runId, output, storeKind, tableConnection, dnsConcurrency, smtpConcurrency, maxParked, domainDeadline, hostCache })
         {
             command.Options.Add(option);
         }
@@ -53,18 +72,25 @@ public static class ScanCommand
         settings.AddTo(command);
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse, settings, parse.GetValue(lists) ?? [], parse.GetValue(runId), parse.GetValue(output)!, parse.GetValue(storeKind)!,
-            parse.GetValue(tableConnection), parse.GetValue(dnsConcurrency), parse.GetValue(smtpConcurrency), cancellationToken));
+            parse.GetValue(tableConnection), parse.GetValue(dnsConcurrency), parse.GetValue(smtpConcurrency),
+            new PipelineSettings(parse.GetValue(maxParked), parse.GetValue(domainDeadline), parse.GetValue(hostCache)), cancellationToken));
         return command;
     }
 
     private static async Task<int> RunAsync(
         ParseResult parse, ScannerSettings settings, FileInfo[] lists, string? runIdText, DirectoryInfo output, string storeKind,
-        string? tableConnection, int dnsConcurrency, int smtpConcurrency, CancellationToken cancellationToken)
+        string? tableConnection, int dnsConcurrency, int smtpConcurrency, PipelineSettings pipeline, CancellationToken cancellationToken)
     {
         var error = Console.Error;
         if (dnsConcurrency < 1 || smtpConcurrency < 1)
         {
             await error.WriteLineAsync("danescan scan: --dns-concurrency and --smtp-concurrency must be at least 1");
+            return 2;
+        }
+
+        if (pipeline.Error() is { } pipelineError)
+        {
+            await error.WriteLineAsync($"danescan scan: {pipelineError}");
             return 2;
         }
 
@@ -168,7 +194,7 @@ public static class ScanCommand
 
             try
             {
-                return await ScanAsync(store, where, context, sources, runId, labMode, dnsConcurrency, smtpConcurrency, cancellationToken);
+                return await ScanAsync(store, where, context, sources, runId, labMode, dnsConcurrency, smtpConcurrency, pipeline, cancellationToken);
             }
             finally
             {
@@ -182,14 +208,19 @@ public static class ScanCommand
 
     private static async Task<int> ScanAsync(
         IResultStore store, string where, ScanEngine context, List<ScanSource> sources, string runId, bool labMode,
-        int dnsConcurrency, int smtpConcurrency, CancellationToken cancellationToken)
+        int dnsConcurrency, int smtpConcurrency, PipelineSettings pipeline, CancellationToken cancellationToken)
     {
         var error = Console.Error;
+        var limits = context.Limiter.Limits;
         var options = new LocalScanOptions
         {
             RunId = runId,
             DnsConcurrency = dnsConcurrency,
             SmtpConcurrency = smtpConcurrency,
+            MaxParkedDomains = pipeline.MaxParked,
+            DomainDeadline = TimeSpan.FromSeconds(pipeline.DomainDeadlineSeconds),
+            HostCacheCapacity = pipeline.HostCache,
+            MaxMxHosts = context.Resolver.MaxMxHosts,
             SmtpPort = context.Checker.SmtpPort,
             Resolver = context.ResolverEndpoint.ToString(),
             TrustMode = context.TrustMode,
@@ -201,6 +232,12 @@ public static class ScanCommand
                 ["dnsConcurrency"] = dnsConcurrency.ToString(CultureInfo.InvariantCulture),
                 ["smtpConcurrency"] = smtpConcurrency.ToString(CultureInfo.InvariantCulture),
                 ["smtpPort"] = context.Checker.SmtpPort.ToString(CultureInfo.InvariantCulture),
+                ["probeIntervalSeconds"] = limits.MinIntervalPerAddress.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+                ["connectionsPerAddress"] = limits.ConnectionsPerAddress.ToString(CultureInfo.InvariantCulture),
+                ["addressFailureBudget"] = (context.Prober.Budget?.MaxConsecutiveFailures ?? 0).ToString(CultureInfo.InvariantCulture),
+                ["maxMx"] = context.Resolver.MaxMxHosts.ToString(CultureInfo.InvariantCulture),
+                ["maxParked"] = pipeline.MaxParked.ToString(CultureInfo.InvariantCulture),
+                ["domainDeadlineSeconds"] = pipeline.DomainDeadlineSeconds.ToString(CultureInfo.InvariantCulture),
                 ["lab"] = labMode ? "true" : "false",
             },
         };
@@ -248,6 +285,10 @@ public static class ScanCommand
             $"this attempt: {runner.Progress!.Recorded} domains recorded, {result.Probed} probes run, {result.ProbesReused} probe uses shared, {result.ProbesLoaded} probes reused from an earlier attempt, {runner.Progress.SkippedRecorded} domains already recorded, {runner.Progress.DomainsPerSecond:0.0} domains/s over {runner.Progress.Elapsed:hh\\:mm\\:ss}");
         Console.Out.Write(result.Summary.Render());
         Console.Out.WriteLine(probes);
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"dns: {result.QueriesSent} queries ({(runner.Progress.Recorded == 0 ? 0 : (double)result.QueriesSent / runner.Progress.Recorded):0.00} per domain), {result.HostLookups} MX host lookups shared {result.HostLookupsShared} times; chains judged {result.ChainJudgements}, reused {result.ChainJudgementsShared} times; at most {result.PeakParked} domains parked, {result.DomainsPastDeadline} past their deadline"));
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"pace: run {result.Elapsed.TotalSeconds:0.0} s; polite lower bound {result.PoliteLowerBound.TotalSeconds:0.0} s ({result.BusiestAddressProbes} probes to the busiest address{(result.BusiestAddress is null ? "" : " " + result.BusiestAddress)}, {limits.ConnectionsPerAddress} at a time, {limits.MinIntervalPerAddress.TotalSeconds:0.###} s apart)"));
         Console.Out.WriteLine($"state: {result.Manifest.State}");
         Console.Out.WriteLine($"results: {where}");
         return result.Manifest.State == RunState.Completed ? 0 : 1;
@@ -282,4 +323,14 @@ public static class ScanCommand
             await Console.Error.WriteLineAsync();
         }
     }
+}
+
+/// <summary>The scan pipeline's own settings (see <see cref="LocalScanOptions"/>).</summary>
+internal sealed record PipelineSettings(int MaxParked, double DomainDeadlineSeconds, int HostCache)
+{
+    public string? Error() =>
+        MaxParked < 1 ? $"--max-parked: {MaxParked} is not at least 1"
+        : !double.IsFinite(DomainDeadlineSeconds) || DomainDeadlineSeconds <= 0 || DomainDeadlineSeconds > 7 * 86_400 ? $"--domain-deadline: {DomainDeadlineSeconds} is not a number of seconds above 0 (at most a week)"
+        : HostCache < 1 ? $"--host-cache: {HostCache} is not at least 1"
+        : null;
 }
