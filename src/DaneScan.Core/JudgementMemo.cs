@@ -7,7 +7,7 @@ namespace DaneScan.Core;
 
 /// <summary>
 /// The chain-versus-TLSA work of one run, done once: the judgement of a presented chain against a TLSA RRset
-/// and reference identifiers is kept per probe (one probe is one (host, address, port) of the run, with its
+/// and (where a DANE-TA record makes them matter) reference identifiers is kept per probe (one probe is one (host, address, port) of the run, with its
 /// chain and its time), and so is which presented key each TLSA record matches (the rollover finding). The
 /// hundredth domain on a host then costs a dictionary lookup instead of X.509 parsing and signature checks.
 /// Verdicts are the same with or without a memo: it only keeps results of pure functions.
@@ -68,10 +68,15 @@ public sealed class JudgementMemo
                 .Append(Convert.ToHexString(r.Data)).Append('\n');
         }
 
+        // Reference identifiers only enter DANE-TA name checks (DANE-EE has none, RFC 7671 §5.1): without a
+        // DANE-TA record the judgement is the same for every domain on the host, whatever its name.
         text.Append('|');
-        foreach (var name in referenceIdentifiers)
+        if (tlsa.Any(r => r.Usage == TlsaUsage.DaneTa))
         {
-            text.Append(name).Append('\n');
+            foreach (var name in referenceIdentifiers)
+            {
+                text.Append(name).Append('\n');
+            }
         }
 
         return text.Length <= 256 ? text.ToString() : Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
