@@ -36,15 +36,22 @@ public sealed class JudgementMemo
         ArgumentNullException.ThrowIfNull(referenceIdentifiers);
         var memo = _probes.GetValue(probe, _ => new ProbeMemo());
         var key = KeyOf(tlsa, referenceIdentifiers);
-        if (memo.Judgements.TryGetValue(key, out var known))
+        Lazy<ChainJudgement>? mine = null;
+        var entry = memo.Judgements.GetOrAdd(key, _ =>
+            mine = new Lazy<ChainJudgement>(() => DaneMatcher.Judge(probe.PresentedChain, tlsa, referenceIdentifiers, probe.StartedUtc)));
+
+        // Single-flight: domains judging the same probe at once wait for the one judgement (Lazy's lock);
+        // only the caller whose entry was kept counts it as computed.
+        if (ReferenceEquals(entry, mine))
+        {
+            Interlocked.Increment(ref _misses);
+        }
+        else
         {
             Interlocked.Increment(ref _hits);
-            return known;
         }
 
-        Interlocked.Increment(ref _misses);
-        var judged = DaneMatcher.Judge(probe.PresentedChain, tlsa, referenceIdentifiers, probe.StartedUtc);
-        return memo.Judgements.GetOrAdd(key, judged);
+        return entry.Value;
     }
 
     /// <summary>
@@ -84,7 +91,7 @@ public sealed class JudgementMemo
 
     private sealed class ProbeMemo
     {
-        public ConcurrentDictionary<string, ChainJudgement> Judgements { get; } = new(StringComparer.Ordinal);
+        public ConcurrentDictionary<string, Lazy<ChainJudgement>> Judgements { get; } = new(StringComparer.Ordinal);
 
         public ConcurrentDictionary<TlsaRecord, string?> MatchedKeys { get; } = new();
     }

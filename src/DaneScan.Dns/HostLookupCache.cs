@@ -9,7 +9,9 @@ namespace DaneScan.Dns;
 /// </summary>
 /// <remarks>
 /// Memory: one <see cref="Core.MxHostObservation"/> per kept host (a few hundred bytes for ordinary hosts).
-/// A lookup that is cancelled or throws is not kept, so a later domain tries again.
+/// A lookup that is cancelled or throws is not kept, nor one that timed out or met a network error (no
+/// answer, not an answer): the domains already waiting share it, a later domain tries again. Every other
+/// outcome (answers, denials, bogus, SERVFAIL) is the host's answer for the run.
 /// </remarks>
 public sealed class HostLookupCache
 {
@@ -87,7 +89,14 @@ public sealed class HostLookupCache
     {
         try
         {
-            completion.TrySetResult(await lookup(host).ConfigureAwait(false));
+            var observation = await lookup(host).ConfigureAwait(false);
+            if (Transient(observation))
+            {
+                // A timeout or network error is no answer: the domains waiting now share it, the next one asks again.
+                Forget(host, completion.Task);
+            }
+
+            completion.TrySetResult(observation);
         }
         catch (OperationCanceledException e)
         {
@@ -101,6 +110,14 @@ public sealed class HostLookupCache
             Forget(host, completion.Task);
             completion.TrySetException(e);
         }
+    }
+
+    /// <summary>Whether a host's lookups failed for want of an answer (timeout, network error) rather than with one.</summary>
+    public static bool Transient(Core.MxHostObservation host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        static bool Failed<T>(Core.RrsetObservation<T> r) => r.Failure is Core.LookupFailureKind.Timeout or Core.LookupFailureKind.NetworkError;
+        return Failed(host.A) || Failed(host.Aaaa) || host.TlsaLookups.Any(Failed);
     }
 
     private void Forget(string host, Task<Core.MxHostObservation> task)

@@ -32,6 +32,12 @@ public sealed record LocalScanOptions
     /// </summary>
     public int DnsConcurrency { get; init; } = DefaultDnsConcurrency;
 
+    /// <summary>
+    /// Where the number of domains resolved at once starts: it grows by one per domain resolved without a
+    /// timeout up to <see cref="DnsConcurrency"/> and halves on timeouts (<see cref="AdaptiveLimit"/>).
+    /// </summary>
+    public int InitialDnsConcurrency { get; init; } = 64;
+
     /// <summary>SMTP connections open at once, over all addresses.</summary>
     public int SmtpConcurrency { get; init; } = 32;
 
@@ -111,6 +117,12 @@ public sealed record LocalScanResult(RunManifest Manifest, RunSummary Summary, I
 
     /// <summary>The most domains parked at once.</summary>
     public int PeakParked { get; init; }
+
+    /// <summary>The adaptive DNS concurrency at the end of the attempt, and how often timeouts cut it.</summary>
+    public int DnsConcurrencyAtEnd { get; init; }
+
+    /// <summary>How often lookup timeouts halved the DNS concurrency.</summary>
+    public int DnsConcurrencyCuts { get; init; }
 }
 
 /// <summary>
@@ -151,6 +163,7 @@ public sealed class LocalScanRunner
         ArgumentOutOfRangeException.ThrowIfLessThan(options.ChannelCapacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.RecordBatch, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxParkedDomains, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.InitialDnsConcurrency, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.HostCacheCapacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxMxHosts, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.DomainDeadline, TimeSpan.Zero);
@@ -212,6 +225,7 @@ public sealed class LocalScanRunner
         var toRecord = Channel.CreateBounded<DomainRecord>(bounded);
         var registry = new ProbeRegistry(_prober.ProbeAsync, _store, runId, reuseStored: previous is not null, probesNeeded.Token);
         using var parkingSpaces = new SemaphoreSlim(_options.MaxParkedDomains, _options.MaxParkedDomains);
+        using var inFlight = new AdaptiveLimit(_options.DnsConcurrency, Math.Min(_options.DnsConcurrency, _options.InitialDnsConcurrency), timeProvider: _time);
         var parked = 0;
         var peakParked = 0;
         long pastDeadline = 0;
@@ -303,12 +317,22 @@ public sealed class LocalScanRunner
             await foreach (var entry in toResolve.Reader.ReadAllAsync(token).ConfigureAwait(false))
             {
                 var began = clock.Elapsed;
+                await inFlight.WaitAsync(token).ConfigureAwait(false);
                 DomainObservation dns;
-                using (DaneScanTelemetry.TrackLookup(entry.Domain))
+                try
                 {
-                    dns = await resolver.ResolveAsync(entry.Domain, token).ConfigureAwait(false);
+                    using (DaneScanTelemetry.TrackLookup(entry.Domain))
+                    {
+                        dns = await resolver.ResolveAsync(entry.Domain, token).ConfigureAwait(false);
+                    }
+                }
+                catch
+                {
+                    inFlight.Release(timedOut: false);
+                    throw;
                 }
 
+                inFlight.Release(TimedOut(dns));
                 progress.CountResolved();
                 var targets = ProbeTarget.For(dns, _options.SmtpPort);
                 var tasks = new Task<ProbeObservation>[targets.Count];
@@ -499,8 +523,15 @@ public sealed class LocalScanRunner
             PoliteLowerBound = _prober.Limiter.Limits.PoliteLowerBound(busiest.Probes),
             DomainsPastDeadline = Interlocked.Read(ref pastDeadline),
             PeakParked = Volatile.Read(ref peakParked),
+            DnsConcurrencyAtEnd = inFlight.Current,
+            DnsConcurrencyCuts = inFlight.Cuts,
         };
     }
+
+    /// <summary>Whether a lookup of the domain's timed out (the resolver fell behind).</summary>
+    private static bool TimedOut(DomainObservation dns) =>
+        dns.Mx.Failure == LookupFailureKind.Timeout ||
+        dns.Hosts.Any(h => h.A.Failure == LookupFailureKind.Timeout || h.Aaaa.Failure == LookupFailureKind.Timeout || h.TlsaLookups.Any(t => t.Failure == LookupFailureKind.Timeout));
 
     private static void InterlockedMax(ref int target, int value)
     {

@@ -3,6 +3,7 @@ using DaneScan.Core;
 using DaneScan.Dns;
 using DaneScan.Lab.Cases;
 using DaneScan.Pipeline.Politeness;
+using DaneScan.Pipeline.Ports;
 using DaneScan.Pipeline.Stages;
 using DaneScan.Smtp;
 using DaneScan.Storage;
