@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
+using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Dns;
 using DaneScan.Lab.Cases;
 using DaneScan.Pipeline.Politeness;
-using DaneScan.Pipeline.Ports;
 using DaneScan.Pipeline.Stages;
 using DaneScan.Smtp;
 using DaneScan.Storage;
