@@ -149,6 +149,12 @@ public class HostLookupCacheTests
             return Task.FromResult(new RrsetObservation<MxRecord>(name, "MX", DnsOutcome.SecureAnswer, DenialKind.None, [new MxRecord(10, mxHost)], 300, []));
         }
 
+        public Task<RrsetObservation<string>> LookupCnameAsync(string name, CancellationToken cancellationToken = default)
+        {
+            Counted("CNAME", name);
+            return Task.FromResult(new RrsetObservation<string>(name, "CNAME", DnsOutcome.SecureDenial, DenialKind.NoData, [], 300, []));
+        }
+
         public Task<RrsetObservation<TlsaRecord>> LookupTlsaAsync(string ownerName, CancellationToken cancellationToken = default)
         {
             Counted("TLSA", ownerName);

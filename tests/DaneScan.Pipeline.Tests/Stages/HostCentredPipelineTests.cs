@@ -151,6 +151,9 @@ public sealed class HostCentredPipelineTests(PipelineLab fixture) : IDisposable
         public Task<RrsetObservation<MxRecord>> LookupMxAsync(string name, CancellationToken cancellationToken = default) =>
             Count("MX", name, inner.LookupMxAsync(name, cancellationToken));
 
+        public Task<RrsetObservation<string>> LookupCnameAsync(string name, CancellationToken cancellationToken = default) =>
+            Count("CNAME", name, inner.LookupCnameAsync(name, cancellationToken));
+
         public Task<RrsetObservation<TlsaRecord>> LookupTlsaAsync(string ownerName, CancellationToken cancellationToken = default) =>
             Count("TLSA", ownerName, inner.LookupTlsaAsync(ownerName, cancellationToken));
 
