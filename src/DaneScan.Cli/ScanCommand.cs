@@ -41,7 +41,26 @@ public static class ScanCommand
         };
         storeKind.AcceptOnlyFromAmong("dir", "table");
         var tableConnection = new Option<string?>("--table-connection") { Description = $"Table Storage connection string (default: {TableConnectionVariable})." };
-        var dnsConcurrency = new Option<int>("--dns-concurrency") { Description = "Domains resolved at once.", DefaultValueFactory = _ => 64 };
+        var dnsConcurrency = new Option<int>("--dns-concurrency")
+        {
+            Description = "Domains resolved at once: about the DNS queries in flight (rate = this / round-trip time; keep it within the resolver's limits, docs/survey-tuning.md).",
+            DefaultValueFactory = _ => LocalScanOptions.DefaultDnsConcurrency,
+        };
+        var maxParked = new Option<int>("--max-parked")
+        {
+            Description = "Domains waiting for their probes at most (they hold no worker); only past it does resolving wait.",
+            DefaultValueFactory = _ => LocalScanOptions.DefaultMaxParkedDomains,
+        };
+        var domainDeadline = new Option<double>("--domain-deadline")
+        {
+            Description = "Seconds one domain may take; past it the domain is recorded with the probes that finished (the others' addresses ProbeMissing).",
+            DefaultValueFactory = _ => LocalScanOptions.DefaultDomainDeadline.TotalSeconds,
+        };
+        var hostCache = new Option<int>("--host-cache")
+        {
+            Description = "MX host names whose A/AAAA/TLSA lookups the run keeps for reuse (least recently used dropped past it).",
+            DefaultValueFactory = _ => Dns.HostLookupCache.DefaultCapacity,
+        };
         var smtpConcurrency = new Option<int>("--smtp-concurrency") { Description = "SMTP connections open at once (never more than one per address).", DefaultValueFactory = _ => 32 };
         var maxListBytes = new Option<long>("--max-list-bytes")
         {
@@ -56,7 +75,7 @@ public static class ScanCommand
         var settings = new ScannerSettings();
         var command = new Command("scan", "Scan domain lists for DANE for SMTP: each MX host address probed once per run, results in a run directory or Table Storage.");
         command.Arguments.Add(lists);
-        foreach (var option in new Option[] { runId, output, storeKind, tableConnection, dnsConcurrency, smtpConcurrency, maxListBytes, maxListLines })
+        foreach (var option in new Option[] { runId, output, storeKind, tableConnection, dnsConcurrency, smtpConcurrency, maxParked, domainDeadline, hostCache, maxListBytes, maxListLines })
         {
             command.Options.Add(option);
         }
@@ -65,13 +84,14 @@ public static class ScanCommand
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse, settings, parse.GetValue(lists) ?? [], parse.GetValue(runId), parse.GetValue(output)!, parse.GetValue(storeKind)!,
             parse.GetValue(tableConnection), parse.GetValue(dnsConcurrency), parse.GetValue(smtpConcurrency),
-            new DomainListOptions { MaxDecompressedBytes = parse.GetValue(maxListBytes), MaxLines = parse.GetValue(maxListLines) }, cancellationToken));
+            new DomainListOptions { MaxDecompressedBytes = parse.GetValue(maxListBytes), MaxLines = parse.GetValue(maxListLines) },
+            new PipelineSettings(parse.GetValue(maxParked), parse.GetValue(domainDeadline), parse.GetValue(hostCache)), cancellationToken));
         return command;
     }
 
     private static async Task<int> RunAsync(
         ParseResult parse, ScannerSettings settings, FileInfo[] lists, string? runIdText, DirectoryInfo output, string storeKind,
-        string? tableConnection, int dnsConcurrency, int smtpConcurrency, DomainListOptions listOptions, CancellationToken cancellationToken)
+        string? tableConnection, int dnsConcurrency, int smtpConcurrency, DomainListOptions listOptions, PipelineSettings pipeline, CancellationToken cancellationToken)
     {
         var error = Console.Error;
         // A list "named" like an option is a mistyped option (the parser takes unknown words as list names).
@@ -91,6 +111,12 @@ public static class ScanCommand
         {
             await error.WriteLineAsync("danescan scan: --max-list-bytes and --max-list-lines must be at least 1");
             return ExitCodes.Usage;
+        }
+
+        if (pipeline.Error() is { } pipelineError)
+        {
+            await error.WriteLineAsync($"danescan scan: {pipelineError}");
+            return 2;
         }
 
         var runId = runIdText ?? $"scan-{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}";
@@ -156,7 +182,7 @@ public static class ScanCommand
 
         try
         {
-            return await LockedRunAsync(parse, settings, lists, runId, store, where, dnsConcurrency, smtpConcurrency, listOptions, cancellationToken);
+            return await LockedRunAsync(parse, settings, lists, runId, store, where, dnsConcurrency, smtpConcurrency, listOptions, pipeline, cancellationToken);
         }
         finally
         {
@@ -169,7 +195,7 @@ public static class ScanCommand
 
     private static async Task<int> LockedRunAsync(
         ParseResult parse, ScannerSettings settings, FileInfo[] lists, string runId, IResultStore store, string where,
-        int dnsConcurrency, int smtpConcurrency, DomainListOptions listOptions, CancellationToken cancellationToken)
+        int dnsConcurrency, int smtpConcurrency, DomainListOptions listOptions, PipelineSettings pipeline, CancellationToken cancellationToken)
     {
         var error = Console.Error;
         var labMode = parse.GetResult(settings.Lab) is not null;
@@ -243,7 +269,7 @@ public static class ScanCommand
 
             try
             {
-                return await ScanAsync(store, where, context, sources, runId, labMode, dnsConcurrency, smtpConcurrency, listOptions, cancellationToken);
+                return await ScanAsync(store, where, context, sources, runId, labMode, dnsConcurrency, smtpConcurrency, listOptions, pipeline, cancellationToken);
             }
             catch (ListReadException e)
             {
@@ -282,14 +308,19 @@ public static class ScanCommand
 
     private static async Task<int> ScanAsync(
         IResultStore store, string where, ScanEngine context, List<ScanSource> sources, string runId, bool labMode,
-        int dnsConcurrency, int smtpConcurrency, DomainListOptions listOptions, CancellationToken cancellationToken)
+        int dnsConcurrency, int smtpConcurrency, DomainListOptions listOptions, PipelineSettings pipeline, CancellationToken cancellationToken)
     {
         var error = Console.Error;
+        var limits = context.Limiter.Limits;
         var options = new LocalScanOptions
         {
             RunId = runId,
             DnsConcurrency = dnsConcurrency,
             SmtpConcurrency = smtpConcurrency,
+            MaxParkedDomains = pipeline.MaxParked,
+            DomainDeadline = TimeSpan.FromSeconds(pipeline.DomainDeadlineSeconds),
+            HostCacheCapacity = pipeline.HostCache,
+            MaxMxHosts = context.Resolver.MaxMxHosts,
             SmtpPort = context.Checker.SmtpPort,
             ListOptions = listOptions,
             Resolver = context.ResolverEndpoint.ToString(),
@@ -302,6 +333,12 @@ public static class ScanCommand
                 ["dnsConcurrency"] = dnsConcurrency.ToString(CultureInfo.InvariantCulture),
                 ["smtpConcurrency"] = smtpConcurrency.ToString(CultureInfo.InvariantCulture),
                 ["smtpPort"] = context.Checker.SmtpPort.ToString(CultureInfo.InvariantCulture),
+                ["probeIntervalSeconds"] = limits.MinIntervalPerAddress.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+                ["connectionsPerAddress"] = limits.ConnectionsPerAddress.ToString(CultureInfo.InvariantCulture),
+                ["addressFailureBudget"] = (context.Prober.Budget?.MaxConsecutiveFailures ?? 0).ToString(CultureInfo.InvariantCulture),
+                ["maxMx"] = context.Resolver.MaxMxHosts.ToString(CultureInfo.InvariantCulture),
+                ["maxParked"] = pipeline.MaxParked.ToString(CultureInfo.InvariantCulture),
+                ["domainDeadlineSeconds"] = pipeline.DomainDeadlineSeconds.ToString(CultureInfo.InvariantCulture),
                 ["lab"] = labMode ? "true" : "false",
                 ["maxListBytes"] = listOptions.MaxDecompressedBytes.ToString(CultureInfo.InvariantCulture),
                 ["maxListLines"] = listOptions.MaxLines.ToString(CultureInfo.InvariantCulture),
@@ -351,6 +388,10 @@ public static class ScanCommand
             $"this attempt: {runner.Progress!.Recorded} domains recorded, {result.Probed} probes run, {result.ProbesReused} probe uses shared, {result.ProbesLoaded} probes reused from an earlier attempt, {runner.Progress.SkippedRecorded} domains already recorded, {runner.Progress.DomainsPerSecond:0.0} domains/s over {runner.Progress.Elapsed:hh\\:mm\\:ss}");
         Console.Out.Write(result.Summary.Render());
         Console.Out.WriteLine(probes);
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"dns: {result.QueriesSent} queries ({(runner.Progress.Recorded == 0 ? 0 : (double)result.QueriesSent / runner.Progress.Recorded):0.00} per domain), {result.HostLookups} MX host lookups shared {result.HostLookupsShared} times; chains judged {result.ChainJudgements}, reused {result.ChainJudgementsShared} times; at most {result.PeakParked} domains parked, {result.DomainsPastDeadline} past their deadline; DNS concurrency at the end {result.DnsConcurrencyAtEnd} (cut {result.DnsConcurrencyCuts} times by timeouts)"));
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"pace: run {result.Elapsed.TotalSeconds:0.0} s; polite lower bound {result.PoliteLowerBound.TotalSeconds:0.0} s ({result.BusiestAddressProbes} probes to the busiest address{(result.BusiestAddress is null ? "" : " " + result.BusiestAddress)}, {limits.ConnectionsPerAddress} at a time, {limits.MinIntervalPerAddress.TotalSeconds:0.###} s apart)"));
         Console.Out.WriteLine($"state: {result.Manifest.State}");
         Console.Out.WriteLine($"results: {where}");
         return result.Manifest.State == RunState.Completed ? ExitCodes.Success : ExitCodes.RunIncomplete;
@@ -385,4 +426,14 @@ public static class ScanCommand
             await Console.Error.WriteLineAsync();
         }
     }
+}
+
+/// <summary>The scan pipeline's own settings (see <see cref="LocalScanOptions"/>).</summary>
+internal sealed record PipelineSettings(int MaxParked, double DomainDeadlineSeconds, int HostCache)
+{
+    public string? Error() =>
+        MaxParked < 1 ? $"--max-parked: {MaxParked} is not at least 1"
+        : !double.IsFinite(DomainDeadlineSeconds) || DomainDeadlineSeconds <= 0 || DomainDeadlineSeconds > 7 * 86_400 ? $"--domain-deadline: {DomainDeadlineSeconds} is not a number of seconds above 0 (at most a week)"
+        : HostCache < 1 ? $"--host-cache: {HostCache} is not at least 1"
+        : null;
 }

@@ -74,10 +74,34 @@ public sealed class ScannerSettings
         CustomParser = r => Uri.TryCreate(r.Tokens.Count == 1 ? r.Tokens[0].Value : null, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u : null,
     };
 
+    public Option<double> ProbeInterval { get; } = new("--probe-interval")
+    {
+        Description = "Seconds between the end of one connection to an address and the start of the next one to it.",
+        DefaultValueFactory = _ => ConnectionLimits.DefaultInterval.TotalSeconds,
+    };
+
+    public Option<int> ConnectionsPerAddress { get; } = new("--connections-per-address")
+    {
+        Description = "SMTP connections open at once to one address.",
+        DefaultValueFactory = _ => 1,
+    };
+
+    public Option<int> AddressFailureBudget { get; } = new("--address-failure-budget")
+    {
+        Description = "Connections in a row to one address that may fail before the server speaks (refused, no banner) before its remaining hosts are not probed (0: no budget).",
+        DefaultValueFactory = _ => AddressBudget.DefaultMaxConsecutiveFailures,
+    };
+
+    public Option<int> MaxMx { get; } = new("--max-mx")
+    {
+        Description = "MX hosts resolved and judged per domain, most preferred first; a domain with more gets the finding MxHostsTruncated.",
+        DefaultValueFactory = _ => DomainResolver.DefaultMaxMxHosts,
+    };
+
     public void AddTo(Command command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        foreach (var option in new Option[] { Resolver, Lab, Port, EhloName, AllowPrivate, OptOut, InsecureResolver, SelfCheckSigned, SelfCheckBroken, OtlpEndpoint })
+        foreach (var option in new Option[] { Resolver, Lab, Port, EhloName, AllowPrivate, OptOut, InsecureResolver, SelfCheckSigned, SelfCheckBroken, OtlpEndpoint, ProbeInterval, ConnectionsPerAddress, AddressFailureBudget, MaxMx })
         {
             command.Options.Add(option);
         }
@@ -183,6 +207,35 @@ public sealed class ScannerSettings
             return (null, $"--otlp-endpoint: '{string.Join(' ', otlpGiven.Tokens.Select(t => t.Value))}' is not an absolute http or https URL", ExitCodes.Usage);
         }
 
+        var interval = parse.GetValue(ProbeInterval);
+        if (!double.IsFinite(interval) || interval < 0 || interval > 86_400)
+        {
+            return (null, $"--probe-interval: {interval} is not a number of seconds between 0 and 86400", 2);
+        }
+
+        var perAddress = parse.GetValue(ConnectionsPerAddress);
+        if (perAddress < 1)
+        {
+            return (null, $"--connections-per-address: {perAddress} is not at least 1", 2);
+        }
+
+        var failureBudget = parse.GetValue(AddressFailureBudget);
+        if (failureBudget < 0)
+        {
+            return (null, $"--address-failure-budget: {failureBudget} is negative", 2);
+        }
+
+        var maxMx = parse.GetValue(MaxMx);
+        if (maxMx < 1)
+        {
+            return (null, $"--max-mx: {maxMx} is not at least 1", 2);
+        }
+
+        limits = (limits ?? new ConnectionLimits()) with
+        {
+            MinIntervalPerAddress = TimeSpan.FromSeconds(interval),
+            ConnectionsPerAddress = perAddress,
+        };
         var built = await ScanEngineBuilder.BuildAsync(
             new ScanEngineOptions
             {
@@ -195,6 +248,8 @@ public sealed class ScannerSettings
                 SelfCheckSignedName = signedName,
                 SelfCheckBrokenName = brokenName,
                 Limits = limits,
+                MaxMxHosts = maxMx,
+                AddressFailureBudget = failureBudget,
             },
             cancellationToken);
         if (built.Engine is { } engine)

@@ -17,6 +17,13 @@ public sealed record DomainRecord
     /// <summary>The probes ("host|address" keys of <see cref="ProbeRecord"/>s of the same run) the verdict used.</summary>
     public IReadOnlyList<string> ProbeKeys { get; init; } = [];
 
+    /// <summary>
+    /// Probes ("host|address") the domain needed but whose results were not in when its deadline passed: the
+    /// verdict judged those addresses without a probe (ProbeMissing). Null (and not written) for a domain that got every probe.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? PendingProbeKeys { get; init; }
+
     /// <summary>The verdict when the domain was recorded (recomputable from the observation and its probes).</summary>
     public DomainVerdict? Verdict { get; init; }
 

@@ -12,7 +12,11 @@ public static class BestPractice
     public const uint MaxTlsaTtl = 3600;
 
     /// <summary>The findings for a domain, given its DNS observation, its host verdicts and the probes.</summary>
-    public static IReadOnlyList<Finding> Findings(DomainObservation dns, IReadOnlyList<HostVerdict> hosts, IReadOnlyList<ProbeObservation> probes)
+    /// <param name="dns">The DNS observation.</param>
+    /// <param name="hosts">The host verdicts.</param>
+    /// <param name="probes">The probes of the hosts' addresses.</param>
+    /// <param name="memo">The run's memo of chain work, if any (the findings are the same without it).</param>
+    public static IReadOnlyList<Finding> Findings(DomainObservation dns, IReadOnlyList<HostVerdict> hosts, IReadOnlyList<ProbeObservation> probes, JudgementMemo? memo = null)
     {
         ArgumentNullException.ThrowIfNull(dns);
         ArgumentNullException.ThrowIfNull(hosts);
@@ -21,6 +25,18 @@ public static class BestPractice
         if (dns.Mx.Outcome is DnsOutcome.InsecureAnswer or DnsOutcome.InsecureDenial && hosts.Count > 0)
         {
             findings.Add(new Finding(FindingCode.RecipientDomainUnsigned, null, $"The MX RRset of {dns.Domain} is not DNSSEC-signed: MX host names could be forged."));
+        }
+
+        if (dns.Mx.Outcome is DnsOutcome.SecureAnswer or DnsOutcome.InsecureAnswer)
+        {
+            var published = dns.Mx.Records.Where(r => !r.IsNullMx).Select(r => r.Exchange.TrimEnd('.').ToLowerInvariant()).Distinct(StringComparer.Ordinal).Count();
+            if (published > dns.Hosts.Count)
+            {
+                findings.Add(new Finding(
+                    FindingCode.MxHostsTruncated,
+                    null,
+                    $"{published} MX hosts published; the {dns.Hosts.Count} most preferred were resolved and judged (the scanner's MX host limit), the rest were not."));
+            }
         }
 
         foreach (var verdict in hosts)
@@ -77,7 +93,7 @@ public static class BestPractice
                 .Where(p => p is { Outcome: ProbeOutcome.TlsEstablished })
                 .Select(p => p!)
                 .ToList();
-            var associations = DistinctAssociations(usable, hostProbes);
+            var associations = DistinctAssociations(usable, hostProbes, memo);
             if (associations < 2)
             {
                 findings.Add(new Finding(FindingCode.NoRolloverScheme, host.Name, $"{associations} distinct usable TLSA association(s); publish the next key too (or DANE-EE plus DANE-TA)."));
@@ -115,7 +131,7 @@ public static class BestPractice
     /// Distinct usable associations: duplicates removed, and records that match the same presented public key
     /// (for example `3 1 1` and `3 0 1` of the current certificate) counted once.
     /// </summary>
-    public static int DistinctAssociations(IReadOnlyList<TlsaRecord> usable, IReadOnlyList<ProbeObservation> probes)
+    public static int DistinctAssociations(IReadOnlyList<TlsaRecord> usable, IReadOnlyList<ProbeObservation> probes, JudgementMemo? memo = null)
     {
         ArgumentNullException.ThrowIfNull(usable);
         ArgumentNullException.ThrowIfNull(probes);
@@ -123,12 +139,11 @@ public static class BestPractice
         foreach (var r in usable.Distinct())
         {
             string? key = null;
-            foreach (var der in probes.SelectMany(p => p.PresentedChain))
+            foreach (var probe in probes)
             {
-                using var cert = CertificateFacts.TryParse(der);
-                if (DaneMatcher.Matches(der, cert, r))
+                key = memo is null ? MatchedKey(probe.PresentedChain, r) : memo.MatchedKey(probe, r);
+                if (key is not null)
                 {
-                    key = "key:" + Convert.ToHexString(SHA256.HashData(cert?.PublicKey.ExportSubjectPublicKeyInfo() ?? der));
                     break;
                 }
             }
@@ -137,5 +152,22 @@ public static class BestPractice
         }
 
         return keys.Count;
+    }
+
+    /// <summary>The SPKI digest ("key:...") of the first certificate of a chain that a record matches, or null.</summary>
+    public static string? MatchedKey(IReadOnlyList<byte[]> chain, TlsaRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        ArgumentNullException.ThrowIfNull(record);
+        foreach (var der in chain)
+        {
+            using var cert = CertificateFacts.TryParse(der);
+            if (DaneMatcher.Matches(der, cert, record))
+            {
+                return "key:" + Convert.ToHexString(SHA256.HashData(cert?.PublicKey.ExportSubjectPublicKeyInfo() ?? der));
+            }
+        }
+
+        return null;
     }
 }

@@ -17,7 +17,10 @@ public static class DaneJudge
     }
 
     /// <summary>Judges a domain from its DNS observation and the probes of its hosts' addresses.</summary>
-    public static DomainVerdict Judge(DomainObservation dns, IEnumerable<ProbeObservation> probes)
+    /// <param name="dns">The DNS observation.</param>
+    /// <param name="probes">The probes of its hosts' addresses.</param>
+    /// <param name="memo">The run's memo of chain work (<see cref="JudgementMemo"/>), if any: the verdict is the same without it.</param>
+    public static DomainVerdict Judge(DomainObservation dns, IEnumerable<ProbeObservation> probes, JudgementMemo? memo = null)
     {
         ArgumentNullException.ThrowIfNull(dns);
         ArgumentNullException.ThrowIfNull(probes);
@@ -29,7 +32,7 @@ public static class DaneJudge
             : [];
         var lowest = judged.Count == 0 ? (ushort)0 : judged.Min(h => h.Preference);
         var hosts = judged
-            .Select(h => JudgeHost(h, probeList, dns.Domain, mxSecure) with { Primary = h.Preference == lowest })
+            .Select(h => JudgeHost(h, probeList, dns.Domain, mxSecure, memo) with { Primary = h.Preference == lowest })
             .ToList();
         return new DomainVerdict
         {
@@ -41,7 +44,7 @@ public static class DaneJudge
             All = Combine(hosts),
             TrustMode = dns.Resolver.TrustMode,
             Hosts = hosts,
-            Findings = BestPractice.Findings(dns, hosts, probeList),
+            Findings = BestPractice.Findings(dns, hosts, probeList, memo),
         };
     }
 
@@ -73,7 +76,7 @@ public static class DaneJudge
     /// TLSA base, the host name as published and <paramref name="domain"/>; <paramref name="mxSecure"/> decides
     /// whether an authenticated host is Verified or only Trusted.
     /// </summary>
-    public static HostVerdict JudgeHost(MxHostObservation host, IReadOnlyList<ProbeObservation> probes, string domain, bool mxSecure)
+    public static HostVerdict JudgeHost(MxHostObservation host, IReadOnlyList<ProbeObservation> probes, string domain, bool mxSecure, JudgementMemo? memo = null)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(probes);
@@ -93,7 +96,7 @@ public static class DaneJudge
         }
         else
         {
-            perAddress = [.. addresses.Select(a => JudgeAddress(a, FindProbe(probes, host, tlsaBase, a), tlsa!.Records, references))];
+            perAddress = [.. addresses.Select(a => JudgeAddress(a, FindProbe(probes, host, tlsaBase, a), tlsa!.Records, references, memo))];
         }
 
         HostOutcome outcome;
@@ -220,7 +223,7 @@ public static class DaneJudge
     /// Judges one address of a host to which DANE applies (secure addresses, secure non-empty TLSA RRset)
     /// from its probe (null when the scan holds none).
     /// </summary>
-    public static AddressVerdict JudgeAddress(string address, ProbeObservation? probe, IReadOnlyList<TlsaRecord> tlsa, IReadOnlyList<string> referenceIdentifiers)
+    public static AddressVerdict JudgeAddress(string address, ProbeObservation? probe, IReadOnlyList<TlsaRecord> tlsa, IReadOnlyList<string> referenceIdentifiers, JudgementMemo? memo = null)
     {
         ArgumentNullException.ThrowIfNull(tlsa);
         ArgumentNullException.ThrowIfNull(referenceIdentifiers);
@@ -246,7 +249,9 @@ public static class DaneJudge
                 : Make(address, HostOutcome.EncryptOnly, HostReason.NoUsableRecords, null, probe.Outcome, "No usable TLSA record: TLS is mandatory, without authentication.");
         }
 
-        var judgement = DaneMatcher.Judge(probe.PresentedChain, tlsa, referenceIdentifiers, probe.StartedUtc);
+        var judgement = memo is null
+            ? DaneMatcher.Judge(probe.PresentedChain, tlsa, referenceIdentifiers, probe.StartedUtc)
+            : memo.Judge(probe, tlsa, referenceIdentifiers);
         if (!judgement.Authenticated)
         {
             return Make(address, HostOutcome.AuthenticationFailed, judgement.Reason, null, probe.Outcome, judgement.Detail);

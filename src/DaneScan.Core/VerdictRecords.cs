@@ -126,6 +126,12 @@ public enum FindingCode
 
     /// <summary>Unusable TLSA records are published (PKIX usages, unknown values, wrong digest lengths).</summary>
     UnusableRecordsPublished,
+
+    /// <summary>
+    /// The domain names more MX hosts than the scanner judges per domain (its MX host limit): only the most
+    /// preferred ones were resolved and judged, as a sender with such a limit would (Postfix caps too).
+    /// </summary>
+    MxHostsTruncated,
 }
 
 /// <summary>

@@ -37,8 +37,17 @@ public sealed record ScanEngineOptions
     /// <summary>A deliberately broken name the resolver must answer with SERVFAIL.</summary>
     public string SelfCheckBrokenName { get; init; } = ResolverSelfCheck.InternetBrokenName;
 
-    /// <summary>Connection caps and the pause between connections to one address; null for the defaults.</summary>
+    /// <summary>Connection caps, connections per address and the pause between connections to one address; null for the defaults.</summary>
     public ConnectionLimits? Limits { get; init; }
+
+    /// <summary>MX hosts resolved and judged per domain at most (<see cref="DomainResolver.MaxMxHosts"/>); the cut is a finding.</summary>
+    public int MaxMxHosts { get; init; } = DomainResolver.DefaultMaxMxHosts;
+
+    /// <summary>
+    /// Connections in a row to one address that may fail before the server speaks before its remaining hosts are
+    /// not probed (<see cref="AddressBudget"/>); 0 turns the budget off.
+    /// </summary>
+    public int AddressFailureBudget { get; init; } = AddressBudget.DefaultMaxConsecutiveFailures;
 
     /// <summary>What is wrong with these options, one message per problem, each naming the setting; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
@@ -56,6 +65,34 @@ public sealed record ScanEngineOptions
         catch (ArgumentException e)
         {
             errors.Add($"ehlo name: {e.Message}");
+        }
+
+        if (MaxMxHosts < 1)
+        {
+            errors.Add($"max mx: {MaxMxHosts} is not at least 1");
+        }
+
+        if (AddressFailureBudget < 0)
+        {
+            errors.Add($"address failure budget: {AddressFailureBudget} is negative");
+        }
+
+        if (Limits is { } limits)
+        {
+            if (limits.MinIntervalPerAddress < TimeSpan.Zero || limits.MinIntervalPerAddress > TimeSpan.FromDays(1))
+            {
+                errors.Add($"probe interval: {limits.MinIntervalPerAddress.TotalSeconds} s is not between 0 and 86400 s");
+            }
+
+            if (limits.ConnectionsPerAddress < 1)
+            {
+                errors.Add($"connections per address: {limits.ConnectionsPerAddress} is not at least 1");
+            }
+
+            if (limits.MaxConcurrentConnections < 1)
+            {
+                errors.Add($"smtp concurrency: {limits.MaxConcurrentConnections} is not at least 1");
+            }
         }
 
         if (string.IsNullOrWhiteSpace(SelfCheckSignedName) || string.IsNullOrWhiteSpace(SelfCheckBrokenName))
@@ -164,10 +201,11 @@ public static class ScanEngineBuilder
             trust = DnsTrustMode.UnverifiedResolver;
         }
 
-        var resolver = new DomainResolver(new DnsResolverOptions { Endpoint = endpoint, TrustMode = trust });
+        var resolver = new DomainResolver(new ValidatingResolver(new DnsResolverOptions { Endpoint = endpoint, TrustMode = trust }), maxMxHosts: options.MaxMxHosts);
         var policy = new PolitenessPolicy(options.OptOut, new AddressPolicy(options.AllowPrivate));
         var limiter = new ConnectionLimiter(options.Limits);
-        var prober = new HostProber(new SmtpProber(new SmtpProbeOptions(options.EhloName)), policy, limiter);
+        var budget = options.AddressFailureBudget == 0 ? null : new AddressBudget(options.AddressFailureBudget);
+        var prober = new HostProber(new SmtpProber(new SmtpProbeOptions(options.EhloName)), policy, limiter, budget: budget);
         var checker = new DomainChecker(resolver, prober, options.SmtpPort);
         return new ScanEngineResult(new ScanEngine(options, checker, policy, limiter, check, trust, warning), null, null);
     }

@@ -12,11 +12,25 @@ public sealed record ConnectionLimits
     /// The least time between the end of one connection to an address and the start of the next one
     /// to the same address.
     /// </summary>
-    public TimeSpan MinIntervalPerAddress { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan MinIntervalPerAddress { get; init; } = DefaultInterval;
+
+    /// <summary>How many connections may be open at once to one address (default 1).</summary>
+    public int ConnectionsPerAddress { get; init; } = 1;
+
+    /// <summary>The default of <see cref="MinIntervalPerAddress"/>: 1 s.</summary>
+    public static TimeSpan DefaultInterval { get; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The shortest a run can be under these limits when one address needs <paramref name="probes"/>
+    /// connections: the probes, <see cref="ConnectionsPerAddress"/> at a time, each turn after the first
+    /// <see cref="MinIntervalPerAddress"/> after the last (the connections' own time not counted).
+    /// </summary>
+    public TimeSpan PoliteLowerBound(long probes) =>
+        probes <= 0 ? TimeSpan.Zero : MinIntervalPerAddress * ((probes + ConnectionsPerAddress - 1) / ConnectionsPerAddress - 1);
 }
 
 /// <summary>
-/// Politeness towards destination servers: at most one connection at a time to each address, a
+/// Politeness towards destination servers: at most <see cref="ConnectionLimits.ConnectionsPerAddress"/> (default one) connection at a time to each address, a
 /// minimum interval between connections to the same address, and a global cap on open connections.
 /// Waiters for one address queue on a SemaphoreSlim, which serves async waiters in arrival order. A waiter holds no global slot while it waits
 /// for its address, so a busy address does not starve the others.
@@ -39,9 +53,13 @@ public sealed class ConnectionLimiter : IDisposable
         _limits = limits ?? new ConnectionLimits();
         ArgumentOutOfRangeException.ThrowIfLessThan(_limits.MaxConcurrentConnections, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(_limits.MinIntervalPerAddress, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(_limits.ConnectionsPerAddress, 1);
         _time = timeProvider ?? TimeProvider.System;
         _global = new SemaphoreSlim(_limits.MaxConcurrentConnections, _limits.MaxConcurrentConnections);
     }
+
+    /// <summary>The limits in force.</summary>
+    public ConnectionLimits Limits => _limits;
 
     /// <summary>Connections open now (leases not yet disposed).</summary>
     public int OpenConnections => _limits.MaxConcurrentConnections - _global.CurrentCount;
@@ -71,7 +89,7 @@ public sealed class ConnectionLimiter : IDisposable
         {
             if (!_addresses.TryGetValue(key, out state!))
             {
-                state = new AddressState();
+                state = new AddressState(_limits.ConnectionsPerAddress);
                 _addresses.Add(key, state);
             }
 
@@ -125,9 +143,13 @@ public sealed class ConnectionLimiter : IDisposable
         }
     }
 
-    internal void Release(IPAddress key, AddressState state)
+    internal void Release(IPAddress key, AddressState state, bool connected)
     {
-        state.LastEnd = Now();
+        if (connected)
+        {
+            state.LastEnd = Now();
+        }
+
         _global.Release();
         state.Turn.Release();
         Leave(state);
@@ -161,9 +183,9 @@ public sealed class ConnectionLimiter : IDisposable
         }
     }
 
-    internal sealed class AddressState
+    internal sealed class AddressState(int connections)
     {
-        public SemaphoreSlim Turn { get; } = new(1, 1);
+        public SemaphoreSlim Turn { get; } = new(connections, connections);
 
         public int Users { get; set; }
 
@@ -188,11 +210,16 @@ public sealed class ConnectionLease : IDisposable
 
     public IPAddress Address => _key;
 
-    public void Dispose()
+    public void Dispose() => End(connected: true);
+
+    /// <summary>Gives the turn back without having connected: the next connection to the address need not wait the interval for this one.</summary>
+    public void ReleaseUnused() => End(connected: false);
+
+    private void End(bool connected)
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _owner.Release(_key, _state);
+            _owner.Release(_key, _state, connected);
         }
     }
 }

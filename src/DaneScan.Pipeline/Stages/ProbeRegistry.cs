@@ -24,6 +24,8 @@ public sealed class ProbeRegistry(
     private long _probed;
     private long _reused;
     private long _loaded;
+    private int _inFlight;
+    private readonly ConcurrentDictionary<System.Net.IPAddress, int> _perAddress = new();
 
     /// <summary>Probes run in this attempt (each once).</summary>
     public long Probed => Interlocked.Read(ref _probed);
@@ -38,7 +40,26 @@ public sealed class ProbeRegistry(
     public int Targets => _targets.Count;
 
     /// <summary>Probes finished or running now (those not yet finished).</summary>
-    public int InFlight => _targets.Values.Count(l => l.IsValueCreated && !l.Value.IsCompleted);
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>The address that needed the most probes in this attempt, and how many (the polite lower bound's factor).</summary>
+    public (System.Net.IPAddress? Address, int Probes) BusiestAddress
+    {
+        get
+        {
+            System.Net.IPAddress? busiest = null;
+            var most = 0;
+            foreach (var (address, count) in _perAddress)
+            {
+                if (count > most)
+                {
+                    (busiest, most) = (address, count);
+                }
+            }
+
+            return (busiest, most);
+        }
+    }
 
     /// <summary>The target's observation: probed by the first caller, shared with every other.</summary>
     public Task<ProbeObservation> GetAsync(ProbeTarget target)
@@ -67,7 +88,18 @@ public sealed class ProbeRegistry(
             return stored.Observation;
         }
 
-        var observation = await probe(target, runCancellation).ConfigureAwait(false);
+        _perAddress.AddOrUpdate(Politeness.AddressPolicy.Canonical(target.Address), 1, (_, n) => n + 1);
+        Interlocked.Increment(ref _inFlight);
+        ProbeObservation observation;
+        try
+        {
+            observation = await probe(target, runCancellation).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+
         Interlocked.Increment(ref _probed);
         await store.WriteProbesAsync(runId, [new ProbeRecord { Observation = observation }], runCancellation).ConfigureAwait(false);
         return observation;

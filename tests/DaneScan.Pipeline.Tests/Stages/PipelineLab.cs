@@ -50,19 +50,28 @@ public sealed class PipelineLab : IAsyncLifetime
     }
 
     /// <summary>A runner wired as <c>danescan scan --lab</c> wires it (loopback allowed), with no per-address pause.</summary>
-    public LocalScanRunner NewRunner(IResultStore store, string runId, ConnectionLimiter limiter, OptOutList? optOut = null)
+    public LocalScanRunner NewRunner(
+        IResultStore store,
+        string runId,
+        ConnectionLimiter limiter,
+        OptOutList? optOut = null,
+        Func<LocalScanOptions, LocalScanOptions>? configure = null,
+        Func<IRrsetResolver, IRrsetResolver>? wrapResolver = null,
+        SmtpProbeOptions? probeOptions = null)
     {
-        var resolver = new DomainResolver(new DnsResolverOptions { Endpoint = Lab.Resolver });
+        IRrsetResolver rrsets = new ValidatingResolver(new DnsResolverOptions { Endpoint = Lab.Resolver });
+        var resolver = new DomainResolver(wrapResolver is null ? rrsets : wrapResolver(rrsets));
         var policy = new PolitenessPolicy(optOut ?? OptOutList.Empty, new AddressPolicy(allowSpecialPurpose: true));
-        var prober = new HostProber(new SmtpProber(new SmtpProbeOptions("scanner.danescan.test")), policy, limiter);
-        return new LocalScanRunner(resolver, prober, policy, store, new LocalScanOptions
+        var prober = new HostProber(new SmtpProber(probeOptions ?? new SmtpProbeOptions("scanner.danescan.test")), policy, limiter, budget: new AddressBudget());
+        var options = new LocalScanOptions
         {
             RunId = runId,
             SmtpPort = Options.SmtpPort,
             DnsConcurrency = 16,
             SmtpConcurrency = 16,
             ChannelCapacity = 32,
-        });
+        };
+        return new LocalScanRunner(resolver, prober, policy, store, configure is null ? options : configure(options));
     }
 }
 
