@@ -116,7 +116,7 @@ public static class ScanCommand
         if (pipeline.Error() is { } pipelineError)
         {
             await error.WriteLineAsync($"danescan scan: {pipelineError}");
-            return 2;
+            return ExitCodes.Usage;
         }
 
         var runId = runIdText ?? $"scan-{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}";

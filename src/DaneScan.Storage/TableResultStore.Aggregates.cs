@@ -58,7 +58,7 @@ public sealed partial class TableResultStore
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {ValidRunId(runId) + AggregatePartitionSuffix}");
         await foreach (var entity in QueryAsync(_stats, filter, ["RowKey"], cancellationToken).ConfigureAwait(false))
         {
-            yield return entity.RowKey;
+            yield return StatisticsKey(entity.RowKey);
         }
     }
 }

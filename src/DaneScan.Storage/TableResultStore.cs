@@ -241,7 +241,7 @@ public sealed partial class TableResultStore : IResultStore
         var stale = new List<TableEntity>();
         await foreach (var row in QueryAsync(_stats, TableClient.CreateQueryFilter($"PartitionKey eq {runId}"), ["PartitionKey", "RowKey"], cancellationToken).ConfigureAwait(false))
         {
-            if (row.RowKey != ComputedRow && !statistics.Counts.ContainsKey(row.RowKey))
+            if (row.RowKey != ComputedRow && !statistics.Counts.ContainsKey(StatisticsKey(row.RowKey)))
             {
                 stale.Add(row);
             }
@@ -272,7 +272,7 @@ public sealed partial class TableResultStore : IResultStore
             }
             else
             {
-                counts[row.RowKey] = row.GetInt64("Count") ?? 0;
+                counts[StatisticsKey(row.RowKey)] = row.GetInt64("Count") ?? 0;
             }
         }
 
@@ -395,15 +395,64 @@ public sealed partial class TableResultStore : IResultStore
 
     private static string ValidRunId(string runId) => RunIds.Validate(runId);
 
-    private static string StatisticsRowKey(string key)
+    /// <summary>
+    /// A statistics key as a RowKey: '%' and the characters a RowKey may not hold ('/', '\\', '#', '?' and control
+    /// characters, which DNS names with escaped bytes can bring) become %XX, reversibly (<see cref="StatisticsKey"/>).
+    /// </summary>
+    internal static string StatisticsRowKey(string key)
     {
-        if (key.Length == 0 || key.Length > 512 || key.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c)))
+        if (key.Length == 0 || key.Length > 512)
         {
-            throw new StorageException(StorageFaultKind.InvalidRequest, $"statistics key '{key}' cannot be a RowKey");
+            throw new StorageException(StorageFaultKind.InvalidRequest, $"statistics key '{key}' cannot be a RowKey: 1-512 characters");
         }
 
-        return key;
+        if (!key.Any(NeedsEscape))
+        {
+            return key;
+        }
+
+        var sb = new System.Text.StringBuilder(key.Length + 8);
+        foreach (var c in key)
+        {
+            if (NeedsEscape(c))
+            {
+                sb.Append('%').Append(((int)c).ToString("X2", CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+
+        return sb.ToString();
     }
+
+    /// <summary>The statistics key a RowKey written by <see cref="StatisticsRowKey"/> stands for.</summary>
+    internal static string StatisticsKey(string rowKey)
+    {
+        if (!rowKey.Contains('%', StringComparison.Ordinal))
+        {
+            return rowKey;
+        }
+
+        var sb = new System.Text.StringBuilder(rowKey.Length);
+        for (var i = 0; i < rowKey.Length; i++)
+        {
+            if (rowKey[i] == '%' && i + 2 < rowKey.Length && int.TryParse(rowKey.AsSpan(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var code))
+            {
+                sb.Append((char)code);
+                i += 2;
+            }
+            else
+            {
+                sb.Append(rowKey[i]);
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    private static bool NeedsEscape(char c) => c is '%' or '/' or '\\' or '#' or '?' || char.IsControl(c);
 
     /// <summary>Runs a storage call and turns its faults into classified <see cref="StorageException"/>s.</summary>
     internal static async Task<T> Guard<T>(Func<Task<T>> call, string what)

@@ -311,7 +311,7 @@ public class VerdictTests
         Assert.Equal(probeOutcome, Assert.Single(h.Addresses).ProbeOutcome);
     }
 
-    // ---- The session after the handshake (dane-rules §5: EHLO again after TLS). A session that cannot carry
+    // ---- The session after the handshake (docs/dane-rules.md §5: EHLO again after TLS). A session that cannot carry
     // EHLO delivers nothing: never Authenticated or Protected (docs/output.md, "The session after the handshake").
 
     public static TheoryData<string, HostOutcome, HostReason, DomainDaneStatus> SessionFailures() => new()

@@ -72,6 +72,24 @@ public sealed class TableResultStoreTests : IAsyncLifetime
     }
 
     [AzuriteFact]
+    public async Task Statistics_keys_with_characters_a_RowKey_forbids_are_stored_and_read_back_unchanged()
+    {
+        // An MX host name with an escaped non-LDH byte brings a backslash; '/', '#', '?' and control characters are
+        // also forbidden in a RowKey, and '%' is the escape itself.
+        var store = await OpenAsync();
+        var counts = new Dictionary<string, long>
+        {
+            ["mxhost.domains|mx\\027.non-ldh-mx.lab"] = 3,
+            ["odd|a/b#c?d%41e\u0007"] = 2,
+            ["domains|total"] = 5,
+        };
+        await store.WriteStatisticsAsync(new RunStatistics { RunId = "run-esc", ComputedUtc = Samples.When, Counts = counts });
+        await store.WriteStatisticsAsync(new RunStatistics { RunId = "run-esc", ComputedUtc = Samples.When, Counts = counts });
+
+        Assert.Equal(counts, (await store.ReadStatisticsAsync("run-esc"))!.Counts);
+    }
+
+    [AzuriteFact]
     public async Task Writing_the_same_records_twice_leaves_one_copy()
     {
         var store = await OpenAsync();
