@@ -61,8 +61,8 @@ public sealed class WorkerHandlerTests(WorkerLab fixture) : IAsyncLifetime
         var batches = ResolveBatchSplitter.Split(_runId, cases.Select(c => c.Domain), bodyBudgetBytes: 600).ToList();
         Assert.True(batches.Count > 3, "the lab's domains should span several resolve batches");
 
-        // One domain of the last batch is on the worker's opt-out list, as `danescan worker --opt-out` loads it.
-        var optedOut = Probed(batches[^1]);
+        // One domain of the last batch with probed hosts is on the worker's opt-out list, as `danescan worker --opt-out` loads it.
+        var optedOut = Probed(batches.Last(b => b.Domains.Any(IsProbed)));
         using var engine = await fixture.NewEngineAsync(await OptOut(optedOut));
         var checker = engine.Checker;
         var probeQueue = new RecordingSender(WorkQueues.Probe);
@@ -89,7 +89,7 @@ public sealed class WorkerHandlerTests(WorkerLab fixture) : IAsyncLifetime
             }
         }
 
-        var sentTargets = requests.Select(r => $"{r.Host}|{r.Address}|{r.Port}").ToList();
+        var sentTargets = requests.Select(r => ProbeKey.Of(r.Host, r.Address)).ToList();
         Assert.Equal(expectedTargets, sentTargets.Order(StringComparer.Ordinal));
         Assert.Equal(sent.Count, sent.Select(m => m.MessageId).Distinct().Count());
         Assert.True(sent.Count > 10, "the lab should call for many probes");
@@ -220,7 +220,7 @@ public sealed class WorkerHandlerTests(WorkerLab fixture) : IAsyncLifetime
             }
         }
 
-        Assert.Equal(expected, sent.Select(m => WorkMessageCodec.DecodeProbeRequest(m.Body.ToMemory().Span).Message!).Select(r => $"{r.Host}|{r.Address}|{r.Port}").Order(StringComparer.Ordinal));
+        Assert.Equal(expected, sent.Select(m => WorkMessageCodec.DecodeProbeRequest(m.Body.ToMemory().Span).Message!).Select(r => ProbeKey.Of(r.Host, r.Address)).Order(StringComparer.Ordinal));
 
         // The first probe's result write fails: abandoned, then redelivered and stored.
         faulty.FailProbeWriteAfter(0);
@@ -255,8 +255,10 @@ public sealed class WorkerHandlerTests(WorkerLab fixture) : IAsyncLifetime
     }
 
     /// <summary>A domain of the batch whose hosts are probed (so sharing it matters).</summary>
-    private static string Probed(ResolveBatch batch) =>
-        batch.Domains.First(d => LabCatalogue.All.Single(c => c.Domain == d).Hosts.Any(h => h.Expected.Outcome == HostOutcome.Authenticated));
+    private static string Probed(ResolveBatch batch) => batch.Domains.First(IsProbed);
+
+    private static bool IsProbed(string domain) =>
+        LabCatalogue.All.Single(c => c.Domain == domain).Hosts.Any(h => h.Expected.Outcome == HostOutcome.Authenticated);
 
     private static async Task<OptOutList> OptOut(string domain)
     {
