@@ -3,7 +3,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-debs=(nsd unbound ldnsutils bind9-dnsutils bind9-utils dnsperf openssl ca-certificates iproute2 procps util-linux)
+debs=(nsd unbound ldnsutils bind9-dnsutils bind9-utils dnsperf openssl ca-certificates iproute2 procps util-linux publicsuffix)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
