@@ -27,7 +27,7 @@ public sealed record RunComparisonSummary(string RunA, string RunB, HostView Vie
 public sealed record TransitionPage(string Transition, int Page, int PageSize, long Domains, int Pages, IReadOnlyList<string> Items);
 
 /// <summary>
-/// Compares two runs (dane-rules §9: newly protected, broken, fixed, gone): each domain's
+/// Compares two runs (docs/dane-rules.md §9: newly protected, broken, fixed, gone): each domain's
 /// <see cref="DaneState"/> in the first run against the second. A domain in only one run has the transition
 /// from or to <see cref="Absent"/>. Domain names compare case-insensitively. Memory: one entry per domain of
 /// the first run and one per changed domain.
