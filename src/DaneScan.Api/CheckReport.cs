@@ -156,18 +156,7 @@ public static class CheckReport
     private static string Trust(TlsTrust trust) => trust == TlsTrust.None ? "" : $" (Postfix: {trust})";
 
     /// <summary>The RFC 8460 §4.3 spelling of a result type.</summary>
-    public static string Rfc8460Name(Rfc8460ResultType type) => type switch
-    {
-        Rfc8460ResultType.StartTlsNotSupported => "starttls-not-supported",
-        Rfc8460ResultType.CertificateHostMismatch => "certificate-host-mismatch",
-        Rfc8460ResultType.CertificateExpired => "certificate-expired",
-        Rfc8460ResultType.CertificateNotTrusted => "certificate-not-trusted",
-        Rfc8460ResultType.ValidationFailure => "validation-failure",
-        Rfc8460ResultType.TlsaInvalid => "tlsa-invalid",
-        Rfc8460ResultType.DnssecInvalid => "dnssec-invalid",
-        Rfc8460ResultType.DaneRequired => "dane-required",
-        _ => "none",
-    };
+    public static string Rfc8460Name(Rfc8460ResultType type) => Rfc8460Names.Of(type);
 
     private static string Short(TlsaRecord r)
     {

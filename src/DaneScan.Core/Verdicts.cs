@@ -174,3 +174,21 @@ public enum DomainDaneStatus
     /// <summary>No host to judge: null MX, NXDOMAIN, MX failure, or every host in view without addresses, with a failed address lookup, or not probed.</summary>
     NotApplicable,
 }
+
+/// <summary>The RFC 8460 §4.3 spelling of each result type, written once (reports, statistics, exports).</summary>
+public static class Rfc8460Names
+{
+    /// <summary>"starttls-not-supported", ...; "none" for <see cref="Rfc8460ResultType.None"/>.</summary>
+    public static string Of(Rfc8460ResultType type) => type switch
+    {
+        Rfc8460ResultType.StartTlsNotSupported => "starttls-not-supported",
+        Rfc8460ResultType.CertificateHostMismatch => "certificate-host-mismatch",
+        Rfc8460ResultType.CertificateExpired => "certificate-expired",
+        Rfc8460ResultType.CertificateNotTrusted => "certificate-not-trusted",
+        Rfc8460ResultType.ValidationFailure => "validation-failure",
+        Rfc8460ResultType.TlsaInvalid => "tlsa-invalid",
+        Rfc8460ResultType.DnssecInvalid => "dnssec-invalid",
+        Rfc8460ResultType.DaneRequired => "dane-required",
+        _ => "none",
+    };
+}

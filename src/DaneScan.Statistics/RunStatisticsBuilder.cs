@@ -168,18 +168,7 @@ public sealed class RunStatisticsBuilder(string runId, PublicSuffixList publicSu
     }
 
     /// <summary>The RFC 8460 §4.3 name of a result type ("starttls-not-supported", ...).</summary>
-    public static string ResultTypeName(Rfc8460ResultType type) => type switch
-    {
-        Rfc8460ResultType.StartTlsNotSupported => "starttls-not-supported",
-        Rfc8460ResultType.CertificateHostMismatch => "certificate-host-mismatch",
-        Rfc8460ResultType.CertificateExpired => "certificate-expired",
-        Rfc8460ResultType.CertificateNotTrusted => "certificate-not-trusted",
-        Rfc8460ResultType.ValidationFailure => "validation-failure",
-        Rfc8460ResultType.TlsaInvalid => "tlsa-invalid",
-        Rfc8460ResultType.DnssecInvalid => "dnssec-invalid",
-        Rfc8460ResultType.DaneRequired => "dane-required",
-        _ => "none",
-    };
+    public static string ResultTypeName(Rfc8460ResultType type) => Rfc8460Names.Of(type);
 
     /// <summary>A host with DANE (or a failed TLSA lookup) that a DANE sender could not use securely.</summary>
     public static bool IsDaneFailure(HostVerdict host)

@@ -219,8 +219,11 @@ internal sealed class BoundedLineReader(TextReader reader, int maxLineLength)
     }
 }
 
-/// <summary>Counts the bytes read through it (the stored size of a list being checked).</summary>
-internal sealed class CountingReadStream(Stream inner, Action<int> onRead) : Stream
+/// <summary>
+/// Counts the bytes read through it: the stored size of a list being checked, and the scan's progress through
+/// its lists. Disposes the inner stream only when it does not <paramref name="leaveOpen"/>.
+/// </summary>
+internal sealed class CountingReadStream(Stream inner, Action<int> onRead, bool leaveOpen = true) : Stream
 {
     public override bool CanRead => true;
 
@@ -258,6 +261,26 @@ internal sealed class CountingReadStream(Stream inner, Action<int> onRead) : Str
     public override void SetLength(long value) => throw new NotSupportedException();
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !leaveOpen)
+        {
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (!leaveOpen)
+        {
+            await inner.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
 }
 
 /// <summary>Passes at most a given number of bytes through; one more means the list is over its bound (<see cref="ListFailure.TooLarge"/>).</summary>

@@ -282,7 +282,7 @@ public sealed class LocalScanRunner
                 {
                     var report = new DomainListReport(source.Name);
                     reports.Add(report);
-                    await using var stream = new CountingStream(source.Open(), progress.AddBytes);
+                    await using var stream = new CountingReadStream(source.Open(), n => progress.AddBytes(n), leaveOpen: false);
                     await foreach (var entry in reader.ReadAsync(stream, report, token).ConfigureAwait(false))
                     {
                         if (!_policy.CheckDomain(entry.Domain).Allowed)
