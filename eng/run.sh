@@ -39,4 +39,4 @@ scale_args=()
 "${danescan[@]}" scan --lab "$state" --out "$out" --run-id "$run_id"
 
 echo
-echo "run: results of run $run_id in $out/$run_id (manifest.json, domains.jsonl, probes.jsonl, statistics.json)"
+echo "run: results of run $run_id in $out/$run_id (manifest.json, domains.jsonl, hosts.jsonl, probes.jsonl, statistics.json)"
