@@ -104,7 +104,7 @@ public sealed class ValidatingResolver : IRrsetResolver
             return first;
         }
 
-        await Task.Delay(_options.ServFailRetryDelay, cancellationToken).ConfigureAwait(false);
+        await RetryPause.WaitAsync(_options.ServFailRetryDelay, cancellationToken).ConfigureAwait(false);
         var second = await LookupOnceAsync(name, type, typeName, select, cancellationToken).ConfigureAwait(false);
         return second with { EarlierAttempts = [new LookupAttempt(started, first.Outcome, first.Failure, first.ExtendedDnsError, first.Detail)] };
     }

@@ -52,7 +52,7 @@ public sealed class SmtpProber
             return first;
         }
 
-        await Task.Delay(Options.ConnectRetryDelay, cancellationToken).ConfigureAwait(false);
+        await RetryPause.WaitAsync(Options.ConnectRetryDelay, cancellationToken).ConfigureAwait(false);
         var second = await ProbeOnceAsync(endpoint, host, serverName, cancellationToken).ConfigureAwait(false);
         return second with
         {
