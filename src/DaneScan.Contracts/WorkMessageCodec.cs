@@ -93,6 +93,16 @@ public static class WorkMessageCodec
             }
         }
 
+        if (batch.Ranks is { } ranks && ranks.Count != batch.Domains.Count)
+        {
+            return DecodeResult<ResolveBatch>.Fail(DecodeFailure.InvalidContent, $"ranks has {ranks.Count} entries for {batch.Domains.Count} domains");
+        }
+
+        if (batch.Ranks?.Select((r, i) => (r, i)).FirstOrDefault(x => x.r is < 1) is { r: not null } bad)
+        {
+            return DecodeResult<ResolveBatch>.Fail(DecodeFailure.InvalidContent, $"ranks[{bad.i}] is {bad.r}: a rank is at least 1");
+        }
+
         return DecodeResult<ResolveBatch>.Ok(batch);
     }
 

@@ -15,7 +15,8 @@ public static class WorkMessageKinds
 /// <summary>
 /// A batch of destination domains for the resolve stage. Domains are already normalised by the enumerate
 /// stage (A-labels, lower case, no trailing dot). JSON shape, schema version 1:
-/// <c>{"kind":"danescan.resolve-batch","v":1,"runId":"...","batch":0,"domains":["example.com",...]}</c>.
+/// <c>{"kind":"danescan.resolve-batch","v":1,"runId":"...","batch":0,"domains":["example.com",...],"ranks":[1,...]}</c>
+/// (<c>ranks</c> only when the list carries ranks).
 /// </summary>
 public sealed record ResolveBatch
 {
@@ -38,7 +39,21 @@ public sealed record ResolveBatch
 
     [JsonPropertyName("domains")]
     public required IReadOnlyList<string> Domains { get; init; }
+
+    /// <summary>
+    /// The list rank of each domain (same length and order as <see cref="Domains"/>, null where a domain has
+    /// none), or absent when no domain of the batch has one. Optional: a version-1 reader without it ignores it.
+    /// </summary>
+    [JsonPropertyName("ranks")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<long?>? Ranks { get; init; }
+
+    /// <summary>The rank of <see cref="Domains"/>[<paramref name="index"/>], if the list gave one.</summary>
+    public long? RankOf(int index) => Ranks is { } r && index >= 0 && index < r.Count ? r[index] : null;
 }
+
+/// <summary>A domain as an enumerated list gave it: the normalised name and its rank, if the list is ranked.</summary>
+public readonly record struct ListedDomain(string Name, long? Rank);
 
 /// <summary>
 /// One (MX host, address) to probe on port 25, claimed once per run by the first domain that needed it.

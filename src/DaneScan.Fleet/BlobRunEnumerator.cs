@@ -242,9 +242,9 @@ public sealed partial class BlobRunEnumerator : IRunEnumerator
 
         public override long DomainsAccepted => Interlocked.Read(ref _accepted);
 
-        public override IAsyncEnumerable<string> Domains => AlreadyEnumerated ? AsyncEnumerable.Empty<string>() : ReadAsync();
+        public override IAsyncEnumerable<ListedDomain> Entries => AlreadyEnumerated ? AsyncEnumerable.Empty<ListedDomain>() : ReadAsync();
 
-        private async IAsyncEnumerable<string> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+        private async IAsyncEnumerable<ListedDomain> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
         {
             if (Interlocked.Exchange(ref _started, 1) != 0)
             {
@@ -342,7 +342,7 @@ public sealed partial class BlobRunEnumerator : IRunEnumerator
                             }
 
                             Interlocked.Increment(ref _accepted);
-                            yield return entry.Domain;
+                            yield return new ListedDomain(entry.Domain, entry.Rank);
                         }
                     }
                 }

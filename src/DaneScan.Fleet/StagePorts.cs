@@ -43,8 +43,11 @@ public abstract class EnumeratedRun
     /// </summary>
     public bool AlreadyEnumerated { get; init; }
 
-    /// <summary>The accepted names, in list order, each once; streamed from the lists as it is read.</summary>
-    public abstract IAsyncEnumerable<string> Domains { get; }
+    /// <summary>The accepted names with their list ranks, in list order, each once; streamed from the lists as it is read.</summary>
+    public abstract IAsyncEnumerable<ListedDomain> Entries { get; }
+
+    /// <summary>The names of <see cref="Entries"/>.</summary>
+    public IAsyncEnumerable<string> Domains => Entries.Select(e => e.Name);
 
     /// <summary>Names yielded so far by <see cref="Domains"/>.</summary>
     public abstract long DomainsAccepted { get; }

@@ -180,8 +180,9 @@ public sealed class TableResolveStage(
         // answers could add claims or undo verdicts after the run was counted complete.
         var replay = await claims.Progress.IsBatchResolvedAsync(batch.RunId, batch.BatchIndex, cancellationToken).ConfigureAwait(false);
         var options = new ParallelOptions { MaxDegreeOfParallelism = _concurrency, CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(batch.Domains, options, async (domain, ct) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, batch.Domains.Count), options, async (index, ct) =>
         {
+            var domain = batch.Domains[index];
             if (domainAllowed is not null && !domainAllowed(domain))
             {
                 return;
@@ -195,7 +196,7 @@ public sealed class TableResolveStage(
                 // DNS alone decides: judge now, as the local runner does.
                 if (stored is null)
                 {
-                    var record = new DomainRecord { Observation = dns, Verdict = DaneJudge.Judge(new DomainScan(dns, [])) };
+                    var record = new DomainRecord { Observation = dns, Rank = batch.RankOf(index), Verdict = DaneJudge.Judge(new DomainScan(dns, [])) };
                     await store.WriteDomainsAsync(batch.RunId, [record], ct).ConfigureAwait(false);
                 }
 
@@ -204,7 +205,7 @@ public sealed class TableResolveStage(
 
             if (stored is null)
             {
-                var pending = new DomainRecord { Observation = dns, ProbeKeys = [.. targets.Select(t => t.Key)] };
+                var pending = new DomainRecord { Observation = dns, Rank = batch.RankOf(index), ProbeKeys = [.. targets.Select(t => t.Key)] };
                 await store.WriteDomainsAsync(batch.RunId, [pending], ct).ConfigureAwait(false);
             }
 

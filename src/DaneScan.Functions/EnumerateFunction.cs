@@ -33,7 +33,7 @@ public sealed partial class EnumerateFunction(IRunEnumerator enumerator, QueueSe
             return;
         }
 
-        var sent = await senders.Resolve.SendResolveBatchesAsync(run.RunId, run.Domains, settings.BatchBodyBudgetBytes, settings.BatchMaxDomains, cancellationToken).ConfigureAwait(false);
+        var sent = await senders.Resolve.SendResolveBatchesAsync(run.RunId, run.Entries, settings.BatchBodyBudgetBytes, settings.BatchMaxDomains, cancellationToken).ConfigureAwait(false);
 
         // What the run waits for before the finaliser may complete it: this many resolve batches. Recorded before
         // the manifest's EnumeratedUtc, which is what makes a retry of this occurrence send nothing.

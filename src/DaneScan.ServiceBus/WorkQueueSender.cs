@@ -76,6 +76,10 @@ public sealed partial class WorkQueueSender
     public Task<SendSummary> SendResolveBatchesAsync(string runId, IAsyncEnumerable<string> domains, int bodyBudgetBytes, int maxDomainsPerBatch, CancellationToken cancellationToken = default) =>
         SendAsync(ToMessages(ResolveBatchSplitter.SplitAsync(runId, domains, bodyBudgetBytes, maxDomainsPerBatch, cancellationToken), cancellationToken), cancellationToken);
 
+    /// <summary>As the names-only overload, carrying each domain's list rank in the batches (<see cref="ResolveBatch.Ranks"/>).</summary>
+    public Task<SendSummary> SendResolveBatchesAsync(string runId, IAsyncEnumerable<ListedDomain> domains, int bodyBudgetBytes, int maxDomainsPerBatch, CancellationToken cancellationToken = default) =>
+        SendAsync(ToMessages(ResolveBatchSplitter.SplitAsync(runId, domains, bodyBudgetBytes, maxDomainsPerBatch, cancellationToken), cancellationToken), cancellationToken);
+
     public Task<SendSummary> SendProbeRequestsAsync(IEnumerable<ProbeRequest> requests, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(requests);
