@@ -90,6 +90,7 @@ var allFunctions = [
   'CountsByTld'
   'CountsByMxProvider'
   'CountsByTlsaParameters'
+  'Breakdown'
   'ListFindings'
   'TimeSeries'
   'GetDomain'

@@ -1,4 +1,5 @@
 using DaneScan.Core;
+using DaneScan.Statistics;
 
 namespace DaneScan.Api;
 
@@ -23,6 +24,11 @@ public enum RunState
 
 public sealed record RunListItem(string RunId, DateTimeOffset StartedUtc, DateTimeOffset? EndedUtc, RunState State, long Domains);
 
+/// <summary>
+/// A run: what it is, and its headline numbers as the statistics module defines them (docs/dataset.md,
+/// "Definitions"). <paramref name="DomainsByState"/> is over all MX hosts (the headline view), with
+/// <c>verified</c> (MX RRset secure) and <c>trusted</c> (MX RRset insecure) apart.
+/// </summary>
 public sealed record RunSummary(
     string RunId,
     DateTimeOffset StartedUtc,
@@ -34,21 +40,36 @@ public sealed record RunSummary(
     IReadOnlyList<string> Lists,
     long DomainsEnumerated,
     long DomainsRejected,
-    IReadOnlyDictionary<DomainDaneStatus, long> DomainsByStatus,
+    string DefinitionsVersion,
+    HeadlineCounts Headline,
+    IReadOnlyDictionary<DaneState, long> DomainsByState,
+    IReadOnlyDictionary<DaneState, long> DomainsByStatePrimary,
+    IReadOnlyDictionary<MxSecurity, long> DomainsByMxSecurity,
     long HostsProbed,
+    long MxHosts,
     IReadOnlyDictionary<HostOutcome, long> HostsByOutcome,
     string? Incomplete = null);
 
-/// <summary>The dimensions the per-run counts are broken down by.</summary>
+/// <summary>The dimensions the per-run counts are broken down by (the statistics module's <see cref="BreakdownDimension"/>).</summary>
 public enum CountDimension
 {
     Tld,
     MxProvider,
     TlsaParameters,
+    PublicSuffix,
+    RegistrableDomain,
+    DaneUsage,
+    FailureResultType,
+    FailureReason,
+    Finding,
+    RankBucket,
 }
 
-/// <summary>One row of a breakdown: the key (a TLD, an MX provider, a TLSA "usage selector mtype") and its domains by status.</summary>
-public sealed record CountRow(string Key, long Domains, IReadOnlyDictionary<DomainDaneStatus, long> ByStatus);
+/// <summary>
+/// One row of a breakdown: the key (a TLD, an MX provider, a TLSA "usage selector mtype", a cause...), its domains,
+/// of them DANE-protected (Verified), Trusted, survey-protected and with a secure MX RRset, and its domains by state (all MX hosts).
+/// </summary>
+public sealed record CountRow(string Key, long Domains, long DaneProtected, long Trusted, long SurveyProtected, long MxSecure, IReadOnlyDictionary<DaneState, long> ByState);
 
 public sealed record FindingCount(string Code, long Domains, long Hosts);
 
@@ -58,9 +79,10 @@ public sealed record TimeSeries(string Metric, IReadOnlyList<TimeSeriesPoint> Po
 
 /// <summary>
 /// One domain's stored record in a run: what its verdict was computed from, the verdict, and the explanation
-/// <c>danescan check</c> prints for that observation (<see cref="CheckReport"/>).
+/// <c>danescan check</c> prints for that observation (<see cref="CheckReport"/>). <c>Status</c> is the hosts-only
+/// status over all MX hosts; <c>State</c> folds in MX security (Verified or Trusted) as every published count does.
 /// </summary>
-public sealed record DomainRecord(string RunId, string Domain, DomainDaneStatus Status, DomainScan Scan, string Explanation);
+public sealed record DomainRecord(string RunId, string Domain, DomainDaneStatus Status, DaneState State, MxSecurity MxSecurity, bool SurveyProtected, DomainScan Scan, string Explanation);
 
 /// <summary>Error body of every non-2xx answer (RFC 9457 members).</summary>
 public sealed record Problem(string Title, int Status, string? Detail);

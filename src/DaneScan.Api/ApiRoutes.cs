@@ -18,6 +18,7 @@ public static class ApiRoutes
     public const string CountsByTld = "runs/{runId}/counts/tld";
     public const string CountsByMxProvider = "runs/{runId}/counts/mx-provider";
     public const string CountsByTlsaParameters = "runs/{runId}/counts/tlsa-parameters";
+    public const string Breakdown = "runs/{runId}/breakdowns/{dimension}";
     public const string ListFindings = "runs/{runId}/findings";
     public const string TimeSeries = "timeseries/{metric}";
     public const string GetDomain = "runs/{runId}/domains/{domain}";
@@ -30,6 +31,7 @@ public static class ApiRoutes
         new(nameof(CountsByTld), CountsByTld),
         new(nameof(CountsByMxProvider), CountsByMxProvider),
         new(nameof(CountsByTlsaParameters), CountsByTlsaParameters),
+        new(nameof(Breakdown), Breakdown),
         new(nameof(ListFindings), ListFindings),
         new(nameof(TimeSeries), TimeSeries),
         new(nameof(GetDomain), GetDomain),

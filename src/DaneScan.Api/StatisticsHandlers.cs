@@ -55,6 +55,7 @@ public sealed partial class StatisticsHandlers(IStatisticsQueries queries)
             nameof(ApiRoutes.CountsByTld) => CountsAsync(routeValue("runId"), CountDimension.Tld, query, cancellationToken),
             nameof(ApiRoutes.CountsByMxProvider) => CountsAsync(routeValue("runId"), CountDimension.MxProvider, query, cancellationToken),
             nameof(ApiRoutes.CountsByTlsaParameters) => CountsAsync(routeValue("runId"), CountDimension.TlsaParameters, query, cancellationToken),
+            nameof(ApiRoutes.Breakdown) => BreakdownAsync(routeValue("runId"), routeValue("dimension"), query, cancellationToken),
             nameof(ApiRoutes.ListFindings) => ListFindingsAsync(routeValue("runId"), query, cancellationToken),
             nameof(ApiRoutes.TimeSeries) => TimeSeriesAsync(routeValue("metric"), query, cancellationToken),
             nameof(ApiRoutes.GetDomain) => GetDomainAsync(routeValue("runId"), routeValue("domain"), cancellationToken),
@@ -96,6 +97,18 @@ public sealed partial class StatisticsHandlers(IStatisticsQueries queries)
             var counts = await queries.GetCountsAsync(runId!, dimension, page, cancellationToken).ConfigureAwait(false);
             return counts is null ? Problem(404, $"no run '{runId}'") : Ok(counts);
         });
+
+    /// <summary>The breakdown names of <c>GET runs/{runId}/breakdowns/{dimension}</c>: "tld", "mx-provider", ..., "rank-bucket".</summary>
+    public static IReadOnlyList<string> BreakdownNames { get; } = [.. Enum.GetValues<CountDimension>().Select(d => StatisticsQueries.MetricName(d.ToString()))];
+
+    /// <summary>Any breakdown by its name (<see cref="BreakdownNames"/>); an unknown name is a 404 that lists the known ones.</summary>
+    public Task<ApiResponse> BreakdownAsync(string? runId, string? dimension, QueryValue query, CancellationToken cancellationToken = default)
+    {
+        var index = dimension is null ? -1 : BreakdownNames.ToList().IndexOf(dimension);
+        return index < 0
+            ? Task.FromResult(Problem(404, $"no breakdown '{dimension}': one of {string.Join(", ", BreakdownNames)}"))
+            : CountsAsync(runId, Enum.GetValues<CountDimension>()[index], query, cancellationToken);
+    }
 
     public Task<ApiResponse> ListFindingsAsync(string? runId, QueryValue query, CancellationToken cancellationToken = default) =>
         GuardAsync(async () =>

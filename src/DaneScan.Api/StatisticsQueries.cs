@@ -4,6 +4,7 @@ using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Fleet;
 using DaneScan.Pipeline.Engine;
+using DaneScan.Statistics;
 using DaneScan.Storage;
 using IResultStore = DaneScan.Contracts.IResultStore;
 using PipelineRunState = DaneScan.Contracts.RunState;
@@ -50,9 +51,13 @@ public sealed class StatisticsQueries : IStatisticsQueries
         return new StatisticsQueries(runs, runs.EnumerateManifestsAsync, aggregates: null, keepCompleted: true);
     }
 
-    /// <summary>The time-series metrics: the run's domain count, its share of protected domains (percent), and each primary status's count.</summary>
+    /// <summary>
+    /// The time-series metrics: the run's domain count; the headline share (percent of domains DANE-protected,
+    /// that is Verified over all MX hosts); the survey-comparable count, its denominator and share (percent of
+    /// signed domains); and each state's domain count over all MX hosts ("verified", "trusted", "encrypt-only", ...).
+    /// </summary>
     public static IReadOnlyList<string> Metrics { get; } =
-        ["domains", "protected-share", .. Enum.GetValues<DomainDaneStatus>().Select(MetricName)];
+        ["domains", "dane-protected-share", "survey-signed", "survey-protected", "survey-protected-share", .. Enum.GetValues<DaneState>().Select(s => MetricName(s.ToString()))];
 
     public async Task<Page<RunListItem>> ListRunsAsync(PageRequest page, CancellationToken cancellationToken = default)
     {
@@ -86,9 +91,14 @@ public sealed class StatisticsQueries : IStatisticsQueries
             [.. manifest.Lists.Select(l => l.Source)],
             manifest.Counts.DomainsEnumerated,
             totals.DomainsRejected,
-            new SortedDictionary<DomainDaneStatus, long>(totals.DomainsByStatus.ToDictionary()),
+            totals.DefinitionsVersion,
+            totals.Headline,
+            StateCounts(totals.All),
+            StateCounts(totals.Primary),
+            new SortedDictionary<MxSecurity, long>(totals.MxSecurity.ToDictionary()),
             totals.Probes,
-            new SortedDictionary<HostOutcome, long>(totals.HostsByOutcome.ToDictionary()),
+            totals.MxHosts.Total,
+            new SortedDictionary<HostOutcome, long>(totals.MxHosts.ByOutcome.ToDictionary()),
             manifest.Incomplete);
         return Answer(source.Value, summary);
     }
@@ -109,7 +119,7 @@ public sealed class StatisticsQueries : IStatisticsQueries
         var rows = computed is not null
             ? [.. computed.Breakdowns[breakdown].Skip(offset).Take(top)]
             : await _aggregates!.ReadBreakdownAsync(totals, breakdown, offset, top, cancellationToken).ConfigureAwait(false);
-        var items = rows.Select(r => new CountRow(r.Key, r.Domains, new SortedDictionary<DomainDaneStatus, long>(r.ByStatus.ToDictionary()))).ToList();
+        var items = rows.Select(r => new CountRow(r.Key, r.Domains, r.DaneProtected, r.Trusted, r.SurveyProtected, r.MxSecure, StateCounts(r.States))).ToList();
         return Answer(source.Value, new Page<CountRow>(items, Next(offset, items.Count, total)));
     }
 
@@ -153,11 +163,15 @@ public sealed class StatisticsQueries : IStatisticsQueries
             // One read per run with stored aggregates; the rest are computed from their records.
             var totals = (_aggregates is null ? null : await _aggregates.ReadTotalsAsync(m.RunId, cancellationToken).ConfigureAwait(false))
                 ?? (await ComputeAsync(m, cancellationToken).ConfigureAwait(false)).Totals;
+            var h = totals.Headline;
             double value = metric switch
             {
                 "domains" => totals.Domains,
-                "protected-share" => totals.Domains == 0 ? 0 : 100.0 * totals.DomainsByStatus.GetValueOrDefault(DomainDaneStatus.Protected) / totals.Domains,
-                _ => totals.DomainsByStatus.GetValueOrDefault(Enum.GetValues<DomainDaneStatus>().Single(s => MetricName(s) == metric)),
+                "dane-protected-share" => totals.Domains == 0 ? 0 : 100.0 * h.DaneProtected / totals.Domains,
+                "survey-signed" => h.SurveySigned,
+                "survey-protected" => h.SurveyProtected,
+                "survey-protected-share" => h.SurveySigned == 0 ? 0 : 100.0 * h.SurveyProtected / h.SurveySigned,
+                _ => totals.Count(HostView.All, Enum.GetValues<DaneState>().Single(s => MetricName(s.ToString()) == metric)),
             };
             points.Add(new TimeSeriesPoint(m.RunId, m.StartedUtc, value));
         }
@@ -186,13 +200,21 @@ public sealed class StatisticsQueries : IStatisticsQueries
         var scan = new DomainScan(record.Observation, probes);
         // The stored verdict; a record stored without one (its probes not all in) is judged on DNS alone, as RunSummary counts it.
         var verdict = record.Verdict ?? DaneJudge.Judge(new DomainScan(record.Observation, []));
-        var value = new DomainRecord(runId, record.Domain, verdict.Primary, scan, CheckReport.Render(scan, verdict));
+        var classified = StatisticsDefinitions.Classify(verdict);
+        var value = new DomainRecord(runId, record.Domain, verdict.All, classified.All, classified.MxSecurity, classified.SurveyProtected, scan, CheckReport.Render(scan, verdict));
         return new RunAnswer<DomainRecord>(value, manifest!.State == PipelineRunState.Completed, PreAggregated: false);
     }
 
-    /// <summary>"EncryptOnly" → "encrypt-only".</summary>
-    public static string MetricName(DomainDaneStatus status) =>
-        string.Concat(status.ToString().Select((c, i) => char.IsUpper(c) ? (i == 0 ? string.Empty : "-") + char.ToLowerInvariant(c) : c.ToString()));
+    /// <summary>"EncryptOnly" → "encrypt-only" (metric and route names).</summary>
+    public static string MetricName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i == 0 ? string.Empty : "-") + char.ToLowerInvariant(c) : c.ToString()));
+    }
+
+    /// <summary>Domains per state (every state, zero included, so that clients see the full set), all MX security values together.</summary>
+    private static SortedDictionary<DaneState, long> StateCounts(IReadOnlyDictionary<DaneState, MxSplit> states) =>
+        new(Enum.GetValues<DaneState>().ToDictionary(s => s, s => states.GetValueOrDefault(s)?.Total ?? 0));
 
     /// <summary>
     /// The run's manifest and totals: a completed run's stored totals when the finaliser wrote them (no

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using DaneScan.Core;
 
 namespace DaneScan.Statistics;
 
@@ -104,7 +105,8 @@ public static class StatisticsText
         ArgumentNullException.ThrowIfNull(report);
         var t = report.Totals;
         var sb = new StringBuilder();
-        void Line(string text) => sb.Append(text).Append('\n');
+        // MX host names, provider keys and finding texts come from the network: escaped for the terminal.
+        void Line(string text) => sb.Append(SafeText.ForTerminal(text)).Append('\n');
         string Pct(long v, long total) => string.Create(CultureInfo.InvariantCulture, $"{(total > 0 ? 100.0 * v / total : 0),6:0.0}%");
         void Table(string title, IEnumerable<KeyValuePair<string, long>> rows, long total)
         {

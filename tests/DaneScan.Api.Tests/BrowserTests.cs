@@ -41,16 +41,19 @@ public sealed class BrowserTests(ServeLab lab)
             $"api/runs/{run}/counts/mx-provider",
             $"api/runs/{run}/counts/tlsa-parameters",
             $"api/runs/{run}/findings",
-            "api/timeseries/protected",
-            "api/timeseries/protected-share",
+            $"api/runs/{run}/breakdowns/failure-result-type",
+            $"api/runs/{run}/breakdowns/rank-bucket?top=3",
+            "api/timeseries/verified",
+            "api/timeseries/dane-protected-share",
             $"api/runs/{run}/domains/{domain}",
             "api/runs/no-such-run",
             $"api/runs/{run}/domains/no-such-domain.example",
             "api/timeseries/no-such-metric",
+            $"api/runs/{run}/breakdowns/no-such-dimension",
             "api/runs?top=0",
             "api/runs/bad%20id");
         Assert.True(exit == 0, output);
         Assert.Contains("openapi: valid OpenAPI 3.1.0 document", output, StringComparison.Ordinal);
-        Assert.Equal(15, output.Split('\n').Count(l => l.StartsWith("ok: ", StringComparison.Ordinal)));
+        Assert.Equal(18, output.Split('\n').Count(l => l.StartsWith("ok: ", StringComparison.Ordinal)));
     }
 }

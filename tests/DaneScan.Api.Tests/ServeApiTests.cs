@@ -26,31 +26,68 @@ public sealed class ServeApiTests(ServeLab lab)
 
     private static string Camel(string name) => char.ToLowerInvariant(name[0]) + name[1..];
 
+    /// <summary>
+    /// The state docs/dataset.md defines, from a lab case's expectations: a case every judged host of which
+    /// authenticates is Verified when its MX RRset is secure and Trusted when it is not; any other case keeps its
+    /// hosts-only status name.
+    /// </summary>
+    private static string ExpectedState(LabCase c) => c.Expected.AllMx switch
+    {
+        DomainDaneStatus.Protected => c.Expected.MxSecure ? "verified" : "trusted",
+        var other => Camel(other.ToString()),
+    };
+
     [Fact]
-    public async Task A_runs_domains_by_status_are_the_lab_catalogues_expected_primary_verdicts()
+    public async Task A_runs_domains_by_state_are_the_lab_catalogues_expected_states_with_unsigned_MX_cases_trusted_not_verified()
     {
         var (response, run) = await GetAsync($"api/runs/{ServeLab.FirstRun}");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var expected = LabCatalogue.All.GroupBy(c => c.Expected.PrimaryMx).ToDictionary(g => Camel(g.Key.ToString()), g => (long)g.Count());
-        var served = run.GetProperty("domainsByStatus").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
+        var expected = LabCatalogue.All.GroupBy(ExpectedState).ToDictionary(g => g.Key, g => (long)g.Count());
+        var served = run.GetProperty("domainsByState").EnumerateObject().Where(p => p.Value.GetInt64() > 0).ToDictionary(p => p.Name, p => p.Value.GetInt64());
         Assert.Equal(expected.OrderBy(kv => kv.Key, StringComparer.Ordinal), served.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+
+        // The lab has unsigned-MX cases whose hosts authenticate: they are Trusted, and the headline counts only Verified.
+        var trusted = LabCatalogue.All.Count(c => c.Expected.AllMx == DomainDaneStatus.Protected && !c.Expected.MxSecure);
+        var verified = LabCatalogue.All.Count(c => c.Expected.AllMx == DomainDaneStatus.Protected && c.Expected.MxSecure);
+        Assert.True(trusted > 0, "the lab should have an unsigned-MX case with authenticating hosts");
+        var headline = run.GetProperty("headline");
+        Assert.Equal(verified, headline.GetProperty("daneProtected").GetInt64());
+        Assert.Equal(trusted, headline.GetProperty("trusted").GetInt64());
         Assert.Equal(LabCatalogue.All.Count, run.GetProperty("domainsEnumerated").GetInt64());
         Assert.Equal("completed", run.GetProperty("state").GetString());
     }
 
     [Fact]
-    public async Task Serve_reports_the_numbers_danescan_scan_stored_in_statistics_json()
+    public async Task Serve_reports_the_numbers_danescan_scan_printed_and_stored_in_statistics_json()
     {
         await using var store = new RunDirectoryStore(lab.Runs);
         var stored = (await store.ReadStatisticsAsync(ServeLab.FirstRun))!.Counts;
         var (_, run) = await GetAsync($"api/runs/{ServeLab.FirstRun}");
-        foreach (var status in run.GetProperty("domainsByStatus").EnumerateObject())
+        foreach (var state in run.GetProperty("domainsByState").EnumerateObject())
         {
-            var name = char.ToUpperInvariant(status.Name[0]) + status.Name[1..];
-            Assert.Equal(stored[$"domains.primary|{name}"], status.Value.GetInt64());
+            var name = char.ToUpperInvariant(state.Name[0]) + state.Name[1..];
+            Assert.Equal(stored.GetValueOrDefault($"domains.all|{name}"), state.Value.GetInt64());
         }
 
-        Assert.Equal(stored.Where(kv => kv.Key.StartsWith("domains.primary|", StringComparison.Ordinal)).Sum(kv => kv.Value), run.GetProperty("domainsByStatus").EnumerateObject().Sum(p => p.Value.GetInt64()));
+        var headline = run.GetProperty("headline");
+        Assert.Equal(stored["domains.headline|dane_protected"], headline.GetProperty("daneProtected").GetInt64());
+        Assert.Equal(stored["domains.headline|trusted"], headline.GetProperty("trusted").GetInt64());
+        Assert.Equal(stored["domains.headline|survey_signed"], headline.GetProperty("surveySigned").GetInt64());
+        Assert.Equal(stored["domains.headline|survey_protected"], headline.GetProperty("surveyProtected").GetInt64());
+        Assert.Equal(stored["domains|total"], run.GetProperty("domainsByState").EnumerateObject().Sum(p => p.Value.GetInt64()));
+
+        // The summary danescan scan printed at the end of the run says the same.
+        var printed = lab.ScanOutput[ServeLab.FirstRun];
+        Assert.Equal(headline.GetProperty("daneProtected").GetInt64(), PrintedCount(printed, "DANE-protected (Verified, all MX)"));
+        Assert.Equal(headline.GetProperty("trusted").GetInt64(), PrintedCount(printed, "Trusted (MX RRset insecure, all MX)"));
+        Assert.Equal(headline.GetProperty("surveyProtected").GetInt64(), PrintedCount(printed, "survey-comparable (of DNSSEC-signed)"));
+    }
+
+    /// <summary>The count printed after a label in the end-of-run summary ("  label   12   3.4%").</summary>
+    private static long PrintedCount(string output, string label)
+    {
+        var line = output.Split('\n').Single(l => l.TrimStart().StartsWith(label, StringComparison.Ordinal));
+        return long.Parse(line.TrimStart()[label.Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]
@@ -98,11 +135,13 @@ public sealed class ServeApiTests(ServeLab lab)
     [Fact]
     public async Task A_domain_lookup_explains_the_stored_observation_as_danescan_check_does()
     {
-        var insecure = LabCatalogue.All.First(c => c.Expected.PrimaryMx == DomainDaneStatus.Protected);
+        var insecure = LabCatalogue.All.First(c => c.Expected.AllMx == DomainDaneStatus.Protected && !c.Expected.MxSecure);
         var (response, record) = await GetAsync($"api/runs/{ServeLab.FirstRun}/domains/{insecure.Domain.ToUpperInvariant()}.");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(insecure.Domain, record.GetProperty("domain").GetString());
         Assert.Equal("protected", record.GetProperty("status").GetString());
+        Assert.Equal("trusted", record.GetProperty("state").GetString());
+        Assert.Equal("insecure", record.GetProperty("mxSecurity").GetString());
         var explanation = record.GetProperty("explanation").GetString()!;
         Assert.StartsWith(insecure.Domain + "\n", explanation, StringComparison.Ordinal);
         Assert.Contains($"primary MX: {insecure.Expected.PrimaryMx}", explanation, StringComparison.Ordinal);

@@ -72,7 +72,8 @@ public sealed class ServeCommandTests(ServeLab lab)
         async Task<JsonElement> Get(HttpClient client, string path) => JsonDocument.Parse(await client.GetStringAsync(new Uri(path, UriKind.Relative))).RootElement;
         var fromTable = await Get(http, $"api/runs/{runId}");
         var fromDirectory = await Get(lab.Http, $"api/runs/{ServeLab.FirstRun}");
-        Assert.Equal(fromDirectory.GetProperty("domainsByStatus").GetRawText(), fromTable.GetProperty("domainsByStatus").GetRawText());
+        Assert.Equal(fromDirectory.GetProperty("domainsByState").GetRawText(), fromTable.GetProperty("domainsByState").GetRawText());
+        Assert.Equal(fromDirectory.GetProperty("headline").GetRawText(), fromTable.GetProperty("headline").GetRawText());
         Assert.Equal(fromDirectory.GetProperty("hostsByOutcome").GetRawText(), fromTable.GetProperty("hostsByOutcome").GetRawText());
         foreach (var dimension in new[] { "tld", "mx-provider", "tlsa-parameters" })
         {

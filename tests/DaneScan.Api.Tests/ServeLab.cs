@@ -27,6 +27,9 @@ public sealed class ServeLab : LabFixture, IAsyncLifetime
 
     public HttpClient Http { get; private set; } = null!;
 
+    /// <summary>What <c>danescan scan</c> printed for each run (its end-of-run summary), by run id.</summary>
+    public Dictionary<string, string> ScanOutput { get; } = new(StringComparer.Ordinal);
+
     public new async Task InitializeAsync()
     {
         await base.InitializeAsync();
@@ -37,6 +40,8 @@ public sealed class ServeLab : LabFixture, IAsyncLifetime
             {
                 throw new InvalidOperationException($"danescan scan failed ({scan.ExitCode}): {scan.Stderr}\n{scan.Stdout}");
             }
+
+            ScanOutput[run] = scan.Stdout;
         }
 
         Server = await ServeHost.StartAsync(StatisticsQueries.ForRunDirectories(new ReadOnlyRunDirectories(Runs)), IPAddress.Loopback, 0);

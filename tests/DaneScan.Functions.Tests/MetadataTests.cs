@@ -31,7 +31,7 @@ public sealed class MetadataTests
     [Fact]
     public void The_app_has_exactly_the_expected_functions_all_dotnet_isolated()
     {
-        string[] expected = ["Enumerate", "Finalise", "Resolve", "Probe", "ListRuns", "GetRun", "CountsByTld", "CountsByMxProvider", "CountsByTlsaParameters", "ListFindings", "TimeSeries", "GetDomain", "OpenApiDocument"];
+        string[] expected = ["Enumerate", "Finalise", "Resolve", "Probe", "ListRuns", "GetRun", "CountsByTld", "CountsByMxProvider", "CountsByTlsaParameters", "Breakdown", "ListFindings", "TimeSeries", "GetDomain", "OpenApiDocument"];
         Assert.Equal(expected.Order(), Functions.Keys.Order());
         Assert.All(Functions.Values, f =>
         {
@@ -87,6 +87,7 @@ public sealed class MetadataTests
     [InlineData("CountsByTld", "runs/{runId}/counts/tld")]
     [InlineData("CountsByMxProvider", "runs/{runId}/counts/mx-provider")]
     [InlineData("CountsByTlsaParameters", "runs/{runId}/counts/tlsa-parameters")]
+    [InlineData("Breakdown", "runs/{runId}/breakdowns/{dimension}")]
     [InlineData("ListFindings", "runs/{runId}/findings")]
     [InlineData("TimeSeries", "timeseries/{metric}")]
     [InlineData("GetDomain", "runs/{runId}/domains/{domain}")]

@@ -237,7 +237,7 @@ public sealed class RunCompletionTests : IAsyncLifetime
         Assert.True(summary.PreAggregated);
         Assert.Equal(ApiRunState.Completed, summary.Value.State);
         Assert.Equal(manifest.Incomplete, summary.Value.Incomplete);
-        Assert.Equal(_dns.Count, summary.Value.DomainsByStatus.Values.Sum());
+        Assert.Equal(_dns.Count, summary.Value.DomainsByState.Values.Sum());
         Assert.Equal(FinaliseOutcome.AlreadyCompleted, (await later.FinaliseAsync(Run, ct)).Outcome);
     }
 
@@ -292,7 +292,7 @@ public sealed class RunCompletionTests : IAsyncLifetime
         // What the numbers are (not only that they agree): the MX providers by domains, with statuses.
         var providers = (await queries.GetCountsAsync(Run, CountDimension.MxProvider, new PageRequest(10, null), ct))!.Value.Items;
         Assert.Equal([("dane.example", 4L), ("plain.net", 2L), ("(no mx)", 1L), ("other.org", 1L)], providers.Select(r => (r.Key, r.Domains)));
-        Assert.Equal(8, after.Summary.DomainsByStatus.Values.Sum());
+        Assert.Equal(8, after.Summary.DomainsByState.Values.Sum());
         Assert.Equal(2, after.Summary.HostsProbed);
 
         // The time series reads the stored totals and counts the same.

@@ -6,6 +6,7 @@ using DaneScan.Fleet;
 using DaneScan.Functions.Api;
 using DaneScan.Functions.Stages;
 using DaneScan.Pipeline.Engine;
+using DaneScan.Statistics;
 using DaneScan.Storage;
 
 namespace DaneScan.Functions.Tests;
@@ -192,8 +193,12 @@ public sealed class TableStageTests : IAsyncLifetime
         Assert.False(answer.PreAggregated); // completed without the finaliser: computed from the records
         var run = answer.Value;
         Assert.Equal(global::DaneScan.Api.RunState.Completed, run.State);
-        var failing = DaneJudge.Judge(new DomainScan(_dns["a.example"], [StageObservations.Probe(new ProbeTarget("mx.shared.example", System.Net.IPAddress.Parse("127.0.0.59"), 25, "mx.shared.example"))])).Primary;
-        Assert.Equal(new Dictionary<DomainDaneStatus, long> { [failing] = 2, [DomainDaneStatus.NotDane] = 1 }, run.DomainsByStatus);
+        // a.example and b.example share the failing host; the third domain has no DANE. Every state is listed, zero or not.
+        var failing = DaneJudge.Judge(new DomainScan(_dns["a.example"], [StageObservations.Probe(new ProbeTarget("mx.shared.example", System.Net.IPAddress.Parse("127.0.0.59"), 25, "mx.shared.example"))]));
+        var expected = Enum.GetValues<DaneState>().ToDictionary(s => s, _ => 0L);
+        expected[StatisticsDefinitions.StateOf(failing.All, StatisticsDefinitions.MxSecurityOf(failing.MxOutcome))] = 2;
+        expected[DaneState.NotDane] = 1;
+        Assert.Equal(expected, run.DomainsByState);
         Assert.Equal(1, run.HostsProbed);
         Assert.Equal(1, run.HostsByOutcome[HostOutcome.AuthenticationFailed]);
 
@@ -212,7 +217,7 @@ public sealed class TableStageTests : IAsyncLifetime
         Assert.Equal(2, tlsa!.Value.Items.Single(r => r.Key == "3 1 1").Domains);
 
         var domain = (await queries.GetDomainAsync(Run, "a.example", ct))!.Value;
-        Assert.Equal(failing, domain!.Status);
+        Assert.Equal(failing.All, domain!.Status);
         Assert.Single(domain.Scan.Probes);
 
         var series = await queries.GetTimeSeriesAsync("domains", null, null, ct);

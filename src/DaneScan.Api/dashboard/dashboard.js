@@ -12,7 +12,8 @@
 
   // Colours of the statuses and outcomes, chosen for contrast on white (WCAG AA for the legend text beside them).
   const palette = ["#0b5cad", "#b35900", "#2e7d32", "#a40000", "#6a1b9a", "#00695c", "#5d4037", "#37474f", "#ad1457", "#827717", "#283593", "#4e342e"];
-  const statusOrder = ["protected", "encryptOnly", "partial", "failing", "notDane", "notApplicable"];
+  // The states of docs/dataset.md ("Definitions"): Verified (MX RRset secure) and Trusted (MX RRset insecure) apart.
+  const statusOrder = ["verified", "trusted", "encryptOnly", "partial", "failing", "notDane", "notApplicable"];
 
   const el = (id) => document.getElementById(id);
   const fmt = (n) => Number(n).toLocaleString("en");
@@ -106,7 +107,7 @@
       type: "bar",
       data: {
         labels: rows.map((r) => r.key),
-        datasets: statuses.map((s, i) => ({ label: words(s), data: rows.map((r) => r.byStatus[s] ?? 0), backgroundColor: colour(i) })),
+        datasets: statuses.map((s, i) => ({ label: words(s), data: rows.map((r) => r.byState[s] ?? 0), backgroundColor: colour(i) })),
       },
       options: { indexAxis: "y", scales: { x: { stacked: true, beginAtZero: true, title: { display: true, text: "Domains" } }, y: { stacked: true } } },
     });
@@ -130,8 +131,16 @@
       div.append(dt, dd);
       dl.appendChild(div);
     };
+    const h = run.headline;
+    const headline = [
+      ["daneProtected", "DANE-protected (Verified, all MX)", h.daneProtected],
+      ["trusted", "Trusted (MX RRset unsigned)", h.trusted],
+      ["surveyProtected", "Survey-comparable", h.surveyProtected],
+      ["surveySigned", "of DNSSEC-signed domains", h.surveySigned],
+    ];
     for (const [field, label, value] of cards) add("data-field", field, label, value);
-    for (const s of sortedStatuses(run.domainsByStatus)) add("data-status", s, words(s), run.domainsByStatus[s]);
+    for (const [field, label, value] of headline) add("data-headline", field, label, value);
+    for (const s of sortedStatuses(run.domainsByState)) add("data-status", s, words(s), run.domainsByState[s]);
     el("run-note").textContent =
       `${run.state === "completed" ? "Completed" : "Running"} run ${run.runId}, started ${new Date(run.startedUtc).toISOString().replace(".000", "")}` +
       `, scanner ${run.scannerVersion || "?"}, DNSSEC trust: ${run.trustMode}, vantage point: ${run.vantagePoint || "?"}.` +
@@ -139,11 +148,15 @@
   }
 
   async function counts(runId, dimension, chartId, tableId, caption, keyTitle, statuses) {
-    const page = await api(`runs/${encodeURIComponent(runId)}/counts/${dimension}`, { top: 1000 });
+    const page = await api(`runs/${encodeURIComponent(runId)}/breakdowns/${dimension}`, { top: 1000 });
     const rows = page.items;
-    stackedBars(chartId, rows.slice(0, 12), statuses);
+    if (chartId) stackedBars(chartId, rows.slice(0, 12), statuses);
     table(el(tableId), caption + (page.continuationToken ? " (first 1,000 rows)" : ""), keyTitle,
-      [{ name: "domains", title: "Domains", value: (r) => r.domains }, ...statuses.map((s) => ({ name: s, title: words(s), value: (r) => r.byStatus[s] ?? 0 }))],
+      [
+        { name: "domains", title: "Domains", value: (r) => r.domains },
+        { name: "surveyProtected", title: "Survey-comparable", value: (r) => r.surveyProtected },
+        ...statuses.map((s) => ({ name: s, title: words(s), value: (r) => r.byState[s] ?? 0 })),
+      ],
       rows);
   }
 
@@ -158,7 +171,7 @@
       },
       options: { scales: { y: { beginAtZero: true, title: { display: true, text: "Domains" } } } },
     });
-    table(el("time-table"), "Domains per status, per completed run", "Run",
+    table(el("time-table"), "Domains per state (all MX hosts), per completed run", "Run",
       statuses.map((s, i) => ({ name: s, title: words(s), value: (r) => series[i].points[r.index].value })),
       runs.map((p, index) => ({ key: p.runId, label: `${p.runId} (${p.startedUtc.slice(0, 10)})`, index })));
   }
@@ -193,12 +206,12 @@
       return;
     }
     const previous = await api(`runs/${encodeURIComponent(older[0].runId)}`);
-    const statuses = sortedStatuses(Object.assign({}, previous.domainsByStatus, run.domainsByStatus));
-    table(container, `Domains per status: ${previous.runId} → ${run.runId}`, "Status",
+    const statuses = sortedStatuses(Object.assign({}, previous.domainsByState, run.domainsByState));
+    table(container, `Domains per state: ${previous.runId} → ${run.runId}`, "State",
       [
-        { name: "previous", title: previous.runId, value: (r) => previous.domainsByStatus[r.key] ?? 0 },
-        { name: "current", title: run.runId, value: (r) => run.domainsByStatus[r.key] ?? 0 },
-        { name: "change", title: "Change", value: (r) => { const d = (run.domainsByStatus[r.key] ?? 0) - (previous.domainsByStatus[r.key] ?? 0); return (d > 0 ? "+" : "") + fmt(d); } },
+        { name: "previous", title: previous.runId, value: (r) => previous.domainsByState[r.key] ?? 0 },
+        { name: "current", title: run.runId, value: (r) => run.domainsByState[r.key] ?? 0 },
+        { name: "change", title: "Change", value: (r) => { const d = (run.domainsByState[r.key] ?? 0) - (previous.domainsByState[r.key] ?? 0); return (d > 0 ? "+" : "") + fmt(d); } },
       ],
       statuses.map((s) => ({ key: s, label: words(s) })));
   }
@@ -211,7 +224,7 @@
       const p = document.createElement("p");
       const strong = document.createElement("strong");
       strong.dataset.field = "status";
-      strong.textContent = words(record.status);
+      strong.textContent = `${words(record.state)} (MX RRset ${record.mxSecurity}${record.surveyProtected ? ", survey-protected" : ""})`;
       p.append(`${record.domain} in run ${record.runId}: `, strong);
       const pre = document.createElement("pre");
       pre.id = "explanation";
@@ -228,13 +241,15 @@
   async function showRun(runId, runs) {
     setStatus(`Loading run ${runId}…`);
     const run = await api(`runs/${encodeURIComponent(runId)}`);
-    const statuses = sortedStatuses(run.domainsByStatus);
+    const statuses = sortedStatuses(run.domainsByState);
     summary(run);
     outcomes(run);
     await Promise.all([
       counts(runId, "tld", "tld-chart", "tld-table", "Domains by TLD", "TLD", statuses),
-      counts(runId, "mx-provider", "provider-chart", "provider-table", "Domains by MX provider (most preferred MX host)", "MX provider", statuses),
+      counts(runId, "mx-provider", "provider-chart", "provider-table", "Domains by MX provider (registrable domain of each primary MX host)", "MX provider", statuses),
       counts(runId, "tlsa-parameters", "tlsa-chart", "tlsa-table", "Domains by TLSA parameters", "Usage selector matching-type", statuses),
+      counts(runId, "dane-usage", null, "usage-table", "Domains by DANE usage (DANE-EE, DANE-TA)", "Usages", statuses),
+      counts(runId, "failure-result-type", "cause-chart", "cause-table", "Domains by failure cause (RFC 8460 result type)", "Result type", statuses),
       findings(runId),
       timeSeries(statuses),
       changes(run, runs),

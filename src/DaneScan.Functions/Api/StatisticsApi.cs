@@ -41,6 +41,11 @@ public sealed class StatisticsApi(IStatisticsQueries queries)
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.CountsByTlsaParameters)] HttpRequestData req, string runId, CancellationToken cancellationToken) =>
         await MapAsync(req, await _handlers.CountsAsync(runId, CountDimension.TlsaParameters, Query(req), cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
 
+    [Function(nameof(ApiRoutes.Breakdown))]
+    public async Task<HttpResponseData> BreakdownAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Breakdown)] HttpRequestData req, string runId, string dimension, CancellationToken cancellationToken) =>
+        await MapAsync(req, await _handlers.BreakdownAsync(runId, dimension, Query(req), cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+
     [Function(nameof(ApiRoutes.ListFindings))]
     public async Task<HttpResponseData> ListFindingsAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.ListFindings)] HttpRequestData req, string runId, CancellationToken cancellationToken) =>

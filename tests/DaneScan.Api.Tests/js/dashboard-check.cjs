@@ -21,7 +21,7 @@ async function tableRows(page, container) {
 }
 
 async function compareCounts(page, container, dimension) {
-  const answer = await api(`runs/${runId}/counts/${dimension}?top=1000`);
+  const answer = await api(`runs/${runId}/breakdowns/${dimension}?top=1000`);
   const rows = await tableRows(page, container);
   check(rows.length === answer.items.length, `${dimension}: page shows ${rows.length} rows, API has ${answer.items.length}`);
   answer.items.forEach((item, i) => {
@@ -29,7 +29,8 @@ async function compareCounts(page, container, dimension) {
     if (!row) return;
     check(row.key === item.key, `${dimension} row ${i}: page ${row.key}, API ${item.key}`);
     check(number(row.cells.domains) === item.domains, `${dimension} ${item.key}: page ${row.cells.domains} domains, API ${item.domains}`);
-    for (const [status, n] of Object.entries(item.byStatus)) {
+    check(number(row.cells.surveyProtected) === item.surveyProtected, `${dimension} ${item.key}: page ${row.cells.surveyProtected} survey-comparable, API ${item.surveyProtected}`);
+    for (const [status, n] of Object.entries(item.byState)) {
       check(number(row.cells[status]) === n, `${dimension} ${item.key} ${status}: page ${row.cells[status]}, API ${n}`);
     }
   });
@@ -65,14 +66,20 @@ async function main() {
     for (const f of ["domainsEnumerated", "hostsProbed", "domainsRejected"]) {
       check(number(fields[f]) === run[f], `summary ${f}: page ${fields[f]}, API ${run[f]}`);
     }
+    const headline = await page.$$eval("#summary dd[data-headline]", (dds) => Object.fromEntries(dds.map((d) => [d.dataset.headline, d.textContent])));
+    for (const f of ["daneProtected", "trusted", "surveyProtected", "surveySigned"]) {
+      check(number(headline[f]) === run.headline[f], `headline ${f}: page ${headline[f]}, API ${run.headline[f]}`);
+    }
     const statuses = await page.$$eval("#summary dd[data-status]", (dds) => Object.fromEntries(dds.map((d) => [d.dataset.status, d.textContent])));
-    check(Object.keys(statuses).sort().join() === Object.keys(run.domainsByStatus).sort().join(), `summary statuses: page ${Object.keys(statuses)}, API ${Object.keys(run.domainsByStatus)}`);
-    for (const [s, n] of Object.entries(run.domainsByStatus)) check(number(statuses[s]) === n, `summary ${s}: page ${statuses[s]}, API ${n}`);
+    check(Object.keys(statuses).sort().join() === Object.keys(run.domainsByState).sort().join(), `summary states: page ${Object.keys(statuses)}, API ${Object.keys(run.domainsByState)}`);
+    for (const [s, n] of Object.entries(run.domainsByState)) check(number(statuses[s]) === n, `summary ${s}: page ${statuses[s]}, API ${n}`);
 
     // Breakdowns, findings, host outcomes, the time series.
     const tlds = await compareCounts(page, "tld-table", "tld");
     await compareCounts(page, "provider-table", "mx-provider");
     await compareCounts(page, "tlsa-table", "tlsa-parameters");
+    await compareCounts(page, "usage-table", "dane-usage");
+    const causes = await compareCounts(page, "cause-table", "failure-result-type");
     const findings = await api(`runs/${runId}/findings?top=1000`);
     const findingRows = await tableRows(page, "findings-table");
     check(findingRows.length === findings.items.length, `findings: page ${findingRows.length} rows, API ${findings.items.length}`);
@@ -86,7 +93,7 @@ async function main() {
       check(row && number(row.cells.hosts) === n, `host outcome ${o}: page ${row?.cells.hosts}, API ${n}`);
     }
     const timeRows = await tableRows(page, "time-table");
-    for (const s of Object.keys(run.domainsByStatus)) {
+    for (const s of Object.keys(run.domainsByState)) {
       const metric = s.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
       const series = await api(`timeseries/${metric}`);
       check(timeRows.length === series.points.length, `time series ${metric}: page ${timeRows.length} runs, API ${series.points.length}`);
@@ -115,7 +122,7 @@ async function main() {
     const section = await page.$("section[aria-labelledby=lookup-h]");
     await section.screenshot({ path: path.join(shots, "dashboard-lookup.png") });
 
-    console.log(`dashboard: ${Object.keys(run.domainsByStatus).length} statuses, ${tlds} TLD rows, ${findings.items.length} findings, ${timeRows.length} runs in the series compared with the API`);
+    console.log(`dashboard: ${Object.keys(run.domainsByState).length} states, ${tlds} TLD rows, ${causes} failure-cause rows, ${findings.items.length} findings, ${timeRows.length} runs in the series compared with the API`);
   } finally {
     await browser.close();
   }
