@@ -299,6 +299,29 @@ public sealed class ExportTests : IAsyncLifetime
         Assert.Equal(("false", "1"), (row["dane_protected"], row["schema_version"]));
     }
 
+    /// <summary>docs/dataset.md lists every column of both tables, in the order the files have them.</summary>
+    [Fact]
+    public void The_schema_document_lists_every_column_in_order()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DaneScan.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        Assert.NotNull(dir);
+        var lines = File.ReadAllLines(Path.Combine(dir.FullName, "docs", "dataset.md"));
+        List<string> Documented(string table) => [.. lines
+            .SkipWhile(l => l != $"## `{table}`")
+            .Skip(1)
+            .TakeWhile(l => !l.StartsWith("## ", StringComparison.Ordinal))
+            .Where(l => l.StartsWith("| `", StringComparison.Ordinal))
+            .Select(l => l.Split('`')[1])];
+
+        Assert.Equal(RowWriters.Columns<DomainRow>().Select(c => c.Name), Documented("domains"));
+        Assert.Equal(RowWriters.Columns<HostRow>().Select(c => c.Name), Documented("hosts"));
+    }
+
     [Fact]
     public async Task Parquet_streams_rows_in_row_groups_and_appends_them_to_one_file()
     {
