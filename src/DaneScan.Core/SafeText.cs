@@ -70,17 +70,28 @@ public static class SafeText
     }
 
     /// <summary>
-    /// One CSV field (RFC 4180): the text escaped as for <see cref="ForTerminal"/>, so the field holds no control
-    /// byte (no CR or LF either), and quoted when it holds a comma or a double quote (quotes doubled); null is the
-    /// empty field.
+    /// One CSV text field (RFC 4180): the text escaped as for <see cref="ForTerminal"/>, so the field holds no control
+    /// byte (no CR or LF either); prefixed with a single quote when the text begins with a character a spreadsheet
+    /// would start a formula with (<c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, TAB, CR: OWASP, "CSV Injection") or with a
+    /// single quote itself, so that a reader removes exactly one leading quote to get the text back; and quoted when
+    /// it holds a comma or a double quote (quotes doubled); null is the empty field. For text columns only: numbers,
+    /// booleans and times are written as they are (a negative number is not a formula).
     /// </summary>
     public static string ForCsv(string? text)
     {
         var safe = ForTerminal(text) ?? string.Empty;
+        if (text is { Length: > 0 } && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r' or FormulaGuard)
+        {
+            safe = FormulaGuard + safe;
+        }
+
         return safe.AsSpan().IndexOfAny(',', '"') >= 0
             ? "\"" + safe.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""
             : safe;
     }
+
+    /// <summary>The prefix <see cref="ForCsv"/> puts before a text that a spreadsheet would read as a formula.</summary>
+    public const char FormulaGuard = '\'';
 
     /// <summary>Whether <see cref="ForTerminal"/> would change the text.</summary>
     public static bool IsSafe(string? text) => text is null || FirstUnsafe(text) < 0;

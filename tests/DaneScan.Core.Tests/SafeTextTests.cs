@@ -55,4 +55,22 @@ public class SafeTextTests
         Assert.Equal(field, SafeText.ForCsv(raw));
         Assert.DoesNotContain(SafeText.ForCsv(raw), c => c < 0x20 || c == 0x7F);
     }
+
+    /// <summary>OWASP "CSV Injection": a text starting with = + - @ TAB or CR gets a leading single quote; so does one starting with a quote.</summary>
+    [Theory]
+    [InlineData("=HYPERLINK(\"http://evil.example/\",\"open\")", "\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"open\"\")\"")]
+    [InlineData("@SUM(1+1)*cmd|' /C calc'!A0", "'@SUM(1+1)*cmd|' /C calc'!A0")]
+    [InlineData("+1+1", "'+1+1")]
+    [InlineData("-2+3", "'-2+3")]
+    [InlineData("\t=1", @"'\x09=1")]
+    [InlineData("\r=1", @"'\x0d=1")]
+    [InlineData("'=1", "''=1")]
+    [InlineData("a=1", "a=1")]
+    [InlineData(" =1", " =1")]
+    [InlineData("CN=mx.example, O=x", "\"CN=mx.example, O=x\"")]
+    [InlineData("", "")]
+    public void Csv_text_a_spreadsheet_would_run_as_a_formula_starts_with_a_single_quote(string raw, string field)
+    {
+        Assert.Equal(field, SafeText.ForCsv(raw));
+    }
 }

@@ -129,6 +129,10 @@ public sealed class ExportTests : IAsyncLifetime
         Assert.Equal("Protected", a[Array.IndexOf(header, "primary_status")]);
         Assert.Equal("1", a[Array.IndexOf(header, "list_rank")]);
         Assert.Equal("2", a[Array.IndexOf(header, "addresses")]);
+        // MX RRset secure, its one host authenticated (docs/dataset.md, "Definitions"): Verified and survey-protected.
+        Assert.Equal("Verified", a[Array.IndexOf(header, "all_state")]);
+        Assert.Equal("true", a[Array.IndexOf(header, "dane_protected")]);
+        Assert.Equal("true", a[Array.IndexOf(header, "survey_protected")]);
 
         var hostLines = await File.ReadAllLinesAsync(result.HostsPath);
         Assert.Equal(4, hostLines.Length);
@@ -148,6 +152,11 @@ public sealed class ExportTests : IAsyncLifetime
         Assert.Equal(1, byName["a.example"].GetProperty("authenticated_hosts").GetInt32());
         Assert.Equal("mx.good.example=Authenticated/DaneEeMatched", byName["b.example"].GetProperty("host_outcomes").GetString());
         Assert.Equal(RowWriters.Columns<DomainRow>().Select(c => c.Name), byName["a.example"].EnumerateObject().Select(p => p.Name));
+        // docs/dataset.md, "Definitions": a secure MX RRset whose host authenticated is Verified, DANE-protected, in the survey count;
+        // a secure one whose host has no DANE is NotDane but in the survey's denominator; a null MX has no host to judge.
+        Assert.Equal(("Secure", "Verified", "Verified", true, true, true), Definitions(byName["a.example"]));
+        Assert.Equal(("Secure", "NotDane", "NotDane", false, true, false), Definitions(byName["c.example"]));
+        Assert.Equal(("Secure", "NotApplicable", "NotApplicable", false, false, false), Definitions(byName["nomail.example"]));
 
         var hosts = (await File.ReadAllLinesAsync(result.HostsPath)).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         var good = hosts.Single(h => h.GetProperty("address").GetString() == "2001:db8::10");
@@ -187,10 +196,130 @@ public sealed class ExportTests : IAsyncLifetime
         Assert.Equal(4, domains.Count);
         Assert.Equal("Protected", domains.Single(d => d.Domain == "a.example").PrimaryStatus);
         Assert.Null(domains.Single(d => d.Domain == "nomail.example").ListRank);
+        var a = domains.Single(d => d.Domain == "a.example");
+        Assert.Equal(("Secure", "Verified", "Verified", true, true, true), (a.MxSecurity, a.PrimaryState, a.AllState, a.DaneProtected, a.SurveySigned, a.SurveyProtected));
 
         var hosts = (await ParquetSerializer.DeserializeAsync<HostRow>(result.HostsPath)).Data;
         Assert.Equal(3, hosts.Count);
         Assert.Equal(2, hosts.Single(h => h.Address == "192.0.2.10").DomainsServed);
+    }
+
+    private static (string?, string?, string?, bool, bool, bool) Definitions(JsonElement row) => (
+        row.GetProperty("mx_security").GetString(),
+        row.GetProperty("primary_state").GetString(),
+        row.GetProperty("all_state").GetString(),
+        row.GetProperty("dane_protected").GetBoolean(),
+        row.GetProperty("survey_signed").GetBoolean(),
+        row.GetProperty("survey_protected").GetBoolean());
+
+    /// <summary>
+    /// Issue 11, CSV injection: a subjectAltName that is a HYPERLINK formula and a server's text that is an
+    /// @SUM formula reach the CSV file with a leading single quote (read back with a real RFC 4180 parse);
+    /// JSON Lines keeps them exactly.
+    /// </summary>
+    [Fact]
+    public async Task Csv_text_a_spreadsheet_would_run_as_a_formula_is_quoted_out_and_jsonl_keeps_it_exact()
+    {
+        const string hyperlink = "=HYPERLINK(\"http://evil.example/\",\"open\")";
+        const string sum = "@SUM(1+1)*cmd|' /C calc'!A0";
+        var root = Path.Combine(_root, "formula");
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=mx.formula.example", key, HashAlgorithmName.SHA256);
+        // Written as raw IA5Strings, as a hostile server may send them (SubjectAlternativeNameBuilder IDN-maps names).
+        var san = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
+        using (san.PushSequence())
+        {
+            foreach (var name in new[] { hyperlink, "mx.formula.example" })
+            {
+                san.WriteCharacterString(System.Formats.Asn1.UniversalTagNumber.IA5String, name, new System.Formats.Asn1.Asn1Tag(System.Formats.Asn1.TagClass.ContextSpecific, 2));
+            }
+        }
+
+        request.CertificateExtensions.Add(new X509Extension("2.5.29.17", san.Encode(), critical: false));
+        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        var tlsa = TlsaAssociation.Record(cert, TlsaUsage.DaneEe, TlsaSelector.Spki, TlsaMatchingType.Sha2_256);
+        var host = Host("mx.formula.example", ["192.0.2.30"], [], new RrsetObservation<TlsaRecord>("_25._tcp.mx.formula.example", "TLSA", DnsOutcome.SecureAnswer, DenialKind.None, [tlsa], 3600, []));
+
+        await using (var store = new RunDirectoryStore(root))
+        {
+            await store.WriteManifestAsync(Samples.Manifest("formula"));
+            await store.WriteDomainsAsync("formula", [Domain("formula.example", [host], rank: 1)]);
+            await store.WriteProbesAsync("formula",
+            [
+                new ProbeRecord
+                {
+                    Observation = new ProbeObservation
+                    {
+                        Host = "mx.formula.example", Address = "192.0.2.30", ServerName = "mx.formula.example", StartedUtc = Samples.When,
+                        Outcome = ProbeOutcome.TlsEstablished, StartTlsOffered = true, PresentedChain = [cert.RawData], EhloAfterTlsOk = true,
+                    },
+                },
+                // A probe no stored domain uses: its row's detail is the probe's, the server's text.
+                new ProbeRecord
+                {
+                    Observation = new ProbeObservation
+                    {
+                        Host = "mx.orphan.example", Address = "192.0.2.31", StartedUtc = Samples.When,
+                        Outcome = ProbeOutcome.ServiceRefused, FailedStage = ProbeStage.Banner, Detail = sum,
+                    },
+                },
+            ]);
+        }
+
+        ExportResult csv, jsonl;
+        await using (var store = new RunDirectoryStore(root))
+        {
+            csv = await DatasetExporter.ExportAsync(store, "formula", Path.Combine(root, "csv"), ExportFormat.Csv);
+            jsonl = await DatasetExporter.ExportAsync(store, "formula", Path.Combine(root, "jsonl"), ExportFormat.Jsonl);
+        }
+
+        var hosts = Rfc4180.Rows(await File.ReadAllTextAsync(csv.HostsPath)).ToDictionary(r => r["host"]);
+        Assert.Equal("'" + hyperlink + ";mx.formula.example", hosts["mx.formula.example"]["leaf_dns_names"]);
+        Assert.Equal("'" + sum, hosts["mx.orphan.example"]["detail"]);
+        Assert.Equal(("25", "1", "0"), (hosts["mx.formula.example"]["port"], hosts["mx.formula.example"]["chain_length"], hosts["mx.formula.example"]["match_depth"]));
+        Assert.Equal("CN=mx.formula.example", hosts["mx.formula.example"]["leaf_subject"]);
+
+        var rows = (await File.ReadAllLinesAsync(jsonl.HostsPath)).Select(l => JsonDocument.Parse(l).RootElement).ToDictionary(r => r.GetProperty("host").GetString()!);
+        Assert.Equal(hyperlink + ";mx.formula.example", rows["mx.formula.example"].GetProperty("leaf_dns_names").GetString());
+        Assert.Equal(sum, rows["mx.orphan.example"].GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Csv_keeps_numbers_as_they_are_and_guards_text_columns_only()
+    {
+        var path = Path.Combine(_root, "numbers.csv");
+        await using (var writer = RowWriters.Create<DomainRow>(ExportFormat.Csv, path))
+        {
+            await writer.WriteAsync(new DomainRow { RunId = "r", Domain = "-x.example", ListSource = "+list", ListRank = -5, MxHosts = -1 });
+        }
+
+        var row = Rfc4180.Rows(await File.ReadAllTextAsync(path)).Single();
+        Assert.Equal(("-5", "-1"), (row["list_rank"], row["mx_hosts"]));
+        Assert.Equal(("'-x.example", "'+list", "r"), (row["domain"], row["list_source"], row["run_id"]));
+        Assert.Equal(("false", "1"), (row["dane_protected"], row["schema_version"]));
+    }
+
+    /// <summary>docs/dataset.md lists every column of both tables, in the order the files have them.</summary>
+    [Fact]
+    public void The_schema_document_lists_every_column_in_order()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DaneScan.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        Assert.NotNull(dir);
+        var lines = File.ReadAllLines(Path.Combine(dir.FullName, "docs", "dataset.md"));
+        List<string> Documented(string table) => [.. lines
+            .SkipWhile(l => l != $"## `{table}`")
+            .Skip(1)
+            .TakeWhile(l => !l.StartsWith("## ", StringComparison.Ordinal))
+            .Where(l => l.StartsWith("| `", StringComparison.Ordinal))
+            .Select(l => l.Split('`')[1])];
+
+        Assert.Equal(RowWriters.Columns<DomainRow>().Select(c => c.Name), Documented("domains"));
+        Assert.Equal(RowWriters.Columns<HostRow>().Select(c => c.Name), Documented("hosts"));
     }
 
     [Fact]

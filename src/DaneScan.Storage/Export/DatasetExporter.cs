@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using DaneScan.Contracts;
 using DaneScan.Core;
+using DaneScan.Statistics;
 
 namespace DaneScan.Storage.Export;
 
@@ -156,6 +157,7 @@ public static class DatasetExporter
             }
 
             var hostsInView = verdict.Hosts;
+            var classification = StatisticsDefinitions.Classify(verdict);
             return new DomainRow
             {
                 RunId = runId,
@@ -180,6 +182,12 @@ public static class DatasetExporter
                 Reasons = Join(hostsInView.Select(h => h.Reason).Where(r => r != HostReason.None).Distinct().Select(r => r.ToString()).Order(StringComparer.Ordinal)),
                 Rfc8460Results = Join(hostsInView.Select(h => h.ResultType).Where(r => r != Rfc8460ResultType.None).Distinct().Select(r => r.ToString()).Order(StringComparer.Ordinal)),
                 Findings = Join(verdict.Findings.Select(f => f.Code.ToString()).Distinct().Order(StringComparer.Ordinal)),
+                MxSecurity = classification.MxSecurity.ToString(),
+                PrimaryState = classification.Primary.ToString(),
+                AllState = classification.All.ToString(),
+                DaneProtected = classification.DaneProtected,
+                SurveySigned = classification.SurveySigned,
+                SurveyProtected = classification.SurveyProtected,
             };
         }
 

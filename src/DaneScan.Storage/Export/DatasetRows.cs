@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace DaneScan.Storage.Export;
 
-/// <summary>The version of the exported dataset's schema (docs/dataset.md). Bump it when a column changes meaning or is removed.</summary>
+/// <summary>The version of the exported dataset's schema (docs/dataset.md). Bump it when a column changes meaning or type or is removed; columns added at the end keep it.</summary>
 public static class DatasetSchema
 {
     public const int Version = 1;
@@ -85,6 +85,26 @@ public sealed class DomainRow
 
     [JsonPropertyName("findings")]
     public string Findings { get; set; } = "";
+
+    // The definitions' columns (docs/dataset.md, "Definitions"), all from StatisticsDefinitions.Classify.
+
+    [JsonPropertyName("mx_security")]
+    public string MxSecurity { get; set; } = "";
+
+    [JsonPropertyName("primary_state")]
+    public string PrimaryState { get; set; } = "";
+
+    [JsonPropertyName("all_state")]
+    public string AllState { get; set; } = "";
+
+    [JsonPropertyName("dane_protected")]
+    public bool DaneProtected { get; set; }
+
+    [JsonPropertyName("survey_signed")]
+    public bool SurveySigned { get; set; }
+
+    [JsonPropertyName("survey_protected")]
+    public bool SurveyProtected { get; set; }
 }
 
 /// <summary>One row per probed (MX host, address) of a run (docs/dataset.md, "hosts").</summary>

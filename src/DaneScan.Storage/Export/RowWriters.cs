@@ -56,9 +56,11 @@ public static class RowWriters
 }
 
 /// <summary>
-/// RFC 4180 CSV with a header line; UTF-8 without BOM; ISO 8601 UTC times; empty for null. Every field goes
+/// RFC 4180 CSV with a header line; UTF-8 without BOM; ISO 8601 UTC times; empty for null. Every text field goes
 /// through <see cref="SafeText.ForCsv"/>: no control byte (CR and LF included), no bidi or invisible character
-/// reaches the file unescaped, and a field with a comma or quote is quoted. JSON Lines and Parquet keep the raw text.
+/// reaches the file unescaped, a text a spreadsheet would take for a formula gets a leading <c>'</c>, and a field
+/// with a comma or quote is quoted. Numbers, booleans and times are written in their invariant form, which holds
+/// none of those characters (so <c>-1</c> stays a number). JSON Lines and Parquet keep the raw text.
 /// </summary>
 internal sealed class CsvRowWriter<T> : IRowWriter<T>
 {
@@ -68,30 +70,29 @@ internal sealed class CsvRowWriter<T> : IRowWriter<T>
     public CsvRowWriter(string path)
     {
         _writer = new StreamWriter(path, false, new UTF8Encoding(false)) { NewLine = "\r\n" };
-        _writer.WriteLine(string.Join(',', Columns.Select(c => Quote(c.Name))));
+        _writer.WriteLine(string.Join(',', Columns.Select(c => SafeText.ForCsv(c.Name))));
     }
 
     public long Rows { get; private set; }
 
     public async Task WriteAsync(T row, CancellationToken cancellationToken = default)
     {
-        var line = string.Join(',', Columns.Select(c => Quote(Format(c.Property.GetValue(row)))));
+        var line = string.Join(',', Columns.Select(c => Field(c.Property.GetValue(row))));
         await _writer.WriteLineAsync(line.AsMemory(), cancellationToken).ConfigureAwait(false);
         Rows++;
     }
 
     public ValueTask DisposeAsync() => _writer.DisposeAsync();
 
-    private static string Format(object? value) => value switch
+    private static string Field(object? value) => value switch
     {
         null => "",
+        string text => SafeText.ForCsv(text),
         bool b => b ? "true" : "false",
         DateTime d => d.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture),
-        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-        _ => value.ToString() ?? "",
+        IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
+        _ => SafeText.ForCsv(value.ToString()),
     };
-
-    private static string Quote(string value) => SafeText.ForCsv(value);
 }
 
 /// <summary>One JSON object a line, with the same column names as CSV and Parquet.</summary>
