@@ -466,7 +466,11 @@ internal sealed record PipelineSettings(int MaxParked, double DomainDeadlineSeco
 {
     public string? Error() =>
         MaxParked < 1 ? $"--max-parked: {MaxParked} is not at least 1"
-        : !double.IsFinite(DomainDeadlineSeconds) || DomainDeadlineSeconds <= 0 || DomainDeadlineSeconds > 7 * 86_400 ? $"--domain-deadline: {DomainDeadlineSeconds} is not a number of seconds above 0 (at most a week)"
+        : DomainDeadlineError(DomainDeadlineSeconds) is { } deadline ? deadline
         : HostCache < 1 ? $"--host-cache: {HostCache} is not at least 1"
         : null;
+
+    /// <summary>The one check of <c>--domain-deadline</c>, for scan and check alike.</summary>
+    public static string? DomainDeadlineError(double seconds) =>
+        !double.IsFinite(seconds) || seconds <= 0 || seconds > 7 * 86_400 ? $"--domain-deadline: {seconds} is not a number of seconds above 0 (at most a week)" : null;
 }
