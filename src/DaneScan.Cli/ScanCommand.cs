@@ -41,6 +41,11 @@ public static class ScanCommand
         };
         storeKind.AcceptOnlyFromAmong("dir", "table");
         var tableConnection = new Option<string?>("--table-connection") { Description = $"Table Storage connection string (default: {TableConnectionVariable})." };
+        var lockLease = new Option<double>("--lock-lease")
+        {
+            Description = "--store table: seconds the run's lock lasts past its last renewal (renewed every third of it); a scan killed without releasing it can be resumed after this.",
+            DefaultValueFactory = _ => TableRunLock.DefaultLease.TotalSeconds,
+        };
         var dnsConcurrency = new Option<int>("--dns-concurrency")
         {
             Description = "Domains resolved at once: about the DNS queries in flight (rate = this / round-trip time; keep it within the resolver's limits, docs/survey-tuning.md).",
@@ -75,7 +80,7 @@ public static class ScanCommand
         var settings = new ScannerSettings();
         var command = new Command("scan", "Scan domain lists for DANE for SMTP: each MX host address probed once per run, results in a run directory or Table Storage.");
         command.Arguments.Add(lists);
-        foreach (var option in new Option[] { runId, output, storeKind, tableConnection, dnsConcurrency, smtpConcurrency, maxParked, domainDeadline, hostCache, maxListBytes, maxListLines })
+        foreach (var option in new Option[] { runId, output, storeKind, tableConnection, lockLease, dnsConcurrency, smtpConcurrency, maxParked, domainDeadline, hostCache, maxListBytes, maxListLines })
         {
             command.Options.Add(option);
         }
@@ -83,7 +88,7 @@ public static class ScanCommand
         settings.AddTo(command);
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse, settings, parse.GetValue(lists) ?? [], parse.GetValue(runId), parse.GetValue(output)!, parse.GetValue(storeKind)!,
-            parse.GetValue(tableConnection), parse.GetValue(dnsConcurrency), parse.GetValue(smtpConcurrency),
+            parse.GetValue(tableConnection), parse.GetValue(lockLease), parse.GetValue(dnsConcurrency), parse.GetValue(smtpConcurrency),
             new DomainListOptions { MaxDecompressedBytes = parse.GetValue(maxListBytes), MaxLines = parse.GetValue(maxListLines) },
             new PipelineSettings(parse.GetValue(maxParked), parse.GetValue(domainDeadline), parse.GetValue(hostCache)), cancellationToken));
         return command;
@@ -91,7 +96,7 @@ public static class ScanCommand
 
     private static async Task<int> RunAsync(
         ParseResult parse, ScannerSettings settings, FileInfo[] lists, string? runIdText, DirectoryInfo output, string storeKind,
-        string? tableConnection, int dnsConcurrency, int smtpConcurrency, DomainListOptions listOptions, PipelineSettings pipeline, CancellationToken cancellationToken)
+        string? tableConnection, double lockLeaseSeconds, int dnsConcurrency, int smtpConcurrency, DomainListOptions listOptions, PipelineSettings pipeline, CancellationToken cancellationToken)
     {
         var error = Console.Error;
         // A list "named" like an option is a mistyped option (the parser takes unknown words as list names).
@@ -130,6 +135,12 @@ public static class ScanCommand
             return ExitCodes.Usage;
         }
 
+        if (!double.IsFinite(lockLeaseSeconds) || lockLeaseSeconds < TableRunLock.MinLease.TotalSeconds || lockLeaseSeconds > 86_400)
+        {
+            await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"danescan scan: --lock-lease: {lockLeaseSeconds} is not a number of seconds from {TableRunLock.MinLease.TotalSeconds} to 86400"));
+            return ExitCodes.Usage;
+        }
+
         string? connection = null;
         if (storeKind == "table")
         {
@@ -145,11 +156,13 @@ public static class ScanCommand
         // resolver anything or touches the manifest.
         IResultStore store;
         string where;
+        TableRunLock? tableLock = null;
         try
         {
             if (connection is not null)
             {
                 var table = await TableResultStore.OpenAsync(TableResultStore.CreateServiceClient(connection), cancellationToken: cancellationToken);
+                tableLock = await table.LockRunAsync(runId, TimeSpan.FromSeconds(lockLeaseSeconds), cancellationToken);
                 store = table;
                 where = $"Table Storage tables {string.Join(", ", table.TableNames)}, run {runId}";
             }
@@ -180,12 +193,32 @@ public static class ScanCommand
             return e.IsTransient ? ExitCodes.StorageTemporary : ExitCodes.StorageFailed;
         }
 
+        // A Table Storage lease that is lost (not renewed in time, then taken by another scan) stops the run: its
+        // writes would mix with the new holder's.
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, tableLock?.Lost ?? CancellationToken.None);
         try
         {
-            return await LockedRunAsync(parse, settings, lists, runId, store, where, dnsConcurrency, smtpConcurrency, listOptions, pipeline, cancellationToken);
+            var exit = await LockedRunAsync(parse, settings, lists, runId, store, where, dnsConcurrency, smtpConcurrency, listOptions, pipeline, run.Token);
+            if (tableLock?.LostReason is { } lost && !cancellationToken.IsCancellationRequested)
+            {
+                await error.WriteLineAsync($"danescan scan: {lost}; this scan stopped; rerun with --run-id {runId} to resume once the run is free");
+                return ExitCodes.RunLocked;
+            }
+
+            return exit;
+        }
+        catch (OperationCanceledException) when (tableLock?.LostReason is { } lost && !cancellationToken.IsCancellationRequested)
+        {
+            await error.WriteLineAsync($"danescan scan: {lost}; this scan stopped; rerun with --run-id {runId} to resume once the run is free");
+            return ExitCodes.RunLocked;
         }
         finally
         {
+            if (tableLock is not null)
+            {
+                await tableLock.DisposeAsync();
+            }
+
             if (store is IAsyncDisposable disposable)
             {
                 await disposable.DisposeAsync();
@@ -433,7 +466,11 @@ internal sealed record PipelineSettings(int MaxParked, double DomainDeadlineSeco
 {
     public string? Error() =>
         MaxParked < 1 ? $"--max-parked: {MaxParked} is not at least 1"
-        : !double.IsFinite(DomainDeadlineSeconds) || DomainDeadlineSeconds <= 0 || DomainDeadlineSeconds > 7 * 86_400 ? $"--domain-deadline: {DomainDeadlineSeconds} is not a number of seconds above 0 (at most a week)"
+        : DomainDeadlineError(DomainDeadlineSeconds) is { } deadline ? deadline
         : HostCache < 1 ? $"--host-cache: {HostCache} is not at least 1"
         : null;
+
+    /// <summary>The one check of <c>--domain-deadline</c>, for scan and check alike.</summary>
+    public static string? DomainDeadlineError(double seconds) =>
+        !double.IsFinite(seconds) || seconds <= 0 || seconds > 7 * 86_400 ? $"--domain-deadline: {seconds} is not a number of seconds above 0 (at most a week)" : null;
 }

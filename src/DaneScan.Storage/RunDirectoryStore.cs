@@ -60,7 +60,7 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
     public async Task LockRunAsync(string runId, CancellationToken cancellationToken = default)
     {
         await LogsAsync(runId, cancellationToken).ConfigureAwait(false);
-        var holder = new RunLockHolder(Environment.ProcessId, Environment.MachineName, DateTimeOffset.UtcNow);
+        var holder = RunLockHolder.Current();
         await WriteAtomicallyAsync(Path.Combine(RunDirectory(runId), HolderFile), holder, cancellationToken).ConfigureAwait(false);
     }
 
@@ -283,7 +283,7 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
             var holder = JsonSerializer.Deserialize<RunLockHolder>(File.ReadAllBytes(Path.Combine(dir, HolderFile)), RecordJson.Options);
             if (holder is not null)
             {
-                return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"process {holder.ProcessId} on {holder.Host} since {holder.StartedUtc:yyyy-MM-dd'T'HH:mm:ss'Z'}");
+                return holder.Describe();
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
@@ -354,8 +354,16 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
         }
     }
 
-    /// <summary>Who holds a run's writer lock.</summary>
-    public sealed record RunLockHolder(int ProcessId, string Host, DateTimeOffset StartedUtc);
+    /// <summary>Who holds a run's writer lock (a run directory's, or a Table Storage run's lease: <see cref="TableRunLock"/>).</summary>
+    public sealed record RunLockHolder(int ProcessId, string Host, DateTimeOffset StartedUtc)
+    {
+        /// <summary>This process, from now.</summary>
+        public static RunLockHolder Current() => new(Environment.ProcessId, Environment.MachineName, DateTimeOffset.UtcNow);
+
+        /// <summary>"process N on HOST since TIME", as the refusal messages of both stores name a holder.</summary>
+        public string Describe() =>
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"process {ProcessId} on {Host} since {StartedUtc.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}");
+    }
 
     private sealed record RunLogs(JsonlLog<HostPart> Hosts, JsonlLog<JsonObject> Domains, JsonlLog<ProbeRecord> Probes, FileStream WriterLock)
     {

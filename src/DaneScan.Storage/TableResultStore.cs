@@ -40,7 +40,7 @@ public sealed record TableStoreOptions
 /// <list type="table">
 /// <item><term>{prefix}Domains</term><description>PartitionKey "runId|NNN" (NNN = bucket of SHA-256(domain), 3 digits), RowKey = domain</description></item>
 /// <item><term>{prefix}Probes</term><description>PartitionKey "runId|NNN" (bucket of SHA-256("host|address")), RowKey = "host|address"</description></item>
-/// <item><term>{prefix}Runs</term><description>PartitionKey = runId, RowKey "manifest"</description></item>
+/// <item><term>{prefix}Runs</term><description>PartitionKey = runId, RowKey "manifest"; RowKey "lock" while a scan holds the run (<see cref="TableRunLock"/>)</description></item>
 /// <item><term>{prefix}Stats</term><description>PartitionKey = runId, RowKey = "dimension|value", Count; and PartitionKey "runId|agg", RowKey = a document key, the pre-aggregated documents the statistics API serves (see <see cref="WriteAggregateDocumentsAsync"/>)</description></item>
 /// </list>
 /// Spreading a run over buckets avoids one hot partition (2,000 entities/s per partition). Every write
@@ -116,6 +116,15 @@ public sealed partial class TableResultStore : IResultStore
             Counters.RecordOther();
         }
     }
+
+    /// <summary>
+    /// Takes the run's lock (a lease row in the runs table, <see cref="TableRunLock"/>) before anything of the run is
+    /// read or written, so that a second scan of the run is refused at once; throws <see cref="StorageException"/>
+    /// (<see cref="StorageFaultKind.Conflict"/>) naming the holder. The fleet's stages write a run from many
+    /// processes by design and take no lock; <c>danescan scan --store table</c> does.
+    /// </summary>
+    public Task<TableRunLock> LockRunAsync(string runId, TimeSpan? lease = null, CancellationToken cancellationToken = default) =>
+        TableRunLock.AcquireAsync(_runs, ValidRunId(runId), lease ?? TableRunLock.DefaultLease, cancellationToken);
 
     /// <summary>The partition of a record key within a run.</summary>
     public string PartitionFor(string runId, string key)

@@ -142,4 +142,66 @@ public sealed class HostileInputTests(EndToEndLab fixture)
         Assert.Contains("NotDane / TlsaSecureDenial", result.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("NoAddressRecords", result.Stdout, StringComparison.Ordinal);
     }
+    /// <summary>
+    /// <c>check</c> has scan's per-domain deadline (<c>--domain-deadline</c>) with scan's rule when it expires: the
+    /// domain is judged with the probes that finished, an unfinished one's address NotProbed / ProbeMissing, and
+    /// the check is still a result (exit 0, docs/exit-codes.md). The server accepts and never speaks, so without the
+    /// deadline the probe waits out its banner deadline (30 s) and its retry.
+    /// </summary>
+    [Fact]
+    public async Task Check_stops_at_its_domain_deadline_with_the_unfinished_probe_judged_missing()
+    {
+        var silent = LabCatalogue.Get("silent-server");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = await Cli.RunAsync(Lab("check", silent.Domain, "--domain-deadline", "3"));
+        clock.Stop();
+
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(3), $"check ended after {clock.Elapsed}, before its deadline: was the server silent?");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3 + 10), $"check took {clock.Elapsed} with --domain-deadline 3");
+        Assert.Contains("all MX: NotApplicable", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("verdict   NotProbed / ProbeMissing", result.Stdout, StringComparison.Ordinal);
+        var line = Assert.Single(result.Stdout.Split('\n'), l => l.Contains("deadline expired", StringComparison.Ordinal)).Trim();
+        Assert.StartsWith("deadline expired: --domain-deadline 3 s passed with 1 of 1 probes unfinished (" + silent.Hosts[0].Name + "|", line, StringComparison.OrdinalIgnoreCase);
+        Assert.EndsWith("their addresses are judged NotProbed / ProbeMissing", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_json_names_the_probes_its_deadline_cut_off()
+    {
+        var silent = LabCatalogue.Get("silent-server");
+        var result = await Cli.RunAsync(Lab("check", silent.Domain, "--domain-deadline", "3", "--json"));
+
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var pending = Assert.Single(doc.RootElement.GetProperty("pendingProbeKeys").EnumerateArray()).GetString()!;
+        Assert.StartsWith(silent.Hosts[0].Name + "|", pending, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(0, doc.RootElement.GetProperty("observation").GetProperty("payload").GetProperty("probes").GetArrayLength());
+        var host = doc.RootElement.GetProperty("verdict").GetProperty("payload").GetProperty("hosts")[0];
+        Assert.Equal("ProbeMissing", host.GetProperty("reason").GetString());
+        Assert.Contains("danescan check: deadline expired: --domain-deadline 3 s passed", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_within_its_deadline_says_nothing_of_it()
+    {
+        var result = await Cli.RunAsync(Lab("check", "ee-11.lab", "--domain-deadline", "60", "--json"));
+
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
+        using var doc = JsonDocument.Parse(result.Stdout);
+        Assert.False(doc.RootElement.TryGetProperty("pendingProbeKeys", out _), "pendingProbeKeys written for a check that met its deadline");
+        Assert.DoesNotContain("deadline", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("NaN")]
+    public async Task Check_refuses_a_domain_deadline_that_is_not_a_positive_number_of_seconds(string value)
+    {
+        var result = await Cli.RunAsync(Lab("check", "ee-11.lab", "--domain-deadline", value));
+
+        Assert.Equal(2, result.ExitCode); // Usage, docs/exit-codes.md
+        Assert.StartsWith($"danescan check: --domain-deadline: {value} is not a number of seconds above 0", result.Stderr, StringComparison.Ordinal);
+    }
 }

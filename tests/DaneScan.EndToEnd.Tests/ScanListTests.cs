@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Azure.Data.Tables;
+using DaneScan.Storage.Tests;
 
 namespace DaneScan.EndToEnd.Tests;
 
@@ -264,6 +266,61 @@ public sealed class ScanListTests : IDisposable
         {
             first.Kill(entireProcessTree: true);
             await first.WaitForExitAsync();
+        }
+    }
+    [AzuriteFact]
+    public async Task A_second_scan_of_a_run_locked_in_Table_Storage_is_refused_at_once_naming_the_holder()
+    {
+        // As above, with the run in Table Storage: the lock is a lease row in the run's partition of the runs table.
+        var connection = Azurite.ConnectionString;
+        var runId = $"locked-{Guid.NewGuid():N}"[..22];
+        var runs = new TableClient(connection, "danescanRuns");
+        var list = Write("names.txt", Encoding.UTF8.GetBytes("a.example.net\n"));
+        string[] args = ["scan", "--store", "table", "--table-connection", connection, "--run-id", runId, list];
+        using var first = Process.Start(Cli.Info(null, [.. args, "--resolver", "192.0.2.1:53"]))!;
+        _ = first.StandardOutput.ReadToEndAsync();
+        _ = first.StandardError.ReadToEndAsync();
+        try
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (!await ExistsAsync(runs, runId, "lock"))
+            {
+                Assert.False(first.HasExited, "the first scan ended before it could be raced");
+                Assert.True(DateTime.UtcNow < deadline, "the first scan never took the lock");
+                await Task.Delay(50);
+            }
+
+            var manifestBefore = await ExistsAsync(runs, runId, "manifest");
+            var clock = Stopwatch.StartNew();
+            var second = await Cli.RunAsync([.. args, "--resolver", "127.0.0.1:1"]);
+            clock.Stop();
+
+            Assert.True(second.ExitCode == RunLocked, $"exit {second.ExitCode}: {second.Stderr}");
+            var line = Assert.Single(second.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith($"danescan scan: Conflict: run {runId} in Table Storage ", line, StringComparison.Ordinal);
+            Assert.Contains($"is being written by process {first.Id} on {Environment.MachineName} since ", line, StringComparison.Ordinal);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"the refusal took {clock.Elapsed}");
+            Assert.Equal(manifestBefore, await ExistsAsync(runs, runId, "manifest"));
+            Assert.False(first.HasExited, "the refused scan disturbed the first");
+        }
+        finally
+        {
+            first.Kill(entireProcessTree: true);
+            await first.WaitForExitAsync();
+            await runs.DeleteEntityAsync(runId, "lock");
+            await runs.DeleteEntityAsync(runId, "manifest");
+        }
+    }
+
+    private static async Task<bool> ExistsAsync(TableClient table, string partition, string row)
+    {
+        try
+        {
+            return (await table.GetEntityIfExistsAsync<TableEntity>(partition, row)).HasValue;
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 404)
+        {
+            return false; // the table itself is not there yet
         }
     }
 }

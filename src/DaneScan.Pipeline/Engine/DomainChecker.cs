@@ -27,4 +27,79 @@ public sealed class DomainChecker(DomainResolver resolver, HostProber prober, in
         var scan = new DomainScan(dns, probes);
         return (scan, DaneJudge.Judge(scan));
     }
+
+    /// <summary>
+    /// As <see cref="CheckAsync(string, CancellationToken)"/> within a per-domain deadline, by the rule of
+    /// <c>danescan scan --domain-deadline</c> (<c>LocalScanOptions.DomainDeadline</c>): counted from the start of
+    /// the resolution; once it has passed the domain is judged with the probes that finished, the others'
+    /// addresses <see cref="HostReason.ProbeMissing"/> and their keys in <see cref="DomainCheck.PendingProbeKeys"/>.
+    /// The unfinished probes serve no other domain here, so they are cancelled.
+    /// </summary>
+    public async Task<DomainCheck> CheckAsync(string domain, TimeSpan deadline, TimeProvider? time = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(deadline, TimeSpan.Zero);
+        time ??= TimeProvider.System;
+        var began = time.GetTimestamp();
+        var dns = await _resolver.ResolveAsync(domain, cancellationToken).ConfigureAwait(false);
+        var targets = ProbeTarget.For(dns, SmtpPort);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var tasks = targets.Select(t => _prober.ProbeAsync(t, stop.Token)).ToArray();
+        var left = deadline - time.GetElapsedTime(began);
+        if (left > TimeSpan.Zero)
+        {
+            try
+            {
+                await Task.WhenAll(tasks).WaitAsync(left, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // The domain's deadline: judged with what finished.
+            }
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var probes = new List<ProbeObservation>(tasks.Length);
+        var pending = new List<string>();
+        for (var i = 0; i < tasks.Length; i++)
+        {
+            if (tasks[i].IsCompletedSuccessfully)
+            {
+                probes.Add(tasks[i].Result);
+            }
+            else if (tasks[i].IsFaulted)
+            {
+                await tasks[i].ConfigureAwait(false);
+            }
+            else
+            {
+                pending.Add(targets[i].Key);
+            }
+        }
+
+        if (pending.Count > 0)
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            foreach (var task in tasks.Where(t => !t.IsCompleted))
+            {
+                try
+                {
+                    await task.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Cancelled at the deadline, as intended.
+                }
+            }
+        }
+
+        var scan = new DomainScan(dns, probes);
+        return new DomainCheck(scan, DaneJudge.Judge(scan), pending, time.GetElapsedTime(began));
+    }
+}
+
+/// <summary>One domain checked within its deadline: the observation, its verdict, and the probes the deadline cut off.</summary>
+public sealed record DomainCheck(DomainScan Scan, DomainVerdict Verdict, IReadOnlyList<string> PendingProbeKeys, TimeSpan Elapsed)
+{
+    /// <summary>Whether the deadline passed before every probe finished.</summary>
+    public bool PastDeadline => PendingProbeKeys.Count > 0;
 }

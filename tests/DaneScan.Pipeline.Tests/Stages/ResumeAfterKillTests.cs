@@ -10,7 +10,8 @@ namespace DaneScan.Pipeline.Tests.Stages;
 /// <summary>
 /// <c>danescan scan</c> as a child process against the lab, killed with SIGKILL mid-way and rerun with the
 /// same run id: every domain ends up recorded exactly once (none lost, none duplicated), in the run directory
-/// store and, when Azurite is there (DANESCAN_TABLE_CONNECTION, set by eng/test.sh), in the Table store.
+/// store and, when Azurite is there (DANESCAN_TABLE_CONNECTION, set by eng/test.sh), in the Table store (whose
+/// lock a killed scan leaves behind until its lease expires).
 /// </summary>
 [Trait("Category", "Integration")]
 [Collection(PipelineLabCollection.Name)]
@@ -88,8 +89,20 @@ public sealed class ResumeAfterKillTests(PipelineLab fixture) : IDisposable
             return n;
         }
 
-        var killedAfter = await StartAndKillAsync(ScanArgs(runId, "--store", "table", "--table-connection", connection), () => CountAsync().GetAwaiter().GetResult());
-        var rerun = await RunAsync(ScanArgs(runId, "--store", "table", "--table-connection", connection));
+        // A killed scan cannot release its run's lock: the lease (10 s here, renewed every 3.3 s, so it ends 6.7 to 10 s
+        // after the kill) expires, and only then may the run be resumed.
+        string[] args = ScanArgs(runId, "--store", "table", "--table-connection", connection, "--lock-lease", "10");
+        var killedAfter = await StartAndKillAsync(args, () => CountAsync().GetAwaiter().GetResult());
+        var killedAt = Stopwatch.StartNew();
+        var early = await RunAsync(args);
+        if (killedAt.Elapsed < TimeSpan.FromSeconds(6))
+        {
+            Assert.True(early.ExitCode == 7, $"a rerun within the killed scan's lease was not refused ({early.ExitCode}): {early.Stderr}");
+            Assert.Contains("is being written by process ", early.Stderr, StringComparison.Ordinal);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(Math.Max(0, 11 - killedAt.Elapsed.TotalSeconds)));
+        var rerun = await RunAsync(args);
         Assert.True(rerun.ExitCode == 0, $"rerun failed ({rerun.ExitCode}): {rerun.Stderr}\n{rerun.Stdout}");
 
         var names = new List<string>();
