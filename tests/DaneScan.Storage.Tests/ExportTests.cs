@@ -172,9 +172,9 @@ public sealed class ExportTests : IAsyncLifetime
         Assert.Equal("NotDane", plain.GetProperty("outcome").GetString());
 
         Assert.Equal(4, result.Statistics.Counts["domains|total"]);
-        Assert.Equal(2, result.Statistics.Counts["domains.primary|Protected"]);
+        Assert.Equal(2, result.Statistics.Counts["domains.primary|Verified"]);
         Assert.Equal(2, result.Statistics.Counts["top_mx_hosts.domains|mx.good.example"]);
-        Assert.Equal(1, result.Statistics.Counts["tlsa.parameters_by_hosts|3 1 1"]);
+        Assert.Equal(1, result.Statistics.Counts["mx_hosts.tlsa_parameters|3 1 1"]);
         Assert.Equal(2, result.Statistics.Counts["mx_hosts.outcome_by_domains|Authenticated"]);
     }
 

@@ -16,9 +16,6 @@ public sealed record ExportResult(string DomainsPath, string HostsPath, long Dom
 /// </summary>
 public static class DatasetExporter
 {
-    /// <summary>How many MX hosts the statistics keep in their "top MX hosts by domains served" list.</summary>
-    public const int TopMxHosts = 20;
-
     /// <summary>Writes domains.{ext} and hosts.{ext} for a run into a directory.</summary>
     public static async Task<ExportResult> ExportAsync(
         IResultStore store, string runId, string outputDirectory, ExportFormat format, CancellationToken cancellationToken = default)
@@ -99,13 +96,13 @@ public static class DatasetExporter
     {
         private readonly Dictionary<string, ProbeObservation> _probes = new(StringComparer.OrdinalIgnoreCase);
         private readonly Dictionary<string, HostAggregate> _addresses = new(StringComparer.OrdinalIgnoreCase);
-        private readonly Dictionary<string, (HostOutcome Outcome, int Domains, IReadOnlyList<TlsaRecord> Tlsa)> _mxHosts = new(StringComparer.OrdinalIgnoreCase);
-        private readonly Dictionary<string, long> _counts = new(StringComparer.Ordinal);
+        // The run's statistics, from the one statistics module (what danescan scan stores, docs/dataset.md "Run statistics").
+        private readonly RunStatisticsBuilder _statistics = new(runId, PublicSuffixList.Default);
 
         public void AddProbe(ProbeObservation probe)
         {
             _probes[Key(probe.Host, probe.Address)] = probe;
-            Count($"probes.outcome|{probe.Outcome}");
+            _statistics.AddProbe(probe);
         }
 
         public DomainRow AddDomain(DomainRecord record)
@@ -125,23 +122,9 @@ public static class DatasetExporter
             }
 
             var verdict = DaneJudge.Judge(dns, probes.Distinct());
-            Count("domains|total");
-            Count($"domains.mx_status|{verdict.MxStatus}");
-            Count($"domains.primary|{verdict.Primary}");
-            Count($"domains.all|{verdict.All}");
-            foreach (var code in verdict.Findings.Select(f => f.Code).Distinct())
-            {
-                Count($"domains.findings|{code}");
-            }
-
+            _statistics.AddDomain(verdict, record.Rank);
             foreach (var host in verdict.Hosts)
             {
-                Count($"mx_hosts.outcome_by_domains|{host.Outcome}");
-                var tlsaRecords = host.Tlsa.Select(t => t.Record).ToList();
-                _mxHosts[host.Name] = _mxHosts.TryGetValue(host.Name, out var seen)
-                    ? seen with { Domains = seen.Domains + 1 }
-                    : (host.Outcome, 1, tlsaRecords);
-
                 var observed = dns.Hosts.FirstOrDefault(h => string.Equals(h.Name, host.Name, StringComparison.OrdinalIgnoreCase));
                 foreach (var address in host.Addresses)
                 {
@@ -244,29 +227,10 @@ public static class DatasetExporter
 
         public RunStatistics Statistics()
         {
-            var counts = new Dictionary<string, long>(_counts, StringComparer.Ordinal);
-            foreach (var (_, host) in _mxHosts)
-            {
-                Add(counts, $"mx_hosts.outcome|{host.Outcome}");
-                foreach (var parameters in host.Tlsa.Select(r => $"{(byte)r.Usage} {(byte)r.Selector} {(byte)r.MatchingType}").Distinct())
-                {
-                    Add(counts, $"tlsa.parameters_by_hosts|{parameters}");
-                }
-            }
-
-            foreach (var (name, host) in _mxHosts.OrderByDescending(kv => kv.Value.Domains).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(TopMxHosts))
-            {
-                counts[$"top_mx_hosts.domains|{name}"] = host.Domains;
-            }
-
-            counts["mx_hosts|total"] = _mxHosts.Count;
-            return new RunStatistics { RunId = runId, ComputedUtc = DateTimeOffset.UtcNow, Counts = counts };
+            var computed = DateTimeOffset.UtcNow;
+            return new RunStatistics { RunId = runId, ComputedUtc = computed, Counts = StatisticsCounts.ToCounts(_statistics.Build(computed)) };
         }
 
-        private void Count(string key) => Add(_counts, key);
-
-        private static void Add(Dictionary<string, long> counts, string key) =>
-            counts[key] = counts.TryGetValue(key, out var n) ? n + 1 : 1;
 
         private static string Key(string host, string address) => ProbeKey.Of(host, address);
 
