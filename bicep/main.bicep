@@ -94,6 +94,7 @@ var allFunctions = [
   'ListFindings'
   'TimeSeries'
   'GetDomain'
+  'CompareRuns'
   'OpenApiDocument'
 ]
 var useVnet = enableVirtualNetwork || probeHosting == 'elasticPremium' || deployResolver

@@ -84,6 +84,23 @@ public sealed record TimeSeries(string Metric, IReadOnlyList<TimeSeriesPoint> Po
 /// </summary>
 public sealed record DomainRecord(string RunId, string Domain, DomainDaneStatus Status, DaneState State, MxSecurity MxSecurity, bool SurveyProtected, DomainScan Scan, string Explanation);
 
+/// <summary>
+/// Two runs compared domain by domain (states over all MX hosts, docs/dataset.md "Run comparison"): how many
+/// domains each has, how many kept their state, and the domains that changed, counted by transition
+/// ("NotDane→Verified"; "Absent" for a domain in one run only). With <c>?transition=</c>, one page of those domains.
+/// </summary>
+public sealed record RunComparisonAnswer(
+    string RunA,
+    string RunB,
+    long DomainsA,
+    long DomainsB,
+    long Unchanged,
+    IReadOnlyList<TransitionCount> Transitions,
+    TransitionDomains? Domains);
+
+/// <summary>A page of the domains with one transition (ordinal order) and the token of the next page.</summary>
+public sealed record TransitionDomains(string Transition, long Domains, IReadOnlyList<string> Items, string? ContinuationToken);
+
 /// <summary>Error body of every non-2xx answer (RFC 9457 members).</summary>
 public sealed record Problem(string Title, int Status, string? Detail);
 
@@ -111,6 +128,9 @@ public interface IStatisticsQueries
 
     /// <summary>The metric's value per completed run between the bounds; null when the metric is unknown.</summary>
     Task<TimeSeries?> GetTimeSeriesAsync(string metric, DateTimeOffset? fromUtc, DateTimeOffset? toUtc, CancellationToken cancellationToken = default);
+
+    /// <summary>Null when either run is unknown. <paramref name="transition"/> is a canonical key (<see cref="RunComparison.ParseTransition"/>) or null.</summary>
+    Task<RunAnswer<RunComparisonAnswer>?> CompareRunsAsync(string runA, string runB, string? transition, PageRequest page, CancellationToken cancellationToken = default);
 
     /// <summary>Null when the run or the domain is unknown. Read from the run's records (never pre-aggregated); a running run's record may still change (its verdict waits for its probes).</summary>
     Task<RunAnswer<DomainRecord>?> GetDomainAsync(string runId, string domain, CancellationToken cancellationToken = default);

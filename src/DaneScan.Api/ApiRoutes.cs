@@ -22,6 +22,7 @@ public static class ApiRoutes
     public const string ListFindings = "runs/{runId}/findings";
     public const string TimeSeries = "timeseries/{metric}";
     public const string GetDomain = "runs/{runId}/domains/{domain}";
+    public const string CompareRuns = "runs/{runId}/compare/{otherRunId}";
     public const string OpenApiDocument = "openapi";
 
     public static IReadOnlyList<ApiOperation> All { get; } =
@@ -35,6 +36,7 @@ public static class ApiRoutes
         new(nameof(ListFindings), ListFindings),
         new(nameof(TimeSeries), TimeSeries),
         new(nameof(GetDomain), GetDomain),
+        new(nameof(CompareRuns), CompareRuns),
         new(nameof(OpenApiDocument), OpenApiDocument),
     ];
 }

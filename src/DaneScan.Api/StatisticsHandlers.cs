@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using DaneScan.Contracts;
+using DaneScan.Statistics;
 using DaneScan.Storage;
 
 namespace DaneScan.Api;
@@ -59,6 +60,7 @@ public sealed partial class StatisticsHandlers(IStatisticsQueries queries)
             nameof(ApiRoutes.ListFindings) => ListFindingsAsync(routeValue("runId"), query, cancellationToken),
             nameof(ApiRoutes.TimeSeries) => TimeSeriesAsync(routeValue("metric"), query, cancellationToken),
             nameof(ApiRoutes.GetDomain) => GetDomainAsync(routeValue("runId"), routeValue("domain"), cancellationToken),
+            nameof(ApiRoutes.CompareRuns) => CompareRunsAsync(routeValue("runId"), routeValue("otherRunId"), query, cancellationToken),
             nameof(ApiRoutes.OpenApiDocument) => Task.FromResult(OpenApiDocument()),
             _ => throw new ArgumentOutOfRangeException(nameof(operationId), operationId, "not an operation of the statistics API"),
         };
@@ -168,6 +170,35 @@ public sealed partial class StatisticsHandlers(IStatisticsQueries queries)
             return record is null
                 ? Problem(404, $"no domain '{name}' in run '{runId}'")
                 : Ok(record.Value, record.Completed ? ImmutableCache : ShortCache);
+        });
+
+    /// <summary>Two runs compared: transitions between them; with <c>?transition=FROM-&gt;TO</c> a page of the domains that made it.</summary>
+    public Task<ApiResponse> CompareRunsAsync(string? runId, string? otherRunId, QueryValue query, CancellationToken cancellationToken = default) =>
+        GuardAsync(async () =>
+        {
+            ArgumentNullException.ThrowIfNull(query);
+            if (!ValidRunId(runId) || !ValidRunId(otherRunId))
+            {
+                return Problem(400, RunIdRule);
+            }
+
+            if (!TryPage(query, out var page, out var bad))
+            {
+                return Problem(400, bad);
+            }
+
+            string? transition = null;
+            if (query("transition") is { Length: > 0 } text)
+            {
+                transition = RunComparison.ParseTransition(text, out var problem);
+                if (transition is null)
+                {
+                    return Problem(400, problem!);
+                }
+            }
+
+            var answer = await queries.CompareRunsAsync(runId!, otherRunId!, transition, page, cancellationToken).ConfigureAwait(false);
+            return answer is null ? Problem(404, $"no run '{runId}' or no run '{otherRunId}'") : Ok(answer);
         });
 
     /// <summary>The OpenAPI 3.1 document describing these routes and their JSON shapes.</summary>

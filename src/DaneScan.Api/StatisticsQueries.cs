@@ -198,11 +198,38 @@ public sealed class StatisticsQueries : IStatisticsQueries
         }
 
         var scan = new DomainScan(record.Observation, probes);
-        // The stored verdict; a record stored without one (its probes not all in) is judged on DNS alone, as RunSummary counts it.
-        var verdict = record.Verdict ?? DaneJudge.Judge(new DomainScan(record.Observation, []));
+        var verdict = record.CountedVerdict();
         var classified = StatisticsDefinitions.Classify(verdict);
         var value = new DomainRecord(runId, record.Domain, verdict.All, classified.All, classified.MxSecurity, classified.SurveyProtected, scan, CheckReport.Render(scan, verdict));
         return new RunAnswer<DomainRecord>(value, manifest!.State == PipelineRunState.Completed, PreAggregated: false);
+    }
+
+    public async Task<RunAnswer<RunComparisonAnswer>?> CompareRunsAsync(string runA, string runB, string? transition, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        var a = await store.ReadManifestAsync(runA, cancellationToken).ConfigureAwait(false);
+        var b = a is null ? null : await store.ReadManifestAsync(runB, cancellationToken).ConfigureAwait(false);
+        if (a is null || b is null)
+        {
+            return null;
+        }
+
+        var comparison = await RunComparison.CompareAsync(
+            runA, RunComparison.ClassificationsAsync(store, runA, cancellationToken),
+            runB, RunComparison.ClassificationsAsync(store, runB, cancellationToken),
+            HostView.All, cancellationToken).ConfigureAwait(false);
+        TransitionDomains? domains = null;
+        if (transition is not null)
+        {
+            var number = int.TryParse(page.ContinuationToken, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 ? n : 1;
+            var shown = comparison.Domains(transition, number, Math.Clamp(page.Top, 1, PageRequest.MaxTop));
+            domains = new TransitionDomains(
+                shown.Transition, shown.Domains, shown.Items, number < shown.Pages ? (number + 1).ToString(CultureInfo.InvariantCulture) : null);
+        }
+
+        var s = comparison.Summary;
+        var completed = a.State == PipelineRunState.Completed && b.State == PipelineRunState.Completed;
+        return new RunAnswer<RunComparisonAnswer>(new RunComparisonAnswer(s.RunA, s.RunB, s.DomainsA, s.DomainsB, s.Unchanged, s.Transitions, domains), completed, PreAggregated: false);
     }
 
     /// <summary>"EncryptOnly" → "encrypt-only" (metric and route names).</summary>

@@ -49,6 +49,7 @@ public static class Program
         var root = new RootCommand("DaneScan: measures the adoption and correctness of DANE for SMTP (RFC 7672). Exit codes: docs/exit-codes.md.");
         // Verbs: one line each, kept sorted.
         root.Add(CheckCommand.Create());
+        root.Add(CompareCommand.Create());
         root.Add(ExportCommand.Create());
         root.Add(LabCommand.Create());
         root.Add(ScanCommand.Create());

@@ -60,39 +60,10 @@ public static class ServeCommand
             return ExitCodes.Usage;
         }
 
-        string source;
-        IStatisticsQueries queries;
-        try
+        var (queries, source, failed) = await StatisticsSource.OpenAsync("serve", runsDir, tableWanted, tableConnection, tablePrefix, cancellationToken);
+        if (queries is null)
         {
-            if (tableWanted)
-            {
-                if (string.IsNullOrEmpty(tableConnection))
-                {
-                    await Console.Error.WriteLineAsync("danescan serve: --store table needs --table-connection or $DANESCAN_TABLE_CONNECTION");
-                    return ExitCodes.Usage;
-                }
-
-                var options = new TableStoreOptions { TablePrefix = tablePrefix };
-                queries = StatisticsQueries.ForTable(await TableResultStore.OpenAsync(TableResultStore.CreateServiceClient(tableConnection, options), options, cancellationToken));
-                source = $"Table Storage (tables {tablePrefix}*)";
-            }
-            else
-            {
-                var runs = new ReadOnlyRunDirectories(runsDir);
-                if (!Directory.Exists(runs.Root))
-                {
-                    await Console.Error.WriteLineAsync($"danescan serve: no run directories at {runs.Root} (--runs-dir)");
-                    return ExitCodes.Usage;
-                }
-
-                queries = StatisticsQueries.ForRunDirectories(runs);
-                source = runs.Root;
-            }
-        }
-        catch (StorageException e)
-        {
-            await Console.Error.WriteLineAsync($"danescan serve: storage fault: {e.Message}");
-            return e.IsTransient ? ExitCodes.StorageTemporary : ExitCodes.StorageFailed;
+            return failed;
         }
 
         ServeHost host;

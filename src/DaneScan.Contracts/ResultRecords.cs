@@ -30,6 +30,12 @@ public sealed record DomainRecord
     /// <summary>The key: the destination domain.</summary>
     [JsonIgnore]
     public string Domain => Observation.Domain;
+
+    /// <summary>
+    /// The verdict every statistic counts: the stored one, or for a record stored without one (its probes were
+    /// not all in) the verdict of its DNS observation alone.
+    /// </summary>
+    public DomainVerdict CountedVerdict() => Verdict ?? DaneJudge.Judge(new DomainScan(Observation, []));
 }
 
 /// <summary>What the result store keeps for one (MX host, address) probe of a run, shared by every domain that uses the host.</summary>

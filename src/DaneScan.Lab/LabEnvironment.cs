@@ -170,7 +170,7 @@ public sealed class LabEnvironment : IAsyncDisposable
         Directory.CreateDirectory(state);
         var now = DateTimeOffset.UtcNow;
         var pki = LabPki.Create(now);
-        var cases = options.IncludeCases ? LabCatalogue.All : [];
+        var cases = options.IncludeCases ? WithTlsaMatchingNothing(LabCatalogue.All, options.TlsaMatchingNothing) : [];
         var hosts = MakeHosts(options, pki, cases, now);
         var lab = new LabEnvironment(options, pki, cases, hosts);
         try
@@ -483,6 +483,24 @@ public sealed class LabEnvironment : IAsyncDisposable
         }
 
         throw new LabException($"record {record.Owner} {record.Type} has no data");
+    }
+
+    /// <summary>The cases, with the TLSA records of the named ones computed from an unrelated certificate (<see cref="LabOptions.TlsaMatchingNothing"/>).</summary>
+    private static IReadOnlyList<LabCase> WithTlsaMatchingNothing(IReadOnlyList<LabCase> cases, IReadOnlyList<string> ids)
+    {
+        var unknown = ids.Where(id => !cases.Any(c => c.Id == id)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new LabException($"no lab case {string.Join(", ", unknown)} (TlsaMatchingNothing)");
+        }
+
+        return [.. cases.Select(c => !ids.Contains(c.Id) ? c : c with
+        {
+            Zones = [.. c.Zones.Select(z => z with
+            {
+                Records = [.. z.Records.Select(r => r.Tlsa is { } spec ? r with { Tlsa = spec with { Of = CertRole.Unrelated } } : r)],
+            })],
+        })];
     }
 
     private static ZoneSpec SelfCheckZone() => new()

@@ -35,6 +35,13 @@ public sealed record LabOptions
     public bool DnsOnly { get; init; }
 
     /// <summary>
+    /// Case ids whose TLSA records are published computed from a certificate no host presents
+    /// (<see cref="Cases.CertRole.Unrelated"/>): the same zones otherwise, so that two runs, one with and one
+    /// without, differ in exactly those cases (a host that authenticated no longer does).
+    /// </summary>
+    public IReadOnlyList<string> TlsaMatchingNothing { get; init; } = [];
+
+    /// <summary>
     /// A simulated round-trip time (zero: none). When positive, a delaying relay (<see cref="Dns.DelayRelay"/>)
     /// takes the name server address every delegation names (127.X.0.1) and passes each query on to nsd, moved
     /// to 127.X.0.4, after this delay; and every SMTP reply of the scripted servers is sent this much later.

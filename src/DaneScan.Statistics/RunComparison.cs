@@ -49,6 +49,17 @@ public sealed class RunComparison
 
     public RunComparisonSummary Summary { get; }
 
+    /// <summary>A run's domains as the statistics classify them (the counted verdict of each stored record), in store order.</summary>
+    public static async IAsyncEnumerable<DomainClassification> ClassificationsAsync(
+        Contracts.IResultStore store, string runId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        await foreach (var record in store.EnumerateDomainsAsync(runId, cancellationToken).ConfigureAwait(false))
+        {
+            yield return StatisticsDefinitions.Classify(record.CountedVerdict());
+        }
+    }
+
     /// <summary>The transition key "From→To".</summary>
     public static string Key(string from, string to) => $"{from}{Arrow}{to}";
 

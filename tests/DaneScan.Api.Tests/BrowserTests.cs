@@ -50,10 +50,12 @@ public sealed class BrowserTests(ServeLab lab)
             $"api/runs/{run}/domains/no-such-domain.example",
             "api/timeseries/no-such-metric",
             $"api/runs/{run}/breakdowns/no-such-dimension",
+            $"api/runs/{run}/compare/{ServeLab.SecondRun}",
+            $"api/runs/{run}/compare/{ServeLab.SecondRun}?transition=Verified->Failing&top=1",
             "api/runs?top=0",
             "api/runs/bad%20id");
         Assert.True(exit == 0, output);
         Assert.Contains("openapi: valid OpenAPI 3.1.0 document", output, StringComparison.Ordinal);
-        Assert.Equal(18, output.Split('\n').Count(l => l.StartsWith("ok: ", StringComparison.Ordinal)));
+        Assert.Equal(20, output.Split('\n').Count(l => l.StartsWith("ok: ", StringComparison.Ordinal)));
     }
 }

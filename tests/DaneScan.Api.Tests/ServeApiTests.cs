@@ -148,7 +148,39 @@ public sealed class ServeApiTests(ServeLab lab)
         Assert.Contains($"all MX: {insecure.Expected.AllMx}", explanation, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Comparing_the_two_runs_finds_exactly_the_case_whose_TLSA_changed_and_how_it_changed()
+    {
+        // docs/dane-rules.md: a DANE-EE host whose TLSA records match nothing it presents fails authentication,
+        // so its domain goes from Verified (MX RRset secure, every host authenticated) to Failing.
+        var changed = LabCatalogue.All.Single(c => c.Id == ServeLab.ChangedCase);
+        Assert.Equal((DomainDaneStatus.Protected, true), (changed.Expected.AllMx, changed.Expected.MxSecure));
+
+        var (response, comparison) = await GetAsync($"api/runs/{ServeLab.FirstRun}/compare/{ServeLab.SecondRun}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("public, max-age=31536000, immutable", Header(response, "Cache-Control"));
+        var transition = Assert.Single(comparison.GetProperty("transitions").EnumerateArray());
+        Assert.Equal(("Verified→Failing", 1L), (transition.GetProperty("transition").GetString(), transition.GetProperty("domains").GetInt64()));
+        Assert.Equal(LabCatalogue.All.Count - 1, comparison.GetProperty("unchanged").GetInt64());
+        Assert.Equal(JsonValueKind.Null, comparison.GetProperty("domains").ValueKind);
+
+        var (_, listed) = await GetAsync($"api/runs/{ServeLab.FirstRun}/compare/{ServeLab.SecondRun}?transition=verified->failing");
+        var domains = listed.GetProperty("domains");
+        Assert.Equal([changed.Domain], domains.GetProperty("items").EnumerateArray().Select(d => d.GetString()));
+        Assert.Equal(JsonValueKind.Null, domains.GetProperty("continuationToken").ValueKind);
+
+        // The CLI reads the same comparison.
+        var cli = await ServeLab.RunCliAsync(TimeSpan.FromMinutes(2), "compare", ServeLab.FirstRun, ServeLab.SecondRun, "--runs-dir", lab.Runs, "--transition", "Verified->Failing");
+        Assert.True(cli.ExitCode == 0, cli.Stderr);
+        Assert.Contains($"{LabCatalogue.All.Count - 1} unchanged, 1 changed", cli.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"\n  Verified -> Failing +1\n", cli.Stdout);
+        Assert.EndsWith($"\n  {changed.Domain}\n", cli.Stdout, StringComparison.Ordinal);
+    }
+
     [Theory]
+    [InlineData("api/runs/lab-1/compare/no-such-run", 404, "no run 'lab-1' or no run 'no-such-run'")]
+    [InlineData("api/runs/lab-1/compare/lab-2?transition=Verified-%3EGone", 400, "'Gone' is not a state (one of: Verified, Trusted, EncryptOnly, Partial, Failing, NotDane, NotApplicable, Absent)")]
+    [InlineData("api/runs/lab-1/breakdowns/colour", 404, "no breakdown 'colour': one of tld, mx-provider, tlsa-parameters, public-suffix, registrable-domain, dane-usage, failure-result-type, failure-reason, finding, rank-bucket")]
     [InlineData("api/runs/no-such-run", 404, "no run 'no-such-run'")]
     [InlineData("api/runs/lab-1/domains/absent.example", 404, "no domain 'absent.example' in run 'lab-1'")]
     [InlineData("api/runs?top=0", 400, "top must be an integer from 1 to 1000")]

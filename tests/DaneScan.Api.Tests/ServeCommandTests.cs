@@ -70,21 +70,22 @@ public sealed class ServeCommandTests(ServeLab lab)
         using var http = new HttpClient { BaseAddress = server.Address };
 
         async Task<JsonElement> Get(HttpClient client, string path) => JsonDocument.Parse(await client.GetStringAsync(new Uri(path, UriKind.Relative))).RootElement;
+        // The lab is as it was for the second run (ServeLab changed one case before it).
         var fromTable = await Get(http, $"api/runs/{runId}");
-        var fromDirectory = await Get(lab.Http, $"api/runs/{ServeLab.FirstRun}");
+        var fromDirectory = await Get(lab.Http, $"api/runs/{ServeLab.SecondRun}");
         Assert.Equal(fromDirectory.GetProperty("domainsByState").GetRawText(), fromTable.GetProperty("domainsByState").GetRawText());
         Assert.Equal(fromDirectory.GetProperty("headline").GetRawText(), fromTable.GetProperty("headline").GetRawText());
         Assert.Equal(fromDirectory.GetProperty("hostsByOutcome").GetRawText(), fromTable.GetProperty("hostsByOutcome").GetRawText());
         foreach (var dimension in new[] { "tld", "mx-provider", "tlsa-parameters" })
         {
             Assert.Equal(
-                (await Get(lab.Http, $"api/runs/{ServeLab.FirstRun}/counts/{dimension}?top=1000")).GetRawText(),
+                (await Get(lab.Http, $"api/runs/{ServeLab.SecondRun}/counts/{dimension}?top=1000")).GetRawText(),
                 (await Get(http, $"api/runs/{runId}/counts/{dimension}?top=1000")).GetRawText());
         }
 
         var domain = LabCatalogue.All[0].Domain;
         Assert.Equal(
-            (await Get(lab.Http, $"api/runs/{ServeLab.FirstRun}/domains/{domain}")).GetProperty("status").GetString(),
+            (await Get(lab.Http, $"api/runs/{ServeLab.SecondRun}/domains/{domain}")).GetProperty("status").GetString(),
             (await Get(http, $"api/runs/{runId}/domains/{domain}")).GetProperty("status").GetString());
     }
 

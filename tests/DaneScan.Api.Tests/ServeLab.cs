@@ -7,7 +7,7 @@ namespace DaneScan.Api.Tests;
 
 /// <summary>
 /// A lab on 127.66.0.0/16, two runs of <c>danescan scan --lab</c> over its case domains (run directories in a
-/// scratch root), and <c>danescan serve</c>'s HTTP server over them on a free loopback port, for the whole
+/// scratch root; before the second, the lab is restarted with <see cref="ChangedCase"/>'s TLSA records matching nothing), and <c>danescan serve</c>'s HTTP server over them on a free loopback port, for the whole
 /// assembly.
 /// </summary>
 public sealed class ServeLab : LabFixture, IAsyncLifetime
@@ -15,6 +15,9 @@ public sealed class ServeLab : LabFixture, IAsyncLifetime
     public const byte Octet = 66;
     public const string FirstRun = "lab-1";
     public const string SecondRun = "lab-2";
+
+    /// <summary>The case whose TLSA records match nothing in <see cref="SecondRun"/> (a DANE-EE case, Verified in <see cref="FirstRun"/>).</summary>
+    public const string ChangedCase = "ee-11";
 
     public ServeLab()
         : base(Octet)
@@ -35,6 +38,12 @@ public sealed class ServeLab : LabFixture, IAsyncLifetime
         await base.InitializeAsync();
         foreach (var run in new[] { FirstRun, SecondRun })
         {
+            if (run == SecondRun)
+            {
+                // Between the runs one case's TLSA records change to match nothing: the comparison must find exactly that domain.
+                await RestartAsync(o => o with { TlsaMatchingNothing = [ChangedCase] });
+            }
+
             var scan = await RunCliAsync(TimeSpan.FromMinutes(5), "scan", "--lab", Lab.StateDirectory, "--out", Runs, "--run-id", run);
             if (scan.ExitCode != 0)
             {

@@ -112,6 +112,8 @@ public sealed class HttpApiTests
         public Task<TimeSeries?> GetTimeSeriesAsync(string metric, DateTimeOffset? fromUtc, DateTimeOffset? toUtc, CancellationToken cancellationToken = default) => throw Reached();
 
         public Task<RunAnswer<DomainRecord>?> GetDomainAsync(string runId, string domain, CancellationToken cancellationToken = default) => throw Reached();
+
+        public Task<RunAnswer<RunComparisonAnswer>?> CompareRunsAsync(string runA, string runB, string? transition, PageRequest page, CancellationToken cancellationToken = default) => throw Reached();
     }
 
     // Mocks of the Functions host's HTTP types.

@@ -31,7 +31,7 @@ public sealed class MetadataTests
     [Fact]
     public void The_app_has_exactly_the_expected_functions_all_dotnet_isolated()
     {
-        string[] expected = ["Enumerate", "Finalise", "Resolve", "Probe", "ListRuns", "GetRun", "CountsByTld", "CountsByMxProvider", "CountsByTlsaParameters", "Breakdown", "ListFindings", "TimeSeries", "GetDomain", "OpenApiDocument"];
+        string[] expected = ["Enumerate", "Finalise", "Resolve", "Probe", "ListRuns", "GetRun", "CountsByTld", "CountsByMxProvider", "CountsByTlsaParameters", "Breakdown", "ListFindings", "TimeSeries", "GetDomain", "CompareRuns", "OpenApiDocument"];
         Assert.Equal(expected.Order(), Functions.Keys.Order());
         Assert.All(Functions.Values, f =>
         {
@@ -88,6 +88,7 @@ public sealed class MetadataTests
     [InlineData("CountsByMxProvider", "runs/{runId}/counts/mx-provider")]
     [InlineData("CountsByTlsaParameters", "runs/{runId}/counts/tlsa-parameters")]
     [InlineData("Breakdown", "runs/{runId}/breakdowns/{dimension}")]
+    [InlineData("CompareRuns", "runs/{runId}/compare/{otherRunId}")]
     [InlineData("ListFindings", "runs/{runId}/findings")]
     [InlineData("TimeSeries", "timeseries/{metric}")]
     [InlineData("GetDomain", "runs/{runId}/domains/{domain}")]

@@ -27,12 +27,21 @@ public class LabFixture : IAsyncLifetime
         };
     }
 
-    public LabOptions Options { get; }
+    public LabOptions Options { get; private set; }
 
     /// <summary>The running lab (after <see cref="InitializeAsync"/>).</summary>
     public LabEnvironment Lab { get; private set; } = null!;
 
     public async Task InitializeAsync() => Lab = await LabEnvironment.StartAsync(Options);
+
+    /// <summary>Stops the lab and starts it again with other options (the same octet and state directory).</summary>
+    protected async Task RestartAsync(Func<LabOptions, LabOptions> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        await Lab.DisposeAsync();
+        Options = change(Options);
+        Lab = await LabEnvironment.StartAsync(Options);
+    }
 
     public async Task DisposeAsync()
     {

@@ -205,15 +205,16 @@
       container.textContent = "No earlier completed run to compare with.";
       return;
     }
-    const previous = await api(`runs/${encodeURIComponent(older[0].runId)}`);
-    const statuses = sortedStatuses(Object.assign({}, previous.domainsByState, run.domainsByState));
-    table(container, `Domains per state: ${previous.runId} → ${run.runId}`, "State",
-      [
-        { name: "previous", title: previous.runId, value: (r) => previous.domainsByState[r.key] ?? 0 },
-        { name: "current", title: run.runId, value: (r) => run.domainsByState[r.key] ?? 0 },
-        { name: "change", title: "Change", value: (r) => { const d = (run.domainsByState[r.key] ?? 0) - (previous.domainsByState[r.key] ?? 0); return (d > 0 ? "+" : "") + fmt(d); } },
-      ],
-      statuses.map((s) => ({ key: s, label: words(s) })));
+    const previous = older[0].runId;
+    const cmp = await api(`runs/${encodeURIComponent(previous)}/compare/${encodeURIComponent(run.runId)}`);
+    container.dataset.compared = `${previous}:${run.runId}`;
+    if (cmp.transitions.length === 0) {
+      container.textContent = `No domain changed state between ${previous} and ${run.runId} (${fmt(cmp.unchanged)} unchanged).`;
+      return;
+    }
+    table(container, `Domains that changed state (all MX hosts), ${previous} → ${run.runId}; ${fmt(cmp.unchanged)} unchanged`, "Transition",
+      [{ name: "domains", title: "Domains", value: (r) => r.domains }],
+      cmp.transitions.map((t) => ({ key: t.transition, label: `${words(t.from)} → ${words(t.to)}`, domains: t.domains })));
   }
 
   async function lookup(runId, domain) {

@@ -61,6 +61,11 @@ public sealed class StatisticsApi(IStatisticsQueries queries)
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.GetDomain)] HttpRequestData req, string runId, string domain, CancellationToken cancellationToken) =>
         await MapAsync(req, await _handlers.GetDomainAsync(runId, domain, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
 
+    [Function(nameof(ApiRoutes.CompareRuns))]
+    public async Task<HttpResponseData> CompareRunsAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.CompareRuns)] HttpRequestData req, string runId, string otherRunId, CancellationToken cancellationToken) =>
+        await MapAsync(req, await _handlers.CompareRunsAsync(runId, otherRunId, Query(req), cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+
     /// <summary>The OpenAPI 3.1 document describing these routes and their JSON shapes.</summary>
     [Function(nameof(ApiRoutes.OpenApiDocument))]
     public static Task<HttpResponseData> OpenApiDocumentAsync(

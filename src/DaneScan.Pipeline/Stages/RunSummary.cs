@@ -67,8 +67,7 @@ public sealed class RunSummary
                 continue;
             }
 
-            // Older records without a stored verdict: judge the DNS observation alone (no probes to hand).
-            var verdict = record.Verdict ?? DaneJudge.Judge(new DomainScan(record.Observation, []));
+            var verdict = record.CountedVerdict();
             builder.AddDomain(verdict, record.Rank, recomputed: record.Verdict is null);
             foreach (var key in record.ProbeKeys)
             {

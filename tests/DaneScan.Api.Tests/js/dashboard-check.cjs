@@ -100,6 +100,19 @@ async function main() {
       series.points.forEach((p, i) => check(timeRows[i] && timeRows[i].key === p.runId && number(timeRows[i].cells[s]) === p.value, `time series ${metric} ${p.runId}: page ${JSON.stringify(timeRows[i])}, API ${p.value}`));
     }
 
+    // Run-to-run changes against GET /runs/{previous}/compare/{run}.
+    const compared = await page.$eval("#changes", (e) => e.dataset.compared || "");
+    if (compared) {
+      const [previous, current] = compared.split(":");
+      const cmp = await api(`runs/${previous}/compare/${current}`);
+      const changeRows = await tableRows(page, "changes");
+      check(changeRows.length === cmp.transitions.length, `changes: page ${changeRows.length} transitions, API ${cmp.transitions.length}`);
+      cmp.transitions.forEach((t, i) => check(changeRows[i] && changeRows[i].key === t.transition && number(changeRows[i].cells.domains) === t.domains,
+        `transition ${t.transition}: page ${JSON.stringify(changeRows[i])}, API ${t.domains}`));
+    } else {
+      failures.push("changes: the page compared no runs though the lab has two");
+    }
+
     // Accessibility basics: every control labelled, every chart described, the page has one h1 and a lang.
     const unlabelled = await page.$$eval("select, input, button", (els) => els.filter((e) => e.tagName === "BUTTON" ? !e.textContent.trim() : !document.querySelector(`label[for="${e.id}"]`)).map((e) => e.id || e.outerHTML));
     check(unlabelled.length === 0, `controls without a label: ${unlabelled.join(", ")}`);
