@@ -150,7 +150,8 @@
   async function counts(runId, dimension, chartId, tableId, caption, keyTitle, statuses) {
     const page = await api(`runs/${encodeURIComponent(runId)}/breakdowns/${dimension}`, { top: 1000 });
     const rows = page.items;
-    if (chartId) stackedBars(chartId, rows.slice(0, 12), statuses);
+    // The chart leaves out the "(none)" and "(no tlsa)" rows (domains without the key), the table keeps them.
+    if (chartId) stackedBars(chartId, rows.filter((r) => !/^\((none|no tlsa)\)$/.test(r.key)).slice(0, 12), statuses);
     table(el(tableId), caption + (page.continuationToken ? " (first 1,000 rows)" : ""), keyTitle,
       [
         { name: "domains", title: "Domains", value: (r) => r.domains },

@@ -120,7 +120,11 @@ async function main() {
     check(undescribed.length === 0, `charts without role=img and aria-label: ${undescribed.join(", ")}`);
     check(await page.$eval("html", (h) => h.lang) === "en", "the page has no lang");
 
+    // A full-page screenshot resizes the viewport: let the charts redraw at the new size before it is taken.
+    await page.setViewport({ width: 1366, height: await page.evaluate(() => document.documentElement.scrollHeight) });
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
     await page.screenshot({ path: path.join(shots, "dashboard.png"), fullPage: true });
+    await page.setViewport({ width: 1366, height: 900 });
 
     // The lookup, by keyboard only: Tab from the run selector's neighbourhood into the field, type, Enter.
     await page.focus("#domain");
