@@ -44,38 +44,7 @@ public sealed class DomainChecker(DomainResolver resolver, HostProber prober, in
         var targets = ProbeTarget.For(dns, SmtpPort);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var tasks = targets.Select(t => _prober.ProbeAsync(t, stop.Token)).ToArray();
-        var left = deadline - time.GetElapsedTime(began);
-        if (left > TimeSpan.Zero)
-        {
-            try
-            {
-                await Task.WhenAll(tasks).WaitAsync(left, time, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                // The domain's deadline: judged with what finished.
-            }
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        var probes = new List<ProbeObservation>(tasks.Length);
-        var pending = new List<string>();
-        for (var i = 0; i < tasks.Length; i++)
-        {
-            if (tasks[i].IsCompletedSuccessfully)
-            {
-                probes.Add(tasks[i].Result);
-            }
-            else if (tasks[i].IsFaulted)
-            {
-                await tasks[i].ConfigureAwait(false);
-            }
-            else
-            {
-                pending.Add(targets[i].Key);
-            }
-        }
-
+        var (probes, pending) = await ProbeDeadline.HarvestAsync(tasks, targets, deadline - time.GetElapsedTime(began), time, cancellationToken).ConfigureAwait(false);
         if (pending.Count > 0)
         {
             await stop.CancelAsync().ConfigureAwait(false);

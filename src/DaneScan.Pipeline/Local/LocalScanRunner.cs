@@ -364,39 +364,7 @@ public sealed class LocalScanRunner
         {
             try
             {
-                var all = Task.WhenAll(tasks);
-                var left = _options.DomainDeadline - (clock.Elapsed - began);
-                if (left > TimeSpan.Zero)
-                {
-                    try
-                    {
-                        await all.WaitAsync(left, _time, token).ConfigureAwait(false);
-                    }
-                    catch (TimeoutException)
-                    {
-                        // The domain's deadline: recorded with what finished.
-                    }
-                }
-
-                token.ThrowIfCancellationRequested();
-                var probes = new List<ProbeObservation>(tasks.Length);
-                var pending = new List<string>();
-                for (var i = 0; i < tasks.Length; i++)
-                {
-                    if (tasks[i].IsCompletedSuccessfully)
-                    {
-                        probes.Add(tasks[i].Result);
-                    }
-                    else if (tasks[i].IsFaulted)
-                    {
-                        await tasks[i].ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        pending.Add(ProbeKey.Of(targets[i].Host, targets[i].Address.ToString()));
-                    }
-                }
-
+                var (probes, pending) = await ProbeDeadline.HarvestAsync(tasks, targets, _options.DomainDeadline - (clock.Elapsed - began), _time, token).ConfigureAwait(false);
                 if (pending.Count > 0)
                 {
                     Interlocked.Increment(ref pastDeadline);
