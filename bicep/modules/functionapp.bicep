@@ -108,6 +108,8 @@ var appSettings = [
   { name: 'Enumerate__ListsContainer', value: listsContainerName }
   { name: 'Storage__TableServiceUri', value: tableEndpoint }
   { name: 'Storage__BlobServiceUri', value: blobEndpoint }
+  { name: 'Storage__credential', value: 'managedidentity' }
+  { name: 'Storage__clientId', value: identityClientId }
   { name: 'Scan__ResolverEndpoint', value: resolverEndpoint }
   { name: 'Scan__HeloName', value: heloName }
   { name: 'AZURE_CLIENT_ID', value: identityClientId }

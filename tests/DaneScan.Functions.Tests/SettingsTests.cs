@@ -110,6 +110,7 @@ public sealed class SettingsTests
     [InlineData("ServiceBusConnection:clientId", "not-a-guid", "ServiceBusConnection__clientId must be")]
     [InlineData("ServiceBusConnection:credential", "connectionstring", "ServiceBusConnection__credential must be 'managedidentity'")]
     [InlineData("Storage:TableServiceUri", null, "Storage__TableServiceUri must be the service URI")]
+    [InlineData("Storage:clientId", "not-a-guid", "Storage__clientId must be the user-assigned managed identity's client id")]
     [InlineData("Storage:BlobServiceUri", "https://danescanst.blob.core.windows.net/?sv=2024&sig=abc", "Storage__BlobServiceUri must not carry a query string")]
     [InlineData("Storage:TableServiceUri", "http://danescanst.table.core.windows.net", "Storage__TableServiceUri must use https")]
     [InlineData("Scan:ResolverEndpoint", "168.63.129.16", "Scan__ResolverEndpoint must be the validating resolver's address:port")]

@@ -100,6 +100,22 @@ public sealed class StorageOptions
     /// <see cref="BlobServiceUri"/> with the managed identity to read the lists. Leave unset in Azure.
     /// </summary>
     public string? BlobConnectionString { get; set; }
+
+    /// <summary>
+    /// How the Table and Blob clients authenticate (<c>Storage__credential</c>): <c>managedidentity</c> (in Azure)
+    /// uses the managed identity, <see cref="ClientId"/>'s user-assigned one when set; anything else the default
+    /// Azure credential chain. Storage has its own credential settings, apart from Service Bus's.
+    /// </summary>
+    public string? Credential { get; set; }
+
+    /// <summary>The user-assigned managed identity's client id for Table and Blob Storage (<c>Storage__clientId</c>).</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>The credential of the Table and Blob clients (see <see cref="Credential"/>).</summary>
+    public Azure.Core.TokenCredential CreateCredential() =>
+        string.Equals(Credential, "managedidentity", StringComparison.OrdinalIgnoreCase)
+            ? new Azure.Identity.ManagedIdentityCredential(ClientId is null ? Azure.Identity.ManagedIdentityId.SystemAssigned : Azure.Identity.ManagedIdentityId.FromUserAssignedClientId(ClientId))
+            : new Azure.Identity.DefaultAzureCredential();
 }
 
 internal sealed class EnumerateOptionsValidator : IValidateOptions<EnumerateOptions>
@@ -195,6 +211,11 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         var errors = new List<string>();
         Check(options.TableServiceUri, "Storage__TableServiceUri", "https://<account>.table.core.windows.net", errors);
         Check(options.BlobServiceUri, "Storage__BlobServiceUri", "https://<account>.blob.core.windows.net", errors);
+        if (options.ClientId is { Length: > 0 } clientId && !Guid.TryParse(clientId, out _))
+        {
+            errors.Add($"Storage__clientId must be the user-assigned managed identity's client id (a GUID), not '{clientId}'.");
+        }
+
         if (options.BlobConnectionString is { Length: > 0 } blob && !IsLocalEmulator(blob))
         {
             errors.Add("Storage__BlobConnectionString is for local development against Azurite only (UseDevelopmentStorage=true, or endpoints on 127.0.0.1 or localhost); in Azure leave it unset and set Storage__BlobServiceUri: the app reads the lists with its managed identity.");

@@ -58,7 +58,7 @@ public static class StageRegistration
                 return TableResultStore.CreateServiceClient(storage.TableConnectionString);
             }
 
-            var credential = sp.GetRequiredService<IOptions<ServiceBusConnectionOptions>>().Value.CreateCredential();
+            var credential = storage.CreateCredential();
             return new TableServiceClient(new Uri(storage.TableServiceUri!), credential);
         });
 
@@ -92,7 +92,7 @@ public static class StageRegistration
                 return new BlobServiceClient(storage.BlobConnectionString);
             }
 
-            var credential = sp.GetRequiredService<IOptions<ServiceBusConnectionOptions>>().Value.CreateCredential();
+            var credential = storage.CreateCredential();
             return new BlobServiceClient(new Uri(storage.BlobServiceUri!), credential);
         });
         services.AddSingleton<IRunEnumerator>(sp =>
