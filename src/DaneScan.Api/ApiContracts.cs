@@ -50,21 +50,6 @@ public sealed record RunSummary(
     IReadOnlyDictionary<HostOutcome, long> HostsByOutcome,
     string? Incomplete = null);
 
-/// <summary>The dimensions the per-run counts are broken down by (the statistics module's <see cref="BreakdownDimension"/>).</summary>
-public enum CountDimension
-{
-    Tld,
-    MxProvider,
-    TlsaParameters,
-    PublicSuffix,
-    RegistrableDomain,
-    DaneUsage,
-    FailureResultType,
-    FailureReason,
-    Finding,
-    RankBucket,
-}
-
 /// <summary>
 /// One row of a breakdown: the key (a TLD, an MX provider, a TLSA "usage selector mtype", a cause...), its domains,
 /// of them DANE-protected (Verified), Trusted, survey-protected and with a secure MX RRset, and its domains by state (all MX hosts).
@@ -121,7 +106,7 @@ public interface IStatisticsQueries
     Task<RunAnswer<RunSummary>?> GetRunAsync(string runId, CancellationToken cancellationToken = default);
 
     /// <summary>Null when the run is unknown.</summary>
-    Task<RunAnswer<Page<CountRow>>?> GetCountsAsync(string runId, CountDimension dimension, PageRequest page, CancellationToken cancellationToken = default);
+    Task<RunAnswer<Page<CountRow>>?> GetCountsAsync(string runId, BreakdownDimension dimension, PageRequest page, CancellationToken cancellationToken = default);
 
     /// <summary>Null when the run is unknown.</summary>
     Task<RunAnswer<Page<FindingCount>>?> ListFindingsAsync(string runId, PageRequest page, CancellationToken cancellationToken = default);

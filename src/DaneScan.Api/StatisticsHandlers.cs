@@ -53,9 +53,9 @@ public sealed partial class StatisticsHandlers(IStatisticsQueries queries)
         {
             nameof(ApiRoutes.ListRuns) => ListRunsAsync(query, cancellationToken),
             nameof(ApiRoutes.GetRun) => GetRunAsync(routeValue("runId"), cancellationToken),
-            nameof(ApiRoutes.CountsByTld) => CountsAsync(routeValue("runId"), CountDimension.Tld, query, cancellationToken),
-            nameof(ApiRoutes.CountsByMxProvider) => CountsAsync(routeValue("runId"), CountDimension.MxProvider, query, cancellationToken),
-            nameof(ApiRoutes.CountsByTlsaParameters) => CountsAsync(routeValue("runId"), CountDimension.TlsaParameters, query, cancellationToken),
+            nameof(ApiRoutes.CountsByTld) => CountsAsync(routeValue("runId"), BreakdownDimension.Tld, query, cancellationToken),
+            nameof(ApiRoutes.CountsByMxProvider) => CountsAsync(routeValue("runId"), BreakdownDimension.MxProvider, query, cancellationToken),
+            nameof(ApiRoutes.CountsByTlsaParameters) => CountsAsync(routeValue("runId"), BreakdownDimension.TlsaParameters, query, cancellationToken),
             nameof(ApiRoutes.Breakdown) => BreakdownAsync(routeValue("runId"), routeValue("dimension"), query, cancellationToken),
             nameof(ApiRoutes.ListFindings) => ListFindingsAsync(routeValue("runId"), query, cancellationToken),
             nameof(ApiRoutes.TimeSeries) => TimeSeriesAsync(routeValue("metric"), query, cancellationToken),
@@ -83,7 +83,7 @@ public sealed partial class StatisticsHandlers(IStatisticsQueries queries)
             return run is null ? Problem(404, $"no run '{runId}'") : Ok(run);
         });
 
-    public Task<ApiResponse> CountsAsync(string? runId, CountDimension dimension, QueryValue query, CancellationToken cancellationToken = default) =>
+    public Task<ApiResponse> CountsAsync(string? runId, BreakdownDimension dimension, QueryValue query, CancellationToken cancellationToken = default) =>
         GuardAsync(async () =>
         {
             if (!ValidRunId(runId))
@@ -101,7 +101,7 @@ public sealed partial class StatisticsHandlers(IStatisticsQueries queries)
         });
 
     /// <summary>The breakdown names of <c>GET runs/{runId}/breakdowns/{dimension}</c>: "tld", "mx-provider", ..., "rank-bucket".</summary>
-    public static IReadOnlyList<string> BreakdownNames { get; } = [.. Enum.GetValues<CountDimension>().Select(d => StatisticsQueries.MetricName(d.ToString()))];
+    public static IReadOnlyList<string> BreakdownNames { get; } = [.. Enum.GetValues<BreakdownDimension>().Select(d => StatisticsQueries.MetricName(d.ToString()))];
 
     /// <summary>Any breakdown by its name (<see cref="BreakdownNames"/>); an unknown name is a 404 that lists the known ones.</summary>
     public Task<ApiResponse> BreakdownAsync(string? runId, string? dimension, QueryValue query, CancellationToken cancellationToken = default)
@@ -109,7 +109,7 @@ public sealed partial class StatisticsHandlers(IStatisticsQueries queries)
         var index = dimension is null ? -1 : BreakdownNames.ToList().IndexOf(dimension);
         return index < 0
             ? Task.FromResult(Problem(404, $"no breakdown '{dimension}': one of {string.Join(", ", BreakdownNames)}"))
-            : CountsAsync(runId, Enum.GetValues<CountDimension>()[index], query, cancellationToken);
+            : CountsAsync(runId, Enum.GetValues<BreakdownDimension>()[index], query, cancellationToken);
     }
 
     public Task<ApiResponse> ListFindingsAsync(string? runId, QueryValue query, CancellationToken cancellationToken = default) =>

@@ -103,7 +103,7 @@ public sealed class StatisticsQueries : IStatisticsQueries
         return Answer(source.Value, summary);
     }
 
-    public async Task<RunAnswer<Page<CountRow>>?> GetCountsAsync(string runId, CountDimension dimension, PageRequest page, CancellationToken cancellationToken = default)
+    public async Task<RunAnswer<Page<CountRow>>?> GetCountsAsync(string runId, BreakdownDimension dimension, PageRequest page, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(page);
         var source = await OpenAsync(runId, cancellationToken).ConfigureAwait(false);
@@ -113,7 +113,7 @@ public sealed class StatisticsQueries : IStatisticsQueries
         }
 
         var (_, totals, computed) = source.Value;
-        var breakdown = Enum.Parse<BreakdownDimension>(dimension.ToString());
+        var breakdown = dimension;
         var total = totals.BreakdownRows.GetValueOrDefault(breakdown);
         var (offset, top) = Window(page, total);
         var rows = computed is not null

@@ -160,8 +160,8 @@ public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture
             var running = await queries.GetRunAsync(runId);
             Assert.False(running!.Completed);
             Assert.False(running.PreAggregated);
-            var computedCounts = new Dictionary<CountDimension, Page<CountRow>>();
-            foreach (var dimension in Enum.GetValues<CountDimension>())
+            var computedCounts = new Dictionary<BreakdownDimension, Page<CountRow>>();
+            foreach (var dimension in Enum.GetValues<BreakdownDimension>())
             {
                 computedCounts[dimension] = (await queries.GetCountsAsync(runId, dimension, new PageRequest(PageRequest.MaxTop, null)))!.Value;
             }
@@ -206,7 +206,7 @@ public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture
                 Enum.GetValues<DaneState>().Select(s => (s, local.Summary.Report.Totals.Count(HostView.All, s))),
                 Enum.GetValues<DaneState>().Select(s => (s, fleet.DomainsByState[s])));
             Assert.Equal(local.Summary.Report.Totals.Headline, fleet.Headline);
-            foreach (var dimension in Enum.GetValues<CountDimension>())
+            foreach (var dimension in Enum.GetValues<BreakdownDimension>())
             {
                 var a = (await StatisticsQueries.ForTable(localStore).GetCountsAsync(runId, dimension, new PageRequest(PageRequest.MaxTop, null)))!.Value;
                 var b = await queries.GetCountsAsync(runId, dimension, new PageRequest(PageRequest.MaxTop, null));

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using DaneScan.Api;
 using DaneScan.Functions.Api;
+using DaneScan.Statistics;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 
@@ -105,7 +106,7 @@ public sealed class HttpApiTests
 
         public Task<RunAnswer<RunSummary>?> GetRunAsync(string runId, CancellationToken cancellationToken = default) => throw Reached();
 
-        public Task<RunAnswer<Page<CountRow>>?> GetCountsAsync(string runId, CountDimension dimension, PageRequest page, CancellationToken cancellationToken = default) => throw Reached();
+        public Task<RunAnswer<Page<CountRow>>?> GetCountsAsync(string runId, BreakdownDimension dimension, PageRequest page, CancellationToken cancellationToken = default) => throw Reached();
 
         public Task<RunAnswer<Page<FindingCount>>?> ListFindingsAsync(string runId, PageRequest page, CancellationToken cancellationToken = default) => throw Reached();
 

@@ -7,6 +7,7 @@ using DaneScan.Core;
 using DaneScan.Fleet;
 using DaneScan.Functions.Api;
 using DaneScan.Pipeline.Engine;
+using DaneScan.Statistics;
 using DaneScan.Storage;
 using ApiRunState = DaneScan.Api.RunState;
 using RunState = DaneScan.Contracts.RunState;
@@ -290,7 +291,7 @@ public sealed class RunCompletionTests : IAsyncLifetime
         Assert.Equal(before.Summary with { State = ApiRunState.Completed, EndedUtc = null }, after.Summary with { EndedUtc = null }, SummaryComparer.Instance);
 
         // What the numbers are (not only that they agree): the MX providers by domains, with statuses.
-        var providers = (await queries.GetCountsAsync(Run, CountDimension.MxProvider, new PageRequest(10, null), ct))!.Value.Items;
+        var providers = (await queries.GetCountsAsync(Run, BreakdownDimension.MxProvider, new PageRequest(10, null), ct))!.Value.Items;
         Assert.Equal([("dane.example", 4L), ("plain.net", 2L), ("(no mx)", 1L), ("other.org", 1L)], providers.Select(r => (r.Key, r.Domains)));
         Assert.Equal(8, after.Summary.DomainsByState.Values.Sum());
         Assert.Equal(2, after.Summary.HostsProbed);
@@ -361,7 +362,7 @@ public sealed class RunCompletionTests : IAsyncLifetime
         sources.Add((run.Completed, run.PreAggregated));
         foreach (var top in new[] { 1, 2, 3, 1000 })
         {
-            foreach (var dimension in Enum.GetValues<CountDimension>())
+            foreach (var dimension in Enum.GetValues<BreakdownDimension>())
             {
                 string? token = null;
                 do
@@ -380,7 +381,7 @@ public sealed class RunCompletionTests : IAsyncLifetime
         }
 
         // A token past the end restarts at 0, in both sources alike.
-        pages.Add(JsonSerializer.Serialize((await queries.GetCountsAsync(Run, CountDimension.Tld, new PageRequest(2, "99"), ct))!.Value, StatisticsHandlers.Json));
+        pages.Add(JsonSerializer.Serialize((await queries.GetCountsAsync(Run, BreakdownDimension.Tld, new PageRequest(2, "99"), ct))!.Value, StatisticsHandlers.Json));
         return (run.Value, pages, sources);
     }
 

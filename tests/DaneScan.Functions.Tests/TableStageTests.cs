@@ -202,18 +202,18 @@ public sealed class TableStageTests : IAsyncLifetime
         Assert.Equal(1, run.HostsProbed);
         Assert.Equal(1, run.HostsByOutcome[HostOutcome.AuthenticationFailed]);
 
-        var tld = await queries.GetCountsAsync(Run, CountDimension.Tld, new PageRequest(10, null), ct);
+        var tld = await queries.GetCountsAsync(Run, BreakdownDimension.Tld, new PageRequest(10, null), ct);
         var row = Assert.Single(tld!.Value.Items);
         Assert.Equal(("example", 3L), (row.Key, row.Domains));
 
-        var providers = await queries.GetCountsAsync(Run, CountDimension.MxProvider, new PageRequest(1, null), ct);
+        var providers = await queries.GetCountsAsync(Run, BreakdownDimension.MxProvider, new PageRequest(1, null), ct);
         Assert.Equal(("shared.example", 2L), (providers!.Value.Items[0].Key, providers.Value.Items[0].Domains));
         Assert.Equal("1", providers.Value.ContinuationToken);
-        var second = (await queries.GetCountsAsync(Run, CountDimension.MxProvider, new PageRequest(1, providers.Value.ContinuationToken), ct))!.Value;
+        var second = (await queries.GetCountsAsync(Run, BreakdownDimension.MxProvider, new PageRequest(1, providers.Value.ContinuationToken), ct))!.Value;
         Assert.Equal(("plain.example", 1L), (second.Items[0].Key, second.Items[0].Domains));
         Assert.Null(second.ContinuationToken);
 
-        var tlsa = await queries.GetCountsAsync(Run, CountDimension.TlsaParameters, new PageRequest(10, null), ct);
+        var tlsa = await queries.GetCountsAsync(Run, BreakdownDimension.TlsaParameters, new PageRequest(10, null), ct);
         Assert.Equal(2, tlsa!.Value.Items.Single(r => r.Key == "3 1 1").Domains);
 
         var domain = (await queries.GetDomainAsync(Run, "a.example", ct))!.Value;
@@ -224,7 +224,7 @@ public sealed class TableStageTests : IAsyncLifetime
         Assert.Equal(3, Assert.Single(series!.Points).Value);
         Assert.Null(await queries.GetTimeSeriesAsync("no-such-metric", null, null, ct));
         Assert.Null(await queries.GetRunAsync("run-unknown", ct));
-        Assert.Null(await queries.GetCountsAsync("run-unknown", CountDimension.Tld, new PageRequest(10, null), ct));
+        Assert.Null(await queries.GetCountsAsync("run-unknown", BreakdownDimension.Tld, new PageRequest(10, null), ct));
     }
 
     private static ResolveBatch Batch(int index, params string[] domains) => new() { RunId = Run, BatchIndex = index, Domains = domains };

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Web;
 using DaneScan.Api;
+using DaneScan.Statistics;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 
@@ -29,17 +30,17 @@ public sealed class StatisticsApi(IStatisticsQueries queries)
     [Function(nameof(ApiRoutes.CountsByTld))]
     public async Task<HttpResponseData> CountsByTldAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.CountsByTld)] HttpRequestData req, string runId, CancellationToken cancellationToken) =>
-        await MapAsync(req, await _handlers.CountsAsync(runId, CountDimension.Tld, Query(req), cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        await MapAsync(req, await _handlers.CountsAsync(runId, BreakdownDimension.Tld, Query(req), cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
 
     [Function(nameof(ApiRoutes.CountsByMxProvider))]
     public async Task<HttpResponseData> CountsByMxProviderAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.CountsByMxProvider)] HttpRequestData req, string runId, CancellationToken cancellationToken) =>
-        await MapAsync(req, await _handlers.CountsAsync(runId, CountDimension.MxProvider, Query(req), cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        await MapAsync(req, await _handlers.CountsAsync(runId, BreakdownDimension.MxProvider, Query(req), cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
 
     [Function(nameof(ApiRoutes.CountsByTlsaParameters))]
     public async Task<HttpResponseData> CountsByTlsaParametersAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.CountsByTlsaParameters)] HttpRequestData req, string runId, CancellationToken cancellationToken) =>
-        await MapAsync(req, await _handlers.CountsAsync(runId, CountDimension.TlsaParameters, Query(req), cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        await MapAsync(req, await _handlers.CountsAsync(runId, BreakdownDimension.TlsaParameters, Query(req), cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
 
     [Function(nameof(ApiRoutes.Breakdown))]
     public async Task<HttpResponseData> BreakdownAsync(
