@@ -36,12 +36,23 @@ public sealed partial class ProbeClaims
 
     public static async Task<ProbeClaims> OpenAsync(TableServiceClient service, string tablePrefix = "danescan", CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(service);
-        var table = service.GetTableClient(tablePrefix + "Claims");
-        await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-        var claims = new ProbeClaims(table);
-        claims.Counters.RecordOther();
+        var claims = Attach(service, tablePrefix);
+        await claims.CreateTableAsync(cancellationToken).ConfigureAwait(false);
         return claims;
+    }
+
+    /// <summary>The claims over a table that exists already (Bicep creates it in Azure), without a request.</summary>
+    public static ProbeClaims Attach(TableServiceClient service, string tablePrefix = "danescan")
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        return new ProbeClaims(service.GetTableClient(tablePrefix + "Claims"));
+    }
+
+    /// <summary>Creates the claims table if it is missing (idempotent).</summary>
+    public async Task CreateTableAsync(CancellationToken cancellationToken = default)
+    {
+        await _table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        Counters.RecordOther();
     }
 
     /// <summary>

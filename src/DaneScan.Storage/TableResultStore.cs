@@ -93,18 +93,33 @@ public sealed partial class TableResultStore : IResultStore
     /// <summary>Opens the store, creating its tables when missing.</summary>
     public static async Task<TableResultStore> OpenAsync(TableServiceClient service, TableStoreOptions? options = null, CancellationToken cancellationToken = default)
     {
+        var store = Attach(service, options);
+        await store.CreateTablesAsync(cancellationToken).ConfigureAwait(false);
+        return store;
+    }
+
+    /// <summary>
+    /// The store over tables that exist already (Bicep creates them in Azure), without a request: for hosts that
+    /// must not block while they are built. <see cref="CreateTablesAsync"/> creates any that are missing.
+    /// </summary>
+    public static TableResultStore Attach(TableServiceClient service, TableStoreOptions? options = null)
+    {
         ArgumentNullException.ThrowIfNull(service);
         options ??= new TableStoreOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Buckets, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.Buckets, 1000);
-        var store = new TableResultStore(service, options);
+        return new TableResultStore(service, options);
+    }
+
+    /// <summary>Creates the store's tables where they are missing (idempotent).</summary>
+    public async Task CreateTablesAsync(CancellationToken cancellationToken = default)
+    {
+        var store = this;
         foreach (var table in new[] { store._domains, store._probes, store._runs, store._stats })
         {
             await Guard(() => table.CreateIfNotExistsAsync(cancellationToken), $"create table {table.Name}").ConfigureAwait(false);
             store.Counters.RecordOther();
         }
-
-        return store;
     }
 
     /// <summary>Deletes the store's tables (tests and disposable deployments).</summary>

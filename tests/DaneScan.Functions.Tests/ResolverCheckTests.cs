@@ -72,11 +72,11 @@ public sealed class ResolverCheckTests(ResolverCheckLab fixture) : IClassFixture
             var trust = host.Services.GetRequiredService<ResolverTrust>();
             Assert.Equal(DnsTrustMode.ValidatingResolverAd, await trust.GetTrustModeAsync());
             Assert.Equal(ResolverValidation.Validating, trust.Check!.Status);
-            var observed = await host.Services.GetRequiredService<DomainChecker>().Resolver.ResolveAsync(LabEnvironment.SignedName);
+            var observed = await (await host.Services.GetRequiredService<ResolverTrust>().GetEngineAsync()).Checker.Resolver.ResolveAsync(LabEnvironment.SignedName);
             Assert.Equal(DnsTrustMode.ValidatingResolverAd, observed.Resolver.TrustMode);
             Assert.IsType<BlobRunEnumerator>(host.Services.GetRequiredService<IRunEnumerator>());
-            Assert.IsType<TableResolveStage>(host.Services.GetRequiredService<IResolveStage>());
-            Assert.IsType<TableProbeStage>(host.Services.GetRequiredService<IProbeStage>());
+            Assert.IsType<EngineStages>(host.Services.GetRequiredService<IResolveStage>());
+            Assert.Same(host.Services.GetRequiredService<IResolveStage>(), host.Services.GetRequiredService<IProbeStage>());
         }
         finally
         {
@@ -96,7 +96,8 @@ public sealed class ResolverCheckTests(ResolverCheckLab fixture) : IClassFixture
         Assert.Contains("Scan__InsecureResolver=true", ex.Message, StringComparison.Ordinal);
 
         // The stages refuse too: no DNS answer is stored behind a resolver that failed the check.
-        Assert.Throws<InvalidOperationException>(() => host.Services.GetRequiredService<DomainChecker>());
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => host.Services.GetRequiredService<IResolveStage>().ResolveAsync(new ResolveBatch { RunId = "r", Domains = ["example.com"] }));
+        Assert.Contains("failed the DNSSEC self-check", refused.Message, StringComparison.Ordinal);
     }
 
     [AzuriteFact]
@@ -113,7 +114,7 @@ public sealed class ResolverCheckTests(ResolverCheckLab fixture) : IClassFixture
         try
         {
             Assert.Equal(DnsTrustMode.UnverifiedResolver, await host.Services.GetRequiredService<ResolverTrust>().GetTrustModeAsync());
-            var observed = await host.Services.GetRequiredService<DomainChecker>().Resolver.ResolveAsync(LabEnvironment.SignedName);
+            var observed = await (await host.Services.GetRequiredService<ResolverTrust>().GetEngineAsync()).Checker.Resolver.ResolveAsync(LabEnvironment.SignedName);
             Assert.Equal(DnsTrustMode.UnverifiedResolver, observed.Resolver.TrustMode);
 
             var enumerator = host.Services.GetRequiredService<IRunEnumerator>();
@@ -154,19 +155,21 @@ public sealed class ResolverCheckTests(ResolverCheckLab fixture) : IClassFixture
             // Configured but not uploaded: the resolve stage refuses rather than scan without the list.
             using (var missing = Build(settings))
             {
-                var ex = Assert.Throws<EnumerationException>(() => missing.Services.GetRequiredService<IResolveStage>());
+                var ex = await Assert.ThrowsAsync<EnumerationException>(() => missing.Services.GetRequiredService<IResolveStage>().ResolveAsync(new ResolveBatch { RunId = "r", Domains = [allowed] }));
                 Assert.Contains($"The opt-out list {container}/optout.txt (Enumerate__OptOutBlob) does not exist", ex.Message, StringComparison.Ordinal);
             }
 
             await blobs.GetBlobContainerClient(container).CreateIfNotExistsAsync();
             await blobs.GetBlobContainerClient(container).GetBlobClient("optout.txt").UploadAsync(new BinaryData(Encoding.UTF8.GetBytes(optedOut + "\n")));
             using var host = Build(settings);
+            await host.StartAsync(); // the self-check, and the tables of this prefix created
             var runId = "optout-" + prefix;
             await host.Services.GetRequiredService<IResolveStage>().ResolveAsync(new ResolveBatch { RunId = runId, Domains = [optedOut, allowed] });
 
             var store = host.Services.GetRequiredService<TableResultStore>();
             Assert.Null(await store.ReadDomainAsync(runId, optedOut));
             Assert.NotNull(await store.ReadDomainAsync(runId, allowed));
+            await host.StopAsync();
         }
         finally
         {

@@ -46,10 +46,6 @@ public static class StageRegistration
             }));
         services.AddHostedService<ResolverSelfCheckService>();
 
-        // Waits for the engine (and throws, failing the invocation, when its self-check refused the resolver).
-        services.AddSingleton(sp => sp.GetRequiredService<ResolverTrust>().GetEngineAsync().GetAwaiter().GetResult());
-        services.AddSingleton(sp => sp.GetRequiredService<ScanEngine>().Checker);
-        services.AddSingleton(sp => sp.GetRequiredService<ScanEngine>().Policy);
         services.AddSingleton(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
@@ -62,19 +58,15 @@ public static class StageRegistration
             return new TableServiceClient(new Uri(storage.TableServiceUri!), credential);
         });
 
-        // The tables are created (if missing) once, on first use; the stages wait for that.
-        services.AddSingleton(sp => TableResultStore.OpenAsync(sp.GetRequiredService<TableServiceClient>()).GetAwaiter().GetResult());
-        services.AddSingleton(sp => ProbeClaims.OpenAsync(sp.GetRequiredService<TableServiceClient>()).GetAwaiter().GetResult());
-        services.AddSingleton<IResolveStage>(sp =>
-        {
-            var (resolve, _) = WorkerRuntime.Stages(sp.GetRequiredService<ScanEngine>(), sp.GetRequiredService<TableResultStore>(), sp.GetRequiredService<ProbeClaims>());
-            return resolve;
-        });
-        services.AddSingleton<IProbeStage>(sp =>
-        {
-            var (_, probe) = WorkerRuntime.Stages(sp.GetRequiredService<ScanEngine>(), sp.GetRequiredService<TableResultStore>(), sp.GetRequiredService<ProbeClaims>());
-            return probe;
-        });
+        // No request while the services are built (nothing here blocks on I/O): Bicep creates the tables in Azure,
+        // and TableSetupService creates any that are missing (Azurite, a new prefix) when the host starts.
+        services.AddSingleton(sp => TableResultStore.Attach(sp.GetRequiredService<TableServiceClient>()));
+        services.AddSingleton(sp => ProbeClaims.Attach(sp.GetRequiredService<TableServiceClient>()));
+        services.AddHostedService<TableSetupService>();
+        // The stages await the engine (and its resolver self-check) on first use: building them never blocks.
+        services.AddSingleton<EngineStages>();
+        services.AddSingleton<IResolveStage>(sp => sp.GetRequiredService<EngineStages>());
+        services.AddSingleton<IProbeStage>(sp => sp.GetRequiredService<EngineStages>());
         services.AddSingleton(sp => sp.GetRequiredService<ProbeClaims>().Progress);
         services.AddSingleton(sp => new ResolveBatchHandler(sp.GetRequiredService<IResolveStage>(), sp.GetRequiredService<QueueSenders>().Probe, sp.GetRequiredService<ProbeClaims>()));
         services.AddSingleton(sp => new RunFinaliser(sp.GetRequiredService<TableResultStore>(), sp.GetRequiredService<RunProgress>(), sp.GetService<Microsoft.Extensions.Logging.ILogger<RunFinaliser>>())
