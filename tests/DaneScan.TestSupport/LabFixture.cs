@@ -1,5 +1,5 @@
-// Shared source: other test projects link this file (see docs/lab.md and docs/testing.md) and subclass LabFixture with
-// their own octet, so that several labs run side by side on 127.X.0.0/16 blocks.
+// In DaneScan.TestSupport: test projects reference it and subclass LabFixture with their own octet (see docs/lab.md
+// and docs/testing.md), so that several labs run side by side on 127.X.0.0/16 blocks.
 using DaneScan.Lab;
 
 namespace DaneScan.Lab.Testing;
@@ -59,11 +59,4 @@ public class LabFixture : IAsyncLifetime
             // Left for the next start, which cleans it.
         }
     }
-}
-
-/// <summary>The collection every lab-using test class of DaneScan.Lab.Tests joins: one lab per test run.</summary>
-[CollectionDefinition(Name)]
-public sealed class LabCollection : ICollectionFixture<LabFixture>
-{
-    public const string Name = "lab";
 }

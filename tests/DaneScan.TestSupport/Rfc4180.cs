@@ -7,7 +7,7 @@ namespace DaneScan.Storage.Tests;
 /// may hold commas, CR, LF and doubled quotes. Anything else (a bare quote inside an unquoted field, text after a
 /// closing quote, a bare CR or LF) throws, so a test reading a file with it also checks the file is well formed.
 /// </summary>
-internal static class Rfc4180
+public static class Rfc4180
 {
     /// <summary>The records of a CSV text, each a list of fields.</summary>
     public static List<string[]> Parse(string text)

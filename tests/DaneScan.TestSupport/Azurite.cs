@@ -19,7 +19,7 @@ public sealed class AzuriteFactAttribute : FactAttribute
     }
 }
 
-internal static class Azurite
+public static class Azurite
 {
     public static bool Required =>
         Environment.GetEnvironmentVariable("DANESCAN_AZURITE") == "1" ||
