@@ -4,6 +4,7 @@ using Azure.Data.Tables;
 using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Pipeline.Engine;
+using DaneScan.Pipeline.Telemetry;
 using DaneScan.Storage;
 
 namespace DaneScan.Fleet;
@@ -149,6 +150,7 @@ public sealed class DomainJudgement(IResultStore store, int smtpPort = 25)
 
         var verdict = DaneJudge.Judge(new DomainScan(record.Observation, probes));
         await store.WriteDomainsAsync(runId, [record with { Verdict = verdict }], cancellationToken).ConfigureAwait(false);
+        DaneScanTelemetry.CountOutcome(verdict);
         return true;
     }
 }
@@ -209,6 +211,7 @@ public sealed class TableResolveStage(
                 {
                     var record = new DomainRecord { Observation = dns, Rank = batch.RankOf(index), Verdict = DaneJudge.Judge(new DomainScan(dns, [])) };
                     await store.WriteDomainsAsync(batch.RunId, [record], ct).ConfigureAwait(false);
+                    DaneScanTelemetry.CountOutcome(record.Verdict);
                 }
 
                 return;

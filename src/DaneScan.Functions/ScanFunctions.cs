@@ -1,6 +1,7 @@
 using DaneScan.Contracts;
 using DaneScan.Fleet;
 using DaneScan.Functions.Stages;
+using DaneScan.Pipeline.Telemetry;
 using DaneScan.ServiceBus;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
@@ -41,6 +42,10 @@ public sealed partial class ScanFunctions(ResolveBatchHandler resolveBatches, IP
         {
             result = await resolveBatches.HandleAsync(batch, cancellationToken).ConfigureAwait(false);
         }
+        catch (Exception e) when (Counted("resolve", e))
+        {
+            throw; // not reached: Counted only counts
+        }
         catch (PoisonMessageException poison)
         {
             throw Poison(context, poison, body);
@@ -66,10 +71,21 @@ public sealed partial class ScanFunctions(ResolveBatchHandler resolveBatches, IP
         {
             await probe.ProbeAsync(decoded.Message!, cancellationToken).ConfigureAwait(false);
         }
+        catch (Exception e) when (Counted("probe", e))
+        {
+            throw; // not reached: Counted only counts
+        }
         catch (PoisonMessageException poison)
         {
             throw Poison(context, poison, body);
         }
+    }
+
+    /// <summary>Counts a stage's failure in telemetry (<c>danescan.errors</c>) as an exception filter: false, so nothing is caught.</summary>
+    private static bool Counted(string stage, Exception error)
+    {
+        DaneScanTelemetry.CountError(stage, error);
+        return false;
     }
 
     private PoisonMessageException Poison(FunctionContext context, DecodeFailure failure, string? detail, byte[] body)

@@ -1,5 +1,6 @@
 using Azure.Messaging.ServiceBus;
 using DaneScan.Contracts;
+using DaneScan.Pipeline.Telemetry;
 using DaneScan.ServiceBus;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -45,7 +46,7 @@ public sealed partial class WorkerHandlers
         _batches = new ResolveBatchHandler(resolve, probeSender, claims);
         _probe = probe;
         _domainAllowed = domainAllowed ?? (static _ => true);
-        _items = new WorkItemProcessor(loggers?.CreateLogger<WorkItemProcessor>()) { PoisonClassifier = Classify, PoisonSettlement = PoisonMessages.Settlement };
+        _items = new WorkItemProcessor(loggers?.CreateLogger<WorkItemProcessor>()) { PoisonClassifier = CountAndClassify, PoisonSettlement = PoisonMessages.Settlement };
         _logger = (ILogger?)loggers?.CreateLogger<WorkerHandlers>() ?? NullLogger.Instance;
     }
 
@@ -61,6 +62,13 @@ public sealed partial class WorkerHandlers
 
     /// <summary>The dead-letter decision for a handler's exception: a <see cref="PoisonMessageException"/> is poison, anything else is retried.</summary>
     public static DeadLetterDecision? Classify(Exception exception) => PoisonMessages.Classify(exception);
+
+    /// <summary><see cref="Classify"/>, counting the failure in telemetry (<c>danescan.errors</c>, stage <c>worker</c>) first.</summary>
+    private static DeadLetterDecision? CountAndClassify(Exception exception)
+    {
+        DaneScanTelemetry.CountError("worker", exception);
+        return Classify(exception);
+    }
 
     private static async Task<ProcessResult> Counted(QueueCounters counters, Func<Task<ProcessResult>> processing)
     {

@@ -261,7 +261,7 @@ public sealed class LocalScanRunner
         {
             var verdict = DaneJudge.Judge(dns, probes, memo);
             DaneScanTelemetry.CountDomains("probe");
-            DaneScanTelemetry.Outcomes.Add(1, new KeyValuePair<string, object?>("status", verdict.All.ToString()));
+            DaneScanTelemetry.CountOutcome(verdict);
             return new DomainRecord
             {
                 Observation = dns,

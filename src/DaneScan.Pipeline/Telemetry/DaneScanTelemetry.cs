@@ -70,6 +70,13 @@ public static class DaneScanTelemetry
         }
     }
 
+    /// <summary>Counts a judged domain by its all-MX status (<see cref="Outcomes"/>), in every host the same way.</summary>
+    public static void CountOutcome(Core.DomainVerdict verdict)
+    {
+        ArgumentNullException.ThrowIfNull(verdict);
+        Outcomes.Add(1, new KeyValuePair<string, object?>("status", verdict.All.ToString()));
+    }
+
     /// <summary>Counts a failure of <paramref name="stage"/>, tagged with the exception's type.</summary>
     public static void CountError(string stage, Exception error)
     {
