@@ -13,12 +13,11 @@ namespace DaneScan.Pipeline.Stages;
 /// </summary>
 public sealed class RunSummary
 {
-    private readonly Dictionary<string, long> _domainsPerProbe = new(StringComparer.Ordinal);
-
-    private RunSummary(RunStatisticsReport report, IReadOnlyDictionary<DomainRejectReason, long> rejected)
+    private RunSummary(RunStatisticsReport report, IReadOnlyDictionary<DomainRejectReason, long> rejected, IReadOnlyDictionary<string, long> domainsPerProbe)
     {
         Report = report;
         Rejected = rejected;
+        DomainsPerProbe = domainsPerProbe;
     }
 
     /// <summary>Every number about the run (totals, breakdowns, findings).</summary>
@@ -41,7 +40,7 @@ public sealed class RunSummary
     public long OptedOut => Report.Totals.DomainsOptedOut;
 
     /// <summary>How many recorded domains reference each stored probe ("host|address").</summary>
-    public IReadOnlyDictionary<string, long> DomainsPerProbe => _domainsPerProbe;
+    public IReadOnlyDictionary<string, long> DomainsPerProbe { get; }
 
     /// <summary>Reads the run's records (streaming) and its manifest's list counts.</summary>
     public static Task<RunSummary> ComputeAsync(IResultStore store, string runId, RunManifest? manifest, CancellationToken cancellationToken = default) =>
@@ -96,20 +95,14 @@ public sealed class RunSummary
             builder.SetListCounts(rejected.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value, StringComparer.Ordinal), manifest.Counts.DomainsOptedOut);
         }
 
-        var summary = new RunSummary(builder.Build(computedUtc), rejected);
-        foreach (var (k, v) in perProbe)
-        {
-            summary._domainsPerProbe[k] = v;
-        }
-
-        return summary;
+        return new RunSummary(builder.Build(computedUtc), rejected, perProbe);
     }
 
     /// <summary>The flat counts the store keeps (<c>statistics.json</c>, the statistics table): docs/dataset.md, "Run statistics".</summary>
     public RunStatistics ToStatistics(DateTimeOffset computedUtc)
     {
         var counts = StatisticsCounts.ToCounts(Report);
-        foreach (var (k, v) in _domainsPerProbe)
+        foreach (var (k, v) in DomainsPerProbe)
         {
             counts[$"probe.domains|{k}"] = v;
         }
