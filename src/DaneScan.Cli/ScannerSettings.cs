@@ -92,6 +92,18 @@ public sealed class ScannerSettings
         DefaultValueFactory = _ => AddressBudget.DefaultMaxConsecutiveFailures,
     };
 
+    public Option<double> DnsRetryDelay { get; } = new("--dns-retry-delay")
+    {
+        Description = "Seconds before a lookup that failed transiently (SERVFAIL without a DNSSEC reason, timeout, network error) is asked once more (0: no retry).",
+        DefaultValueFactory = _ => DnsResolverOptions.DefaultTransientRetryDelay.TotalSeconds,
+    };
+
+    public Option<double> ConnectRetryDelay { get; } = new("--connect-retry-delay")
+    {
+        Description = "Seconds before a refused or timed-out SMTP connection is tried once more (0: no retry).",
+        DefaultValueFactory = _ => SmtpProbeOptions.DefaultConnectRetryDelay.TotalSeconds,
+    };
+
     public Option<int> MaxMx { get; } = new("--max-mx")
     {
         Description = "MX hosts resolved and judged per domain, most preferred first; a domain with more gets the finding MxHostsTruncated.",
@@ -101,7 +113,7 @@ public sealed class ScannerSettings
     public void AddTo(Command command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        foreach (var option in new Option[] { Resolver, Lab, Port, EhloName, AllowPrivate, OptOut, InsecureResolver, SelfCheckSigned, SelfCheckBroken, OtlpEndpoint, ProbeInterval, ConnectionsPerAddress, AddressFailureBudget, MaxMx })
+        foreach (var option in new Option[] { Resolver, Lab, Port, EhloName, AllowPrivate, OptOut, InsecureResolver, SelfCheckSigned, SelfCheckBroken, OtlpEndpoint, ProbeInterval, ConnectionsPerAddress, AddressFailureBudget, DnsRetryDelay, ConnectRetryDelay, MaxMx })
         {
             command.Options.Add(option);
         }
@@ -225,6 +237,18 @@ public sealed class ScannerSettings
             return (null, $"--address-failure-budget: {failureBudget} is negative", 2);
         }
 
+        var dnsRetry = parse.GetValue(DnsRetryDelay);
+        if (!double.IsFinite(dnsRetry) || dnsRetry < 0 || dnsRetry > 600)
+        {
+            return (null, $"--dns-retry-delay: {dnsRetry} is not a number of seconds between 0 and 600", 2);
+        }
+
+        var connectRetry = parse.GetValue(ConnectRetryDelay);
+        if (!double.IsFinite(connectRetry) || connectRetry < 0 || connectRetry > 600)
+        {
+            return (null, $"--connect-retry-delay: {connectRetry} is not a number of seconds between 0 and 600", 2);
+        }
+
         var maxMx = parse.GetValue(MaxMx);
         if (maxMx < 1)
         {
@@ -250,6 +274,8 @@ public sealed class ScannerSettings
                 Limits = limits,
                 MaxMxHosts = maxMx,
                 AddressFailureBudget = failureBudget,
+                DnsRetryDelay = TimeSpan.FromSeconds(dnsRetry),
+                ConnectRetryDelay = TimeSpan.FromSeconds(connectRetry),
             },
             cancellationToken);
         if (built.Engine is { } engine)

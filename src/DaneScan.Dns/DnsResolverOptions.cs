@@ -30,12 +30,16 @@ public sealed record DnsResolverOptions
     /// </summary>
     public bool CheckingDisabledRequery { get; init; } = true;
 
+    /// <summary>The default of <see cref="TransientRetryDelay"/>.</summary>
+    public static TimeSpan DefaultTransientRetryDelay => TimeSpan.FromSeconds(1);
+
     /// <summary>
-    /// A lookup answered SERVFAIL without a DNSSEC reason (no DNSSEC Extended DNS Error, and no answer with
-    /// Checking Disabled) is asked again once after this pause before the failure is final; the observation
-    /// keeps what the first attempt saw (<see cref="RrsetObservation{T}.EarlierAttempts"/>). Zero: no retry.
+    /// A lookup that failed transiently (SERVFAIL without a DNSSEC reason: no DNSSEC Extended DNS Error and no
+    /// answer with Checking Disabled; no answer within the deadline; a network error, including an answer to
+    /// another query) is asked again once after this pause before the failure is final; the observation keeps
+    /// what the first attempt saw (<see cref="RrsetObservation{T}.EarlierAttempts"/>). Zero: no retry.
     /// </summary>
-    public TimeSpan ServFailRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan TransientRetryDelay { get; init; } = DefaultTransientRetryDelay;
 
     /// <summary>The trust recorded in every observation made with these options.</summary>
     public DnsTrustMode TrustMode { get; init; } = DnsTrustMode.ValidatingResolverAd;

@@ -84,8 +84,8 @@ public sealed class ValidatingResolver : IRrsetResolver
         }, cancellationToken);
 
     /// <summary>
-    /// One lookup of one RRset, ending in exactly one outcome; a SERVFAIL without a DNSSEC reason is asked again
-    /// once after <see cref="DnsResolverOptions.ServFailRetryDelay"/>. Throws only on the caller's cancellation.
+    /// One lookup of one RRset, ending in exactly one outcome; a transient failure (<see cref="IsTransient"/>) is
+    /// asked again once after <see cref="DnsResolverOptions.TransientRetryDelay"/>. Throws only on the caller's cancellation.
     /// </summary>
     public async Task<RrsetObservation<T>> LookupAsync<T>(
         string name,
@@ -99,22 +99,23 @@ public sealed class ValidatingResolver : IRrsetResolver
         cancellationToken.ThrowIfCancellationRequested();
         var started = DateTimeOffset.UtcNow;
         var first = await LookupOnceAsync(name, type, typeName, select, cancellationToken).ConfigureAwait(false);
-        if (!IsTransient(first) || _options.ServFailRetryDelay <= TimeSpan.Zero)
+        if (!IsTransient(first) || _options.TransientRetryDelay <= TimeSpan.Zero)
         {
             return first;
         }
 
-        await RetryPause.WaitAsync(_options.ServFailRetryDelay, cancellationToken).ConfigureAwait(false);
+        await RetryPause.WaitAsync(_options.TransientRetryDelay, cancellationToken).ConfigureAwait(false);
         var second = await LookupOnceAsync(name, type, typeName, select, cancellationToken).ConfigureAwait(false);
         return second with { EarlierAttempts = [new LookupAttempt(started, first.Outcome, first.Failure, first.ExtendedDnsError, first.Detail)] };
     }
 
     /// <summary>
-    /// A SERVFAIL that may pass: a lookup failure (not bogus: a DNSSEC Extended DNS Error or an answer with
-    /// Checking Disabled made it <see cref="DnsOutcome.Bogus"/>) with RCODE SERVFAIL.
+    /// A failure that may pass: a lookup failure (not bogus: a DNSSEC Extended DNS Error or an answer with
+    /// Checking Disabled made it <see cref="DnsOutcome.Bogus"/>) with RCODE SERVFAIL, no answer within the
+    /// deadline (a busy resolver), or a network error. REFUSED, other RCODEs and malformed answers are final.
     /// </summary>
     internal static bool IsTransient<T>(RrsetObservation<T> observation) =>
-        observation is { Outcome: DnsOutcome.LookupFailure, Failure: LookupFailureKind.ServFail };
+        observation is { Outcome: DnsOutcome.LookupFailure, Failure: LookupFailureKind.ServFail or LookupFailureKind.Timeout or LookupFailureKind.NetworkError };
 
     private async Task<RrsetObservation<T>> LookupOnceAsync<T>(
         string name,
@@ -160,9 +161,10 @@ public sealed class ValidatingResolver : IRrsetResolver
         {
             return Failed<T>(owner, typeName, LookupFailureKind.Malformed, ex.Message);
         }
-        catch (DnsXidMismatchException ex)
+        catch (DnsXidMismatchException)
         {
-            return Failed<T>(owner, typeName, LookupFailureKind.Malformed, ex.Message);
+            // An answer to another query (a late answer on a reused port): nothing is wrong with this name.
+            return Failed<T>(owner, typeName, LookupFailureKind.NetworkError, "an answer to another query (transaction id mismatch) arrived instead");
         }
         catch (DnsResponseException ex) when (ex.Code == DnsResponseCode.ConnectionTimeout)
         {

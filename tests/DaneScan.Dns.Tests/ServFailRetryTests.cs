@@ -18,7 +18,7 @@ public sealed class ServFailRetryTests(DnsLabFixture fixture)
     [Fact]
     public async Task A_servfail_from_an_unreachable_authority_is_retried_once_and_both_attempts_are_kept()
     {
-        var resolver = new ValidatingResolver(fixture.ResolverOptions() with { ServFailRetryDelay = TimeSpan.FromMilliseconds(700) });
+        var resolver = new ValidatingResolver(fixture.ResolverOptions() with { TransientRetryDelay = TimeSpan.FromMilliseconds(700) });
         var clock = Stopwatch.StartNew();
         var mx = await resolver.LookupMxAsync("mx-unreachable.lab");
 
@@ -38,7 +38,7 @@ public sealed class ServFailRetryTests(DnsLabFixture fixture)
     [Fact]
     public async Task A_bogus_answer_is_final_at_once()
     {
-        var resolver = new ValidatingResolver(fixture.ResolverOptions() with { ServFailRetryDelay = TimeSpan.FromSeconds(1) });
+        var resolver = new ValidatingResolver(fixture.ResolverOptions() with { TransientRetryDelay = TimeSpan.FromSeconds(1) });
         var txt = await resolver.LookupAsync(DaneScan.Lab.LabEnvironment.BogusName, DnsClient.QueryType.TXT, "TXT", r => (r as DnsClient.Protocol.TxtRecord)?.Text.FirstOrDefault());
 
         Assert.Equal(DnsOutcome.Bogus, txt.Outcome);
@@ -51,7 +51,7 @@ public sealed class ServFailRetryTests(DnsLabFixture fixture)
     public async Task A_servfail_that_passes_gives_the_validated_answer_of_the_retry_and_says_it_was_retried()
     {
         await using var front = FlakyFront.Start(new IPEndPoint(IPAddress.Parse($"127.{DnsLabFixture.LabOctet}.0.210"), 53), fixture.Lab.Resolver, failures: 2);
-        var resolver = new ValidatingResolver(fixture.ResolverOptions(front.Endpoint) with { ServFailRetryDelay = TimeSpan.FromMilliseconds(300) });
+        var resolver = new ValidatingResolver(fixture.ResolverOptions(front.Endpoint) with { TransientRetryDelay = TimeSpan.FromMilliseconds(300) });
 
         var mx = await resolver.LookupMxAsync("ee-11.lab");
 
@@ -66,7 +66,7 @@ public sealed class ServFailRetryTests(DnsLabFixture fixture)
     public async Task With_retries_off_a_servfail_is_final_at_once()
     {
         await using var front = FlakyFront.Start(new IPEndPoint(IPAddress.Parse($"127.{DnsLabFixture.LabOctet}.0.211"), 53), fixture.Lab.Resolver, failures: 2);
-        var resolver = new ValidatingResolver(fixture.ResolverOptions(front.Endpoint) with { ServFailRetryDelay = TimeSpan.Zero });
+        var resolver = new ValidatingResolver(fixture.ResolverOptions(front.Endpoint) with { TransientRetryDelay = TimeSpan.Zero });
 
         var mx = await resolver.LookupMxAsync("ee-11.lab");
 
@@ -76,33 +76,81 @@ public sealed class ServFailRetryTests(DnsLabFixture fixture)
         Assert.Equal(2, front.Queries);
     }
 
-    /// <summary>A UDP DNS front: SERVFAIL (no EDE) for the first queries of each name, then passes queries on.</summary>
+    [Fact]
+    public async Task A_lookup_that_timed_out_at_a_busy_resolver_is_asked_again_and_keeps_the_timeout_as_its_earlier_attempt()
+    {
+        // The front answers nothing to the first two queries of each name (the client's attempt and its own
+        // immediate retry), as a resolver that drops queries under load does; the third, after the pause, passes.
+        await using var front = FlakyFront.Start(new IPEndPoint(IPAddress.Parse($"127.{DnsLabFixture.LabOctet}.0.212"), 53), fixture.Lab.Resolver, failures: 2, drop: true);
+        var resolver = new ValidatingResolver(fixture.ResolverOptions(front.Endpoint) with
+        {
+            AttemptTimeout = TimeSpan.FromMilliseconds(300),
+            Retries = 1,
+            QueryDeadline = TimeSpan.FromSeconds(2),
+            TransientRetryDelay = TimeSpan.FromMilliseconds(400),
+        });
+        var clock = Stopwatch.StartNew();
+
+        var mx = await resolver.LookupMxAsync("ee-11.lab");
+
+        Assert.Equal(DnsOutcome.SecureAnswer, mx.Outcome);
+        Assert.NotEmpty(mx.Records);
+        var first = Assert.Single(mx.EarlierAttempts!);
+        Assert.Equal(DnsOutcome.LookupFailure, first.Outcome);
+        Assert.Equal(LookupFailureKind.Timeout, first.Failure);
+        Assert.Equal(3, front.Queries);
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(600 + 400), $"two 300 ms attempts and the 400 ms pause came first, not {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task With_retries_off_a_timeout_is_final()
+    {
+        await using var front = FlakyFront.Start(new IPEndPoint(IPAddress.Parse($"127.{DnsLabFixture.LabOctet}.0.213"), 53), fixture.Lab.Resolver, failures: 2, drop: true);
+        var resolver = new ValidatingResolver(fixture.ResolverOptions(front.Endpoint) with
+        {
+            AttemptTimeout = TimeSpan.FromMilliseconds(300),
+            Retries = 1,
+            QueryDeadline = TimeSpan.FromSeconds(2),
+            TransientRetryDelay = TimeSpan.Zero,
+        });
+
+        var mx = await resolver.LookupMxAsync("ee-11.lab");
+
+        Assert.Equal(DnsOutcome.LookupFailure, mx.Outcome);
+        Assert.Equal(LookupFailureKind.Timeout, mx.Failure);
+        Assert.Null(mx.EarlierAttempts);
+        Assert.Equal(2, front.Queries);
+    }
+
+    /// <summary>A UDP DNS front: SERVFAIL (no EDE), or no answer at all, for the first queries of each name, then passes queries on.</summary>
     private sealed class FlakyFront : IAsyncDisposable
     {
         private readonly Socket _socket;
         private readonly IPEndPoint _upstream;
         private readonly int _failures;
+        private readonly bool _drop;
         private readonly Dictionary<string, int> _seen = [];
         private readonly CancellationTokenSource _stop = new();
         private Task _loop = Task.CompletedTask;
         private int _queries;
 
-        private FlakyFront(Socket socket, IPEndPoint upstream, int failures)
+        private FlakyFront(Socket socket, IPEndPoint upstream, int failures, bool drop)
         {
             _socket = socket;
             _upstream = upstream;
             _failures = failures;
+            _drop = drop;
         }
 
         public IPEndPoint Endpoint => (IPEndPoint)_socket.LocalEndPoint!;
 
         public int Queries => Volatile.Read(ref _queries);
 
-        public static FlakyFront Start(IPEndPoint listen, IPEndPoint upstream, int failures)
+        public static FlakyFront Start(IPEndPoint listen, IPEndPoint upstream, int failures, bool drop = false)
         {
             var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
             socket.Bind(listen);
-            var front = new FlakyFront(socket, upstream, failures);
+            var front = new FlakyFront(socket, upstream, failures, drop);
             front._loop = Task.Run(front.RunAsync);
             return front;
         }
@@ -134,6 +182,11 @@ public sealed class ServFailRetryTests(DnsLabFixture fixture)
                 var name = QuestionName(query);
                 _seen[name] = _seen.GetValueOrDefault(name) + 1;
                 byte[] reply;
+                if (_seen[name] <= _failures && _drop)
+                {
+                    continue;
+                }
+
                 if (_seen[name] <= _failures)
                 {
                     // Header only plus the question: QR, the query's opcode and RD, RA, RCODE 2; no OPT, so no EDE.

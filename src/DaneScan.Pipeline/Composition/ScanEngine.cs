@@ -49,6 +49,12 @@ public sealed record ScanEngineOptions
     /// </summary>
     public int AddressFailureBudget { get; init; } = AddressBudget.DefaultMaxConsecutiveFailures;
 
+    /// <summary>The pause before a transiently failed lookup is asked once more (<see cref="DnsResolverOptions.TransientRetryDelay"/>); zero: no retry.</summary>
+    public TimeSpan DnsRetryDelay { get; init; } = DnsResolverOptions.DefaultTransientRetryDelay;
+
+    /// <summary>The pause before a refused or timed-out connection is tried once more (<see cref="SmtpProbeOptions.ConnectRetryDelay"/>); zero: no retry.</summary>
+    public TimeSpan ConnectRetryDelay { get; init; } = SmtpProbeOptions.DefaultConnectRetryDelay;
+
     /// <summary>What is wrong with these options, one message per problem, each naming the setting; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -70,6 +76,16 @@ public sealed record ScanEngineOptions
         if (MaxMxHosts < 1)
         {
             errors.Add($"max mx: {MaxMxHosts} is not at least 1");
+        }
+
+        if (DnsRetryDelay < TimeSpan.Zero || DnsRetryDelay > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"dns retry delay: {DnsRetryDelay.TotalSeconds} s is not between 0 and 600 s");
+        }
+
+        if (ConnectRetryDelay < TimeSpan.Zero || ConnectRetryDelay > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"connect retry delay: {ConnectRetryDelay.TotalSeconds} s is not between 0 and 600 s");
         }
 
         if (AddressFailureBudget < 0)
@@ -201,11 +217,11 @@ public static class ScanEngineBuilder
             trust = DnsTrustMode.UnverifiedResolver;
         }
 
-        var resolver = new DomainResolver(new ValidatingResolver(new DnsResolverOptions { Endpoint = endpoint, TrustMode = trust }), maxMxHosts: options.MaxMxHosts);
+        var resolver = new DomainResolver(new ValidatingResolver(new DnsResolverOptions { Endpoint = endpoint, TrustMode = trust, TransientRetryDelay = options.DnsRetryDelay }), maxMxHosts: options.MaxMxHosts);
         var policy = new PolitenessPolicy(options.OptOut, new AddressPolicy(options.AllowPrivate));
         var limiter = new ConnectionLimiter(options.Limits);
         var budget = options.AddressFailureBudget == 0 ? null : new AddressBudget(options.AddressFailureBudget);
-        var prober = new HostProber(new SmtpProber(new SmtpProbeOptions(options.EhloName)), policy, limiter, budget: budget);
+        var prober = new HostProber(new SmtpProber(new SmtpProbeOptions(options.EhloName, connectRetryDelay: options.ConnectRetryDelay)), policy, limiter, budget: budget);
         var checker = new DomainChecker(resolver, prober, options.SmtpPort);
         return new ScanEngineResult(new ScanEngine(options, checker, policy, limiter, check, trust, warning), null, null);
     }
