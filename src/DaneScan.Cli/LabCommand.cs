@@ -55,14 +55,41 @@ public static class LabCommand
         var matchingShare = new Option<double>("--matching-share") { Description = "Scale: share of TLSA hosts whose record matches.", DefaultValueFactory = _ => defaults.MatchingShare };
         var noStartTlsShare = new Option<double>("--no-starttls-share") { Description = "Scale: share of hosts without STARTTLS.", DefaultValueFactory = _ => defaults.NoStartTlsShare };
         var seed = new Option<int>("--seed") { Description = "Scale: the generation seed.", DefaultValueFactory = _ => defaults.Seed };
+        var hotHosts = new Option<int>("--hot-hosts")
+        {
+            Description = "Scale: also N MX hosts on one address (each the MX of one domain at the head of the list), for a hot-address benchmark.",
+        };
+        var fanoutDomains = new Option<int>("--fanout-domains")
+        {
+            Description = "Scale: also N domains at the head of the list whose MX names (--fanout-mx) all point at one address that accepts and never speaks.",
+        };
+        var fanoutMx = new Option<int>("--fanout-mx") { Description = "Scale: MX names per fan-out domain (1-100).", DefaultValueFactory = _ => defaults.FanoutMx };
         var rtt = new Option<double>("--rtt")
         {
             Description = "Simulated round-trip time in ms (0-5000): a relay holds each query from unbound to nsd this long, and every SMTP reply is sent this much later.",
         };
         var command = new Command("up", "Generate keys, certificates and signed zones; start nsd, unbound and the SMTP servers; self-check.")
         {
-            octet, state, smtpPort, dnsOnly, scale, hosts, noCases, signedShare, tlsaShare, matchingShare, noStartTlsShare, seed, rtt,
+            octet, state, smtpPort, dnsOnly, scale, hosts, noCases, signedShare, tlsaShare, matchingShare, noStartTlsShare, seed, hotHosts, fanoutDomains, fanoutMx, rtt,
         };
+        foreach (var count in new[] { hotHosts, fanoutDomains })
+        {
+            count.Validators.Add(result =>
+            {
+                if (result.GetValueOrDefault<int>() is < 0 or > 50_000)
+                {
+                    result.AddError($"{result.Option.Name} must be between 0 and 50000.");
+                }
+            });
+        }
+
+        fanoutMx.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 100)
+            {
+                result.AddError("--fanout-mx must be between 1 and 100.");
+            }
+        });
         rtt.Validators.Add(result =>
         {
             var value = result.GetValueOrDefault<double>();
@@ -90,6 +117,9 @@ public static class LabCommand
                         MatchingShare = parse.GetValue(matchingShare),
                         NoStartTlsShare = parse.GetValue(noStartTlsShare),
                         Seed = parse.GetValue(seed),
+                        HotHosts = parse.GetValue(hotHosts),
+                        FanoutDomains = parse.GetValue(fanoutDomains),
+                        FanoutMx = parse.GetValue(fanoutMx),
                     }
                     : null,
                 SmtpServerCommand = SelfCommand("lab", "smtp"),
@@ -110,7 +140,7 @@ public static class LabCommand
                 Console.WriteLine($"  cases: {lab.Cases.Count}, SMTP hosts: {lab.Hosts.Count(h => h.Smtp is not null) + (lab.Scale?.SmtpSpecs.Count ?? 0)} on port {options.SmtpPort}{(options.DnsOnly ? " (not started: --dns-only)" : string.Empty)}");
                 if (lab.Scale is { } s)
                 {
-                    Console.WriteLine($"  scale: {s.Domains} domains over {s.SmtpSpecs.Count} hosts; expected outcomes in {s.ExpectedFile}");
+                    Console.WriteLine($"  scale: {s.Domains} domains over {s.SmtpSpecs.Count} SMTP servers; expected outcomes in {s.ExpectedFile}{(s.FanoutFile is { } fan ? $"; fan-out domains (silent address) in {fan}" : string.Empty)}");
                 }
 
                 Console.WriteLine($"  self-check: AD on {LabEnvironment.SignedName}, SERVFAIL (EDE {lab.SelfCheck?.BogusExtendedDnsError}) on {LabEnvironment.BogusName}");

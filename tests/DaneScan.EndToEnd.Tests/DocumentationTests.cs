@@ -10,18 +10,7 @@ namespace DaneScan.EndToEnd.Tests;
 /// </summary>
 public sealed partial class DocumentationTests
 {
-    private static readonly string Root = FindRoot();
-
-    private static string FindRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DaneScan.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("DaneScan.sln not found above " + AppContext.BaseDirectory);
-    }
+    private static readonly string Root = Repository.Root;
 
     /// <summary>(command path, option) for every <c>danescan ...</c> line of README.md's fenced code blocks.</summary>
     internal static List<(string Command, string? Option)> ReadmeUsages(string markdown)

@@ -39,6 +39,25 @@ public sealed record ScaleOptions
 
     /// <summary>The seed that makes a generation reproducible.</summary>
     public int Seed { get; init; } = 1;
+
+    /// <summary>
+    /// A hot address: this many more MX hosts <c>hot&lt;i&gt;.scale-hosts.lab</c>, all on one address (one SMTP
+    /// server, DANE-EE matching its key), each the MX of one signed domain <c>hot&lt;i&gt;.scale-s0.lab</c> at
+    /// the head of the list. Every host is its own probe, so the address needs this many politely spaced
+    /// connections: the shape of a large provider with many MX names on a few addresses.
+    /// </summary>
+    public int HotHosts { get; init; }
+
+    /// <summary>
+    /// Fan-out domains: this many signed domains <c>fan&lt;j&gt;.scale-s0.lab</c> at the head of the list, each
+    /// with <see cref="FanoutMx"/> MX names on one address whose server accepts connections and never speaks.
+    /// They are listed in <see cref="ScaleLab.FanoutFile"/>, not in the expected outcomes: how many of their
+    /// hosts are tried before the address is given up is the scanner's setting, not a property of the lab.
+    /// </summary>
+    public int FanoutDomains { get; init; }
+
+    /// <summary>MX names per fan-out domain (all on the silent address).</summary>
+    public int FanoutMx { get; init; } = 10;
 }
 
 /// <summary>A scale host's set-up.</summary>
@@ -100,12 +119,13 @@ public sealed class ScaleLab
 
     private static readonly JsonSerializerOptions JsonLine = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
-    private ScaleLab(IReadOnlyList<ZoneSpec> zones, IReadOnlyList<SmtpHostSpec> specs, int domains, string expectedFile, IReadOnlyList<string> domainNames)
+    private ScaleLab(IReadOnlyList<ZoneSpec> zones, IReadOnlyList<SmtpHostSpec> specs, int domains, string expectedFile, string? fanoutFile, IReadOnlyList<string> domainNames)
     {
         Zones = zones;
         SmtpSpecs = specs;
         Domains = domains;
         ExpectedFile = expectedFile;
+        FanoutFile = fanoutFile;
         DomainNames = domainNames;
     }
 
@@ -118,7 +138,10 @@ public sealed class ScaleLab
     /// <summary>The JSONL file of <see cref="ScaleExpectation"/>, one line per domain.</summary>
     public string ExpectedFile { get; }
 
-    /// <summary>Every scale domain, in generation order.</summary>
+    /// <summary>The fan-out domains (one a line), when <see cref="ScaleOptions.FanoutDomains"/> is set.</summary>
+    public string? FanoutFile { get; }
+
+    /// <summary>Every scale domain, in generation order (the list's order).</summary>
     public IReadOnlyList<string> DomainNames { get; }
 
     /// <summary>Also writes <c>domains.txt</c> (one domain a line) next to the expectations.</summary>
@@ -130,6 +153,11 @@ public sealed class ScaleLab
         if (scale.Domains < 1 || scale.Hosts < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(scale), "scale needs at least one domain and one host");
+        }
+
+        if (scale.HotHosts < 0 || scale.FanoutDomains < 0 || scale.FanoutMx < 1 || scale.FanoutMx > 100)
+        {
+            throw new ArgumentOutOfRangeException(nameof(scale), "hot hosts and fan-out domains cannot be negative; a fan-out domain has 1 to 100 MX names");
         }
 
         Directory.CreateDirectory(directory);
@@ -182,6 +210,85 @@ public sealed class ScaleLab
             hostAddresses[i] = address;
         }
 
+        // The hot address and the silent fan-out address come after the ordinary hosts' addresses.
+        var hotAddress = lab.Addresses.ScaleHost(scale.Hosts).ToString();
+        var silentAddress = lab.Addresses.ScaleHost(scale.Hosts + 1).ToString();
+        var headRecords = new List<ZoneRecord>();
+        var headExpected = new List<ScaleExpectation>();
+        var domainNames = new List<string>(scale.Domains + scale.HotHosts + scale.FanoutDomains);
+        if (scale.FanoutDomains > 0)
+        {
+            using var silentLeaf = pki.SelfSigned(["silent." + HostZone], LabKeyType.EcdsaP256);
+            var silentChain = Path.Combine(tlsDir, "silent." + HostZone + ".chain.pem");
+            var silentKey = Path.Combine(tlsDir, "silent." + HostZone + ".key.pem");
+            ScriptedSmtpServers.WritePem(silentChain, silentKey, [silentLeaf]);
+            var silentHash = Convert.ToHexStringLower(SHA256.HashData(silentLeaf.PublicKey.ExportSubjectPublicKeyInfo()));
+            specs.Add(new SmtpHostSpec
+            {
+                Address = silentAddress,
+                Port = lab.SmtpPort,
+                BannerName = "silent." + HostZone,
+                ChainPemFile = silentChain,
+                KeyPemFile = silentKey,
+                Quirk = SmtpQuirk.SilentAfterConnect,
+            });
+            for (var j = 0; j < scale.FanoutDomains; j++)
+            {
+                var domain = $"fan{j}.scale-s0.{CaseBuilder.Tld}";
+                for (var k = 0; k < scale.FanoutMx; k++)
+                {
+                    var host = $"fan{j}-{k}.{HostZone}";
+                    hostRecords.Add(new ZoneRecord { Owner = host, Type = "A", Data = silentAddress });
+                    hostRecords.Add(new ZoneRecord { Owner = CaseBuilder.TlsaOwner(host), Type = "TLSA", Data = "3 1 1 " + silentHash });
+                    headRecords.Add(new ZoneRecord { Owner = domain, Type = "MX", Data = $"10 {host}." });
+                }
+
+                domainNames.Add(domain);
+            }
+        }
+
+        if (scale.HotHosts > 0)
+        {
+            using var hotLeaf = pki.SelfSigned(["hot." + HostZone], LabKeyType.EcdsaP256);
+            var hotChain = Path.Combine(tlsDir, "hot." + HostZone + ".chain.pem");
+            var hotKey = Path.Combine(tlsDir, "hot." + HostZone + ".key.pem");
+            ScriptedSmtpServers.WritePem(hotChain, hotKey, [hotLeaf]);
+            var hotHash = Convert.ToHexStringLower(SHA256.HashData(hotLeaf.PublicKey.ExportSubjectPublicKeyInfo()));
+            specs.Add(new SmtpHostSpec
+            {
+                Address = hotAddress,
+                Port = lab.SmtpPort,
+                BannerName = "hot." + HostZone,
+                StartTls = StartTlsBehaviour.Offered,
+                ChainPemFile = hotChain,
+                KeyPemFile = hotKey,
+            });
+            for (var i = 0; i < scale.HotHosts; i++)
+            {
+                var host = $"hot{i}.{HostZone}";
+                var domain = $"hot{i}.scale-s0.{CaseBuilder.Tld}";
+                hostRecords.Add(new ZoneRecord { Owner = host, Type = "A", Data = hotAddress });
+                hostRecords.Add(new ZoneRecord { Owner = CaseBuilder.TlsaOwner(host), Type = "TLSA", Data = "3 1 1 " + hotHash });
+                headRecords.Add(new ZoneRecord { Owner = domain, Type = "MX", Data = $"10 {host}." });
+                domainNames.Add(domain);
+                var status = CaseBuilder.Aggregate([HostOutcome.Authenticated]);
+                headExpected.Add(new ScaleExpectation
+                {
+                    Domain = domain,
+                    MxHost = host,
+                    Address = hotAddress,
+                    Mx = MxStatus.MxHosts,
+                    MxSecure = true,
+                    StartTlsOffered = true,
+                    HostKind = ScaleHostKind.TlsaMatching,
+                    HostOutcome = HostOutcome.Authenticated,
+                    HostReason = HostReason.DaneEeMatched,
+                    AllMx = status,
+                    PrimaryMx = status,
+                });
+            }
+        }
+
         // Zipf-like: cumulative weights 1/k^s.
         var cumulative = new double[scale.Hosts];
         var total = 0.0;
@@ -198,10 +305,22 @@ public sealed class ScaleLab
         var unsignedRecords = Enumerable.Range(0, unsignedZones).Select(_ => new List<ZoneRecord>()).ToArray();
         var signedCount = 0;
         var unsignedCount = 0;
+        signedRecords[0].AddRange(headRecords);
         var expectedFile = Path.Combine(directory, "expected.jsonl");
-        var domainNames = new List<string>(scale.Domains);
+        string? fanoutFile = null;
+        if (scale.FanoutDomains > 0)
+        {
+            fanoutFile = Path.Combine(directory, "fanout.txt");
+            await File.WriteAllLinesAsync(fanoutFile, domainNames.Take(scale.FanoutDomains), cancellationToken).ConfigureAwait(false);
+        }
+
         await using (var expected = new StreamWriter(expectedFile, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)))
         {
+            foreach (var line in headExpected)
+            {
+                await expected.WriteLineAsync(JsonSerializer.Serialize(line, JsonLine).AsMemory(), cancellationToken).ConfigureAwait(false);
+            }
+
             for (var j = 0; j < scale.Domains; j++)
             {
                 var signed = random.NextDouble() < scale.SignedShare;
@@ -250,7 +369,7 @@ public sealed class ScaleLab
             zones.Add(new ZoneSpec { Origin = $"scale-u{z}.{CaseBuilder.Tld}", Signing = ZoneSigning.Unsigned, Records = unsignedRecords[z] });
         }
 
-        return new ScaleLab(zones, specs, scale.Domains, expectedFile, domainNames);
+        return new ScaleLab(zones, specs, domainNames.Count, expectedFile, fanoutFile, domainNames);
     }
 
     /// <summary>Reads an expected-outcome file.</summary>
