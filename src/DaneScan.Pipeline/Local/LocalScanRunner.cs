@@ -186,13 +186,22 @@ public sealed class LocalScanRunner
         var previous = await _store.ReadManifestAsync(runId, cancellationToken).ConfigureAwait(false);
         var started = previous?.StartedUtc ?? _time.GetUtcNow();
 
-        // What earlier attempts recorded: skipped by enumerate (fingerprints, about 16 bytes a name).
+        // What earlier attempts recorded: skipped by enumerate (fingerprints, about 16 bytes a name) and counted
+        // into the run's statistics now, so that the end of the run need not read its records back.
         var recorded = new DomainDeduplicator();
+        var statistics = new RunSummary.Builder(runId);
         if (previous is not null)
         {
-            await foreach (var name in _store.EnumerateDomainNamesAsync(runId, cancellationToken).ConfigureAwait(false))
+            await foreach (var record in _store.EnumerateDomainsAsync(runId, cancellationToken).ConfigureAwait(false))
             {
-                recorded.Add(name);
+                if (recorded.Add(record.Domain))
+                {
+                    statistics.Add(record);
+                }
+                else
+                {
+                    statistics.CountDuplicate();
+                }
             }
         }
 
@@ -402,6 +411,11 @@ public sealed class LocalScanRunner
                 }
 
                 await _store.WriteDomainsAsync(runId, batch, token).ConfigureAwait(false);
+                foreach (var stored in batch)
+                {
+                    statistics.Add(stored);
+                }
+
                 progress.CountRecorded(batch.Count);
                 batch.Clear();
             }
@@ -465,7 +479,7 @@ public sealed class LocalScanRunner
         var busiest = registry.BusiestAddress;
         var lists = reports.Select(r => r.ToManifest()).ToList();
         var summaryManifest = manifest with { Lists = lists, Counts = manifest.Counts with { DomainsOptedOut = optedOut } };
-        var summary = await RunSummary.ComputeAsync(_store, runId, summaryManifest, cancellationToken).ConfigureAwait(false);
+        var summary = await statistics.BuildAsync(_store, summaryManifest, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         await _store.WriteStatisticsAsync(summary.ToStatistics(_time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         var complete = summary.Domains >= accepted && summary.Duplicates == 0;
         var final = summaryManifest with

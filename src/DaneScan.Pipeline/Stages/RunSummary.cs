@@ -7,7 +7,7 @@ namespace DaneScan.Pipeline.Stages;
 
 /// <summary>
 /// A run's statistics, computed from what the result store holds (so a resumed run's summary covers every
-/// attempt) by the one statistics module (<see cref="RunStatisticsBuilder"/>, definitions in docs/dataset.md):
+/// attempt; a scan feeds its <see cref="Builder"/> with each batch the store accepted) by the one statistics module (<see cref="RunStatisticsBuilder"/>, definitions in docs/dataset.md):
 /// what <c>danescan scan</c> prints, what <c>statistics.json</c> and the statistics table hold, and what the
 /// statistics API serves are this <see cref="Report"/>.
 /// </summary>
@@ -55,8 +55,7 @@ public sealed class RunSummary
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
-        var builder = new RunStatisticsBuilder(runId, PublicSuffixList.Default);
-        var perProbe = new Dictionary<string, long>(StringComparer.Ordinal);
+        var builder = new Builder(runId);
         var seen = new DomainDeduplicator();
         await foreach (var record in store.EnumerateDomainsAsync(runId, cancellationToken).ConfigureAwait(false))
         {
@@ -66,36 +65,67 @@ public sealed class RunSummary
                 continue;
             }
 
-            var verdict = record.CountedVerdict();
-            builder.AddDomain(verdict, record.Rank, recomputed: record.Verdict is null);
-            foreach (var key in record.ProbeKeys)
-            {
-                perProbe[key] = perProbe.GetValueOrDefault(key) + 1;
-            }
-
+            var verdict = builder.Add(record);
             observe?.Invoke(record, verdict);
         }
 
-        await foreach (var probe in store.EnumerateProbesAsync(runId, cancellationToken).ConfigureAwait(false))
-        {
-            builder.AddProbe(probe.Observation);
-        }
+        return await builder.BuildAsync(store, manifest, computedUtc, cancellationToken).ConfigureAwait(false);
+    }
 
-        var rejected = new SortedDictionary<DomainRejectReason, long>();
-        if (manifest is not null)
+    /// <summary>
+    /// The same computation fed record by record as a run stores them (so the end of a run does not read its
+    /// records back): every record the store accepted goes to <see cref="Add"/> once, a record stored twice to
+    /// <see cref="CountDuplicate"/>; the probes are read from the store at the end (one line per probe).
+    /// </summary>
+    public sealed class Builder(string runId)
+    {
+        private readonly RunStatisticsBuilder _statistics = new(runId, PublicSuffixList.Default);
+        private readonly Dictionary<string, long> _perProbe = new(StringComparer.Ordinal);
+
+        public string RunId { get; } = runId;
+
+        /// <summary>Counts one stored domain record; returns the verdict counted (the stored one, or recomputed).</summary>
+        public DomainVerdict Add(DomainRecord record)
         {
-            foreach (var list in manifest.Lists)
+            ArgumentNullException.ThrowIfNull(record);
+            var verdict = record.CountedVerdict();
+            _statistics.AddDomain(verdict, record.Rank, recomputed: record.Verdict is null);
+            foreach (var key in record.ProbeKeys)
             {
-                foreach (var (reason, count) in list.Rejected)
-                {
-                    rejected[reason] = rejected.GetValueOrDefault(reason) + count;
-                }
+                _perProbe[key] = _perProbe.GetValueOrDefault(key) + 1;
             }
 
-            builder.SetListCounts(rejected.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value, StringComparer.Ordinal), manifest.Counts.DomainsOptedOut);
+            return verdict;
         }
 
-        return new RunSummary(builder.Build(computedUtc), rejected, perProbe);
+        /// <summary>Counts a domain the store holds more than once.</summary>
+        public void CountDuplicate() => _statistics.CountDuplicate();
+
+        /// <summary>Adds the run's stored probes and the manifest's list counts and builds the summary.</summary>
+        public async Task<RunSummary> BuildAsync(IResultStore store, RunManifest? manifest, DateTimeOffset computedUtc, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(store);
+            await foreach (var probe in store.EnumerateProbesAsync(RunId, cancellationToken).ConfigureAwait(false))
+            {
+                _statistics.AddProbe(probe.Observation);
+            }
+
+            var rejected = new SortedDictionary<DomainRejectReason, long>();
+            if (manifest is not null)
+            {
+                foreach (var list in manifest.Lists)
+                {
+                    foreach (var (reason, count) in list.Rejected)
+                    {
+                        rejected[reason] = rejected.GetValueOrDefault(reason) + count;
+                    }
+                }
+
+                _statistics.SetListCounts(rejected.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value, StringComparer.Ordinal), manifest.Counts.DomainsOptedOut);
+            }
+
+            return new RunSummary(_statistics.Build(computedUtc), rejected, _perProbe);
+        }
     }
 
     /// <summary>The flat counts the store keeps (<c>statistics.json</c>, the statistics table): docs/dataset.md, "Run statistics".</summary>

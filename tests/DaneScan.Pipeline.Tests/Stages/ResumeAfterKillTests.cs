@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using DaneScan.Contracts;
 using DaneScan.Lab.Cases;
+using DaneScan.Pipeline.Stages;
 using DaneScan.Storage;
 using DaneScan.Storage.Tests;
 
@@ -70,6 +71,13 @@ public sealed class ResumeAfterKillTests(PipelineLab fixture) : IDisposable
         var manifest = await store.ReadManifestAsync("r1");
         Assert.Equal(RunState.Completed, manifest!.State);
         Assert.Equal(keys.Count, manifest.Counts.DomainsRecorded);
+
+        // The rerun counted its statistics as it stored records, the killed attempt's records when it started:
+        // the same numbers as counting everything the store holds afterwards.
+        var stored = await store.ReadStatisticsAsync("r1");
+        var recounted = await RunSummary.ComputeAsync(store, "r1", manifest);
+        Assert.Equal(keys.Count, stored!.Counts["domains|total"]);
+        Assert.Equal(recounted.ToStatistics(stored.ComputedUtc).Counts.OrderBy(kv => kv.Key, StringComparer.Ordinal), stored.Counts.OrderBy(kv => kv.Key, StringComparer.Ordinal));
     }
 
     [AzuriteFact]
