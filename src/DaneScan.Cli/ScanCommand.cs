@@ -424,7 +424,7 @@ public static class ScanCommand
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"dns: {result.QueriesSent} queries ({(runner.Progress.Recorded == 0 ? 0 : (double)result.QueriesSent / runner.Progress.Recorded):0.00} per domain), {result.HostLookups} MX host lookups shared {result.HostLookupsShared} times; chains judged {result.ChainJudgements}, reused {result.ChainJudgementsShared} times; at most {result.PeakParked} domains parked, {result.DomainsPastDeadline} past their deadline; DNS concurrency at the end {result.DnsConcurrencyAtEnd} (cut {result.DnsConcurrencyCuts} times by timeouts)"));
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"pace: run {result.Elapsed.TotalSeconds:0.0} s; polite lower bound {result.PoliteLowerBound.TotalSeconds:0.0} s ({result.BusiestAddressProbes} probes to the busiest address{(result.BusiestAddress is null ? "" : " " + result.BusiestAddress)}, {limits.ConnectionsPerAddress} at a time, {limits.MinIntervalPerAddress.TotalSeconds:0.###} s apart)"));
+            $"pace: run {result.Elapsed.TotalSeconds:0.0} s; polite lower bound {result.PoliteLowerBound.TotalSeconds:0.0} s ({result.BusiestAddressProbes} connections to the busiest address{(result.BusiestAddress is null ? "" : " " + result.BusiestAddress)}, {limits.ConnectionsPerAddress} at a time, {limits.MinIntervalPerAddress.TotalSeconds:0.###} s apart)"));
         Console.Out.WriteLine($"state: {result.Manifest.State}");
         Console.Out.WriteLine($"results: {where}");
         return result.Manifest.State == RunState.Completed ? ExitCodes.Success : ExitCodes.RunIncomplete;

@@ -42,7 +42,10 @@ public sealed class ProbeRegistry(
     /// <summary>Probes finished or running now (those not yet finished).</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
-    /// <summary>The address that needed the most probes in this attempt, and how many (the polite lower bound's factor).</summary>
+    /// <summary>
+    /// The address that needed the most connections in this attempt, and how many (the polite lower bound's
+    /// factor): one per probe made, one more per retry; probes not made (opted out, over the address's budget) none.
+    /// </summary>
     public (System.Net.IPAddress? Address, int Probes) BusiestAddress
     {
         get
@@ -88,7 +91,6 @@ public sealed class ProbeRegistry(
             return stored.Observation;
         }
 
-        _perAddress.AddOrUpdate(Politeness.AddressPolicy.Canonical(target.Address), 1, (_, n) => n + 1);
         Interlocked.Increment(ref _inFlight);
         ProbeObservation observation;
         try
@@ -98,6 +100,14 @@ public sealed class ProbeRegistry(
         finally
         {
             Interlocked.Decrement(ref _inFlight);
+        }
+
+        // Connections made count towards the polite lower bound (a retry is one more); a probe the policy or the
+        // address's budget skipped made none.
+        if (observation.Outcome != ProbeOutcome.NotProbed)
+        {
+            var connections = 1 + (observation.EarlierAttempts?.Count ?? 0);
+            _perAddress.AddOrUpdate(Politeness.AddressPolicy.Canonical(target.Address), connections, (_, n) => n + connections);
         }
 
         Interlocked.Increment(ref _probed);
