@@ -97,11 +97,11 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
 
         // The shared parts reach the file before the domain lines that refer to them: a run killed in between
         // leaves an unreferenced part, never a reference without its part.
-        var fresh = logs.NotYetWritten(parts);
+        var fresh = logs.Written.NotYetWritten(runId, parts);
         if (fresh.Count > 0)
         {
             await logs.Hosts.AppendAsync(fresh, cancellationToken).ConfigureAwait(false);
-            logs.MarkWritten(fresh);
+            logs.Written.MarkWritten(runId, fresh);
         }
 
         await logs.Domains.AppendAsync(lines, cancellationToken).ConfigureAwait(false);
@@ -369,23 +369,7 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
 
     private sealed record RunLogs(JsonlLog<HostPart> Hosts, JsonlLog<JsonObject> Domains, JsonlLog<ProbeRecord> Probes, FileStream WriterLock)
     {
-        /// <summary>Host references this store wrote or found in this session (the log dedupes the rest by key).</summary>
-        private readonly HashSet<string> _written = new(StringComparer.Ordinal);
-
-        public List<HostPart> NotYetWritten(IEnumerable<HostPart> parts)
-        {
-            lock (_written)
-            {
-                return [.. parts.Where(p => !_written.Contains(p.Ref)).DistinctBy(p => p.Ref)];
-            }
-        }
-
-        public void MarkWritten(IEnumerable<HostPart> parts)
-        {
-            lock (_written)
-            {
-                _written.UnionWith(parts.Select(p => p.Ref));
-            }
-        }
+        /// <summary>Parts this store wrote in this session (the log dedupes the rest by key).</summary>
+        public WrittenParts Written { get; } = new();
     }
 }

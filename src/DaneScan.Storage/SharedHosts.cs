@@ -475,3 +475,31 @@ internal static class SharedHosts
         }
     }
 }
+
+/// <summary>The parts a store wrote (per run, or per parts partition), so that each is sent once per store; starts over when large.</summary>
+internal sealed class WrittenParts
+{
+    private const int MaxRemembered = 1_000_000;
+    private readonly HashSet<(string Scope, string Ref)> _written = [];
+
+    public List<HostPart> NotYetWritten(string scope, IEnumerable<HostPart> parts)
+    {
+        lock (_written)
+        {
+            return [.. parts.Where(p => !_written.Contains((scope, p.Ref))).DistinctBy(p => p.Ref)];
+        }
+    }
+
+    public void MarkWritten(string scope, IEnumerable<HostPart> parts)
+    {
+        lock (_written)
+        {
+            if (_written.Count >= MaxRemembered)
+            {
+                _written.Clear();
+            }
+
+            _written.UnionWith(parts.Select(p => (scope, p.Ref)));
+        }
+    }
+}

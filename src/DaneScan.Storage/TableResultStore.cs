@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using Azure;
-using Azure.Core;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Azure;
+using Azure.Core;
 using Azure.Data.Tables;
 using DaneScan.Contracts;
 
@@ -443,24 +443,26 @@ public sealed partial class TableResultStore : IResultStore
     /// <summary>The partition of the Domains table holding a run's shared parts of domain records.</summary>
     internal static string PartsPartition(string runId) => ValidRunId(runId) + "|parts";
 
-    private static JsonObject DecodeLine(TableEntity entity)
+    private static JsonObject DecodeLine(TableEntity entity) => DecodeObject(entity, "domain record");
+
+    private static JsonObject DecodePart(TableEntity entity) => DecodeObject(entity, "part of domain records");
+
+    private static JsonObject DecodeObject(TableEntity entity, string what)
     {
         try
         {
             return JsonNode.Parse(TablePayload.Read(entity)) as JsonObject
-                ?? throw new StorageException(StorageFaultKind.Corrupt, $"entity {entity.PartitionKey}/{entity.RowKey} holds no JSON object");
+                ?? throw new StorageException(StorageFaultKind.Corrupt, $"entity {entity.PartitionKey}/{entity.RowKey} holds no JSON object ({what} expected)");
         }
         catch (JsonException e)
         {
-            throw new StorageException(StorageFaultKind.Corrupt, $"entity {entity.PartitionKey}/{entity.RowKey} holds no readable DomainRecord", e);
+            throw new StorageException(StorageFaultKind.Corrupt, $"entity {entity.PartitionKey}/{entity.RowKey} holds no readable {what}", e);
         }
         catch (InvalidDataException e)
         {
             throw new StorageException(StorageFaultKind.Corrupt, $"entity {entity.PartitionKey}/{entity.RowKey} holds broken gzip", e);
         }
     }
-
-    private static JsonObject DecodePart(TableEntity entity) => DecodeLine(entity);
 
     private static DomainRecord JoinLine(TableEntity entity, JsonObject line, Dictionary<string, JsonObject> parts)
     {
@@ -627,33 +629,5 @@ public sealed partial class TableResultStore : IResultStore
     {
         var nl = message.IndexOf('\n', StringComparison.Ordinal);
         return nl < 0 ? message : message[..nl].TrimEnd();
-    }
-}
-
-/// <summary>The parts a store wrote (per parts partition), so that each is sent once per store; starts over when large.</summary>
-internal sealed class WrittenParts
-{
-    private const int MaxRemembered = 1_000_000;
-    private readonly HashSet<(string Partition, string Ref)> _written = [];
-
-    public List<HostPart> NotYetWritten(string partition, IEnumerable<HostPart> parts)
-    {
-        lock (_written)
-        {
-            return [.. parts.Where(p => !_written.Contains((partition, p.Ref))).DistinctBy(p => p.Ref)];
-        }
-    }
-
-    public void MarkWritten(string partition, IEnumerable<HostPart> parts)
-    {
-        lock (_written)
-        {
-            if (_written.Count >= MaxRemembered)
-            {
-                _written.Clear();
-            }
-
-            _written.UnionWith(parts.Select(p => (partition, p.Ref)));
-        }
     }
 }
