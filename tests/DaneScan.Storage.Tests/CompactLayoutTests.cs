@@ -108,6 +108,27 @@ public sealed class CompactLayoutTests : IDisposable
     }
 
     [Fact]
+    public async Task A_format_2_run_resumed_by_this_scanner_holds_both_formats_and_reads_every_record()
+    {
+        var old = CopyFixture();
+        var before = await OldRecordsAsync();
+        var added = new[] { Samples.Domain("new1.example"), Samples.Domain("new2.example", mxHost: "mx.new2.example") };
+        await using (var store = new RunDirectoryStore(old))
+        {
+            await store.WriteDomainsAsync(OldRun, added);
+        }
+
+        var lines = await File.ReadAllLinesAsync(Path.Combine(old, OldRun, RunDirectoryStore.DomainsFile));
+        Assert.Equal(24, lines.Count(l => !l.Contains("\"$base\"", StringComparison.Ordinal)));
+        Assert.Equal(2, lines.Count(l => l.Contains("\"$base\"", StringComparison.Ordinal)));
+
+        await using var reader = new RunDirectoryStore(old);
+        Assert.Equal(before.Concat(added).Select(Json), (await ToListAsync(reader.EnumerateDomainsAsync(OldRun))).Select(Json));
+        Assert.Equal(Json(before[0]), Json((await reader.ReadDomainAsync(OldRun, before[0].Domain))!));
+        Assert.Equal(Json(added[1]), Json((await reader.ReadDomainAsync(OldRun, "new2.example"))!));
+    }
+
+    [Fact]
     public async Task Domains_whose_mx_host_is_named_after_them_share_one_mx_rrset_part()
     {
         // mail.<domain> for each domain: the MX RRsets differ only by the domain's name, so one part serves all.
