@@ -11,9 +11,13 @@ import sys
 
 expected_path, domains_path = sys.argv[1], sys.argv[2]
 
-# Run directories store each host verdict once per run in hosts.jsonl; a domain line holds [ref, per-domain
-# values...] in its place (docs/dataset.md, "Shared host observations"). Older runs hold the objects inline.
-PER_DOMAIN = {"ttl", "referenceIdentifiers"}
+# Run directories store the parts that many domain records share once per run in hosts.jsonl, and a domain line
+# refers to them (docs/dataset.md, "Shared parts of domain records"). Format 3 lines hold "$base" (the part with the
+# run-level values and the verdict's summary) and [ref, ttl, ...] for the MX RRset, each MX host, each host verdict
+# and each finding, with the domain's name written %d inside parts; format 2 lines hold [ref, ttl/reference
+# identifiers...] for the MX hosts and host verdicts only; format 1 lines hold the record as it is.
+FORMAT2_PER_DOMAIN = {"ttl", "referenceIdentifiers"}
+FORMAT3_PER_DOMAIN = {"ttl"}
 shared = {}
 hosts_path = os.path.join(os.path.dirname(domains_path), "hosts.jsonl")
 if os.path.exists(hosts_path):
@@ -26,24 +30,69 @@ if os.path.exists(hosts_path):
             shared.setdefault(part["key"], part["record"]["host"])
 
 
-def restore(node, values):
+def untemplate(text, domain):
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "%":
+            nxt = text[i + 1:i + 2]
+            if nxt not in ("%", "d"):
+                raise ValueError(f"{domain}: '%' not followed by '%' or 'd' in {text!r}")
+            out.append("%" if nxt == "%" else domain)
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def untemplate_node(node, domain):
+    if isinstance(node, dict):
+        return {k: untemplate_node(v, domain) for k, v in node.items()}
+    if isinstance(node, list):
+        return [untemplate_node(v, domain) for v in node]
+    return untemplate(node, domain) if isinstance(node, str) else node
+
+
+def restore(node, values, per_domain):
     if isinstance(node, dict):
         for name in list(node):
-            if name in PER_DOMAIN:
+            if name in per_domain:
                 node[name] = values.pop(0)
             else:
-                restore(node[name], values)
+                restore(node[name], values, per_domain)
     elif isinstance(node, list):
         for item in node:
-            restore(item, values)
+            restore(item, values, per_domain)
 
 
-def expand(host):
-    if not isinstance(host, list):
-        return host
-    part = json.loads(json.dumps(shared[host[0]]))
-    restore(part, list(host[1:]))
+def expand(element, domain, format3):
+    if not isinstance(element, list):
+        return element
+    part = json.loads(json.dumps(shared[element[0]]))
+    if format3:
+        part = untemplate_node(part, domain)
+    restore(part, list(element[1:]), FORMAT3_PER_DOMAIN if format3 else FORMAT2_PER_DOMAIN)
     return part
+
+
+def merge(line, base):
+    for name, value in base.items():
+        if name not in line:
+            line[name] = value
+        else:
+            merge(line[name], value)
+
+
+def join(domain, record):
+    """The domain record of a stored line of any format."""
+    format3 = "$base" in record
+    if format3:
+        merge(record, untemplate_node(shared[record.pop("$base")], domain))
+    verdict = record.get("verdict")
+    if verdict is not None:
+        verdict["hosts"] = [expand(h, domain, format3) for h in verdict.get("hosts", [])]
+        verdict["findings"] = [expand(f, domain, format3) for f in verdict.get("findings", [])]
+    return record
 
 expected = {}
 with open(expected_path) as f:
@@ -61,10 +110,7 @@ with open(domains_path) as f:
         row = json.loads(line)
         if row["key"] in seen:
             duplicates += 1
-        verdict = row["record"].get("verdict")
-        if verdict is not None:
-            verdict["hosts"] = [expand(h) for h in verdict.get("hosts", [])]
-        seen[row["key"]] = verdict
+        seen[row["key"]] = join(row["key"], row["record"]).get("verdict")
 
 mismatches = []
 for domain, e in expected.items():

@@ -24,7 +24,7 @@ internal sealed class JsonlLog<T> : IAsyncDisposable
 {
     private static readonly byte[] KeyProperty = "key"u8.ToArray();
     private readonly string _path;
-    private readonly Func<T, string> _keyOf;
+    private readonly Func<T, string>? _keyOf;
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly Dictionary<ulong, long> _index = [];
     private readonly Dictionary<string, long> _collided = new(StringComparer.Ordinal);
@@ -32,7 +32,7 @@ internal sealed class JsonlLog<T> : IAsyncDisposable
     private long _length;
     private bool _faulted;
 
-    private JsonlLog(string path, Func<T, string> keyOf)
+    private JsonlLog(string path, Func<T, string>? keyOf)
     {
         _path = path;
         _keyOf = keyOf;
@@ -45,7 +45,8 @@ internal sealed class JsonlLog<T> : IAsyncDisposable
     public int Count => _index.Count + _collided.Count;
 
     /// <summary>Opens (or creates) the file for appending, indexing what is there and cutting a torn last line.</summary>
-    public static async Task<JsonlLog<T>> OpenAsync(string path, Func<T, string> keyOf, CancellationToken cancellationToken)
+    /// <param name="keyOf">The key of a record, for <see cref="AppendAsync(IEnumerable{T}, CancellationToken)"/>; null when records are appended with their keys.</param>
+    public static async Task<JsonlLog<T>> OpenAsync(string path, Func<T, string>? keyOf, CancellationToken cancellationToken)
     {
         var log = new JsonlLog<T>(path, keyOf);
         try
@@ -87,7 +88,14 @@ internal sealed class JsonlLog<T> : IAsyncDisposable
     }
 
     /// <summary>Appends the records whose keys are not in the file yet; returns how many were written.</summary>
-    public async Task<int> AppendAsync(IEnumerable<T> records, CancellationToken cancellationToken)
+    public Task<int> AppendAsync(IEnumerable<T> records, CancellationToken cancellationToken)
+    {
+        var keyOf = _keyOf ?? throw new InvalidOperationException($"{_path}: records are appended with their keys");
+        return AppendAsync(records.Select(r => (keyOf(r), r)), cancellationToken);
+    }
+
+    /// <summary>Appends the records, each under the key given, whose keys are not in the file yet; returns how many were written.</summary>
+    public async Task<int> AppendAsync(IEnumerable<(string Key, T Record)> records, CancellationToken cancellationToken)
     {
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -100,9 +108,8 @@ internal sealed class JsonlLog<T> : IAsyncDisposable
             var buffer = new ArrayBufferWriter<byte>();
             var added = new List<(string Key, long Offset)>();
             var batchKeys = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var record in records)
+            foreach (var (key, record) in records)
             {
-                var key = _keyOf(record);
                 if (!batchKeys.Add(key) || await FindAsync(key, cancellationToken).ConfigureAwait(false) is not null)
                 {
                     continue;

@@ -9,10 +9,11 @@ namespace DaneScan.Storage;
 /// The local result store: one directory per run under a root folder, needing no service.
 /// <code>
 /// &lt;root&gt;/&lt;runId&gt;/manifest.json     the run manifest (replaced atomically)
-/// &lt;root&gt;/&lt;runId&gt;/domains.jsonl     one {"key":domain,"record":DomainRecord} a line, append-only, each MX
-///                                  host observation replaced by [ref, TTLs...] (see <see cref="SharedHosts"/>)
-/// &lt;root&gt;/&lt;runId&gt;/hosts.jsonl       one {"key":ref,"record":{"ref":ref,"host":MxHostObservation}} a line: each
-///                                  distinct host observation of the run once, written before the domains using it
+/// &lt;root&gt;/&lt;runId&gt;/domains.jsonl     one {"key":domain,"record":DomainRecord} a line, append-only, in the compact
+///                                  form of <see cref="SharedHosts"/>: run-level values, MX RRset, host observations,
+///                                  host verdicts and findings replaced by references to shared parts
+/// &lt;root&gt;/&lt;runId&gt;/hosts.jsonl       one {"key":ref,"record":{"ref":ref,"host":part}} a line: each distinct shared
+///                                  part of the run's domain records once, written before the domains using it
 /// &lt;root&gt;/&lt;runId&gt;/probes.jsonl      one {"key":"host|address","record":ProbeRecord} a line, append-only
 /// &lt;root&gt;/&lt;runId&gt;/statistics.json   pre-aggregated counts (replaced atomically)
 /// &lt;root&gt;/&lt;runId&gt;/writer.lock       locked by the one store writing the run
@@ -84,23 +85,23 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(records);
         var logs = await LogsAsync(runId, cancellationToken).ConfigureAwait(false);
-        var lines = new List<JsonObject>(records.Count);
+        var lines = new List<(string Key, JsonObject Line)>(records.Count);
         var parts = new List<HostPart>();
         foreach (var record in records)
         {
             ArgumentNullException.ThrowIfNull(record);
-            var (line, hostParts) = SharedHosts.Split(record);
-            lines.Add(line);
-            parts.AddRange(hostParts);
+            var (line, recordParts) = SharedHosts.Split(record);
+            lines.Add((RecordJson.Key(record), line));
+            parts.AddRange(recordParts);
         }
 
-        // The shared host observations reach the file before the domain lines that refer to them: a run killed
-        // in between leaves an unreferenced host line, never a reference without its host.
-        var fresh = logs.NotYetWritten(parts);
+        // The shared parts reach the file before the domain lines that refer to them: a run killed in between
+        // leaves an unreferenced part, never a reference without its part.
+        var fresh = logs.Written.NotYetWritten(runId, parts);
         if (fresh.Count > 0)
         {
             await logs.Hosts.AppendAsync(fresh, cancellationToken).ConfigureAwait(false);
-            logs.MarkWritten(fresh);
+            logs.Written.MarkWritten(runId, fresh);
         }
 
         await logs.Domains.AppendAsync(lines, cancellationToken).ConfigureAwait(false);
@@ -116,7 +117,8 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
     public async Task<DomainRecord?> ReadDomainAsync(string runId, string domain, CancellationToken cancellationToken = default)
     {
         var logs = await LogsAsync(runId, cancellationToken).ConfigureAwait(false);
-        if (await logs.Domains.ReadAsync(RecordJson.DomainKey(domain), cancellationToken).ConfigureAwait(false) is not { } line)
+        var key = RecordJson.DomainKey(domain);
+        if (await logs.Domains.ReadAsync(key, cancellationToken).ConfigureAwait(false) is not { } line)
         {
             return null;
         }
@@ -130,7 +132,7 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
             }
         }
 
-        return SharedHosts.Join(line, id => hosts.GetValueOrDefault(id));
+        return SharedHosts.Join(line, key, id => hosts.GetValueOrDefault(id));
     }
 
     public async Task<ProbeRecord?> ReadProbeAsync(string runId, string host, string address, CancellationToken cancellationToken = default)
@@ -141,7 +143,7 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
 
     public async IAsyncEnumerable<DomainRecord> EnumerateDomainsAsync(string runId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        // The shared host observations are few (one per distinct host answer of the run): read them first.
+        // The shared parts are few (one per distinct host answer, MX RRset, finding... of the run): read them first.
         var hosts = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
         await foreach (var part in JsonlLog<HostPart>.EnumerateAsync(Path.Combine(RunDirectory(runId), HostsFile), cancellationToken).ConfigureAwait(false))
         {
@@ -150,7 +152,7 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
 
         await foreach (var line in JsonlLog<JsonObject>.EnumerateAsync(Path.Combine(RunDirectory(runId), DomainsFile), cancellationToken).ConfigureAwait(false))
         {
-            yield return SharedHosts.Join(line.Record, id => hosts.GetValueOrDefault(id));
+            yield return SharedHosts.Join(line.Record, line.Key, id => hosts.GetValueOrDefault(id));
         }
     }
 
@@ -247,7 +249,7 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
             try
             {
                 hosts = await JsonlLog<HostPart>.OpenAsync(Path.Combine(dir, HostsFile), p => p.Ref, cancellationToken).ConfigureAwait(false);
-                domains = await JsonlLog<JsonObject>.OpenAsync(Path.Combine(dir, DomainsFile), SharedHosts.KeyOf, cancellationToken).ConfigureAwait(false);
+                domains = await JsonlLog<JsonObject>.OpenAsync(Path.Combine(dir, DomainsFile), keyOf: null, cancellationToken).ConfigureAwait(false);
                 var probes = await JsonlLog<ProbeRecord>.OpenAsync(Path.Combine(dir, ProbesFile), RecordJson.Key, cancellationToken).ConfigureAwait(false);
                 logs = new RunLogs(hosts, domains, probes, writerLock);
             }
@@ -367,23 +369,7 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
 
     private sealed record RunLogs(JsonlLog<HostPart> Hosts, JsonlLog<JsonObject> Domains, JsonlLog<ProbeRecord> Probes, FileStream WriterLock)
     {
-        /// <summary>Host references this store wrote or found in this session (the log dedupes the rest by key).</summary>
-        private readonly HashSet<string> _written = new(StringComparer.Ordinal);
-
-        public List<HostPart> NotYetWritten(IEnumerable<HostPart> parts)
-        {
-            lock (_written)
-            {
-                return [.. parts.Where(p => !_written.Contains(p.Ref)).DistinctBy(p => p.Ref)];
-            }
-        }
-
-        public void MarkWritten(IEnumerable<HostPart> parts)
-        {
-            lock (_written)
-            {
-                _written.UnionWith(parts.Select(p => p.Ref));
-            }
-        }
+        /// <summary>Parts this store wrote in this session (the log dedupes the rest by key).</summary>
+        public WrittenParts Written { get; } = new();
     }
 }

@@ -6,133 +6,428 @@ using DaneScan.Contracts;
 
 namespace DaneScan.Storage;
 
-/// <summary>One shared host observation of a run directory's hosts.jsonl: its content address and the observation's JSON.</summary>
+/// <summary>One shared part of a run's stored domain records (hosts.jsonl, or the Table store's parts partition): its content address and JSON.</summary>
 /// <param name="Ref">The content address (<see cref="SharedHosts.RefOf"/>).</param>
-/// <param name="Host">An MX host observation, or a host verdict, with its per-domain values (TTLs, reference identifiers) set to 0: they stay in the domain line.</param>
+/// <param name="Host">
+/// A shared element of domain records (an MX host observation, a host verdict, an MX RRset, a finding) or a
+/// record base (format 3), with its per-domain values set to 0: they stay in the domain line.
+/// </param>
 internal sealed record HostPart(string Ref, JsonObject Host);
 
 /// <summary>
-/// The run directory's compact domain lines (format 2, see docs/dataset.md "Shared host observations"): each MX host
-/// observation of a domain (<c>observation.hosts[i]</c>) and each host verdict (<c>verdict.hosts[i]</c>) is stored
-/// once per run in hosts.jsonl under the SHA-256 of its JSON with the per-domain values zeroed, and the domain line
-/// keeps <c>[ref, value, value, ...]</c> in its place: the reference and those values in document order (TTLs count
-/// down in the resolver's cache; reference identifiers name the domain). Joining puts the very same JSON back.
-/// A line whose hosts are objects (format 1, older runs) is read as it is.
+/// The compact stored form of domain records (docs/dataset.md, "Shared parts of domain records"). A stored line is
+/// the record's JSON with parts that many domains have in common replaced by references to parts stored once per run:
+/// <list type="bullet">
+/// <item><b>Format 3</b> (written now): a line holds <c>"$base": ref</c>, the part with the record's run-level values
+/// and verdict summary (<see cref="BaseFields"/>); its MX RRset, recipient-domain TLSA lookup, MX host observations,
+/// host verdicts and findings are each <c>[ref, ttl, ttl, ...]</c>: the part's reference and the element's TTLs in
+/// document order (they count down in the resolver's cache). Within a part, the domain's own name is written
+/// <c>%d</c> (and a literal <c>%</c> as <c>%%</c>), so that elements differing only by the domain's name share one part.</item>
+/// <item><b>Format 2</b> (read only): no <c>"$base"</c>; only the MX host observations and host verdicts are
+/// references, with TTLs and reference identifiers as the per-domain values and no <c>%d</c>.</item>
+/// <item><b>Format 1</b> (read only): the record as it is.</item>
+/// </list>
+/// Joining puts the very same record back.
 /// </summary>
 internal static class SharedHosts
 {
-    /// <summary>The arrays whose elements are stored once per run: the DNS side and the verdict of each MX host.</summary>
-    private static readonly string[][] SharedArrays = [["observation", "hosts"], ["verdict", "hosts"]];
+    /// <summary>The property of a format-3 line naming its base part.</summary>
+    public const string BaseProperty = "$base";
+
+    /// <summary>Format 2's shared arrays: the DNS side and the verdict of each MX host.</summary>
+    private static readonly string[][] Format2Arrays = [["observation", "hosts"], ["verdict", "hosts"]];
+
+    /// <summary>Format 2's per-domain values: TTLs and the verdict's reference identifiers (they hold the domain's name).</summary>
+    private static readonly HashSet<string> Format2PerDomain = new(StringComparer.Ordinal) { "ttl", "referenceIdentifiers" };
+
+    /// <summary>Format 3's shared single elements.</summary>
+    private static readonly string[][] SharedObjects = [["observation", "mx"], ["observation", "recipientDomainTlsa"]];
+
+    /// <summary>Format 3's shared array elements.</summary>
+    private static readonly string[][] SharedArrays = [["observation", "hosts"], ["verdict", "hosts"], ["verdict", "findings"]];
+
+    /// <summary>Format 3's per-domain values: TTLs (everything else that names the domain is written %d).</summary>
+    private static readonly HashSet<string> PerDomain = new(StringComparer.Ordinal) { "ttl" };
 
     /// <summary>
-    /// Values that differ from domain to domain within one host's JSON, kept in the domain line: TTLs (they count
-    /// down in the resolver's cache) and the verdict's reference identifiers (they hold the domain's own name).
+    /// The values a format-3 line keeps in its base part: those of the run (schema and rules version, resolver,
+    /// trust mode, source list), the domain's name (as %d), and the verdict's summary, of which a run has few
+    /// combinations.
     /// </summary>
-    private static readonly HashSet<string> PerDomain = new(StringComparer.Ordinal) { "ttl", "referenceIdentifiers" };
+    private static readonly string[][] BaseFields =
+    [
+        ["observation", "schemaVersion"], ["observation", "domain"], ["observation", "resolver"], ["source"],
+        ["verdict", "rulesVersion"], ["verdict", "domain"], ["verdict", "mxStatus"], ["verdict", "mxOutcome"],
+        ["verdict", "mxSecure"], ["verdict", "primary"], ["verdict", "all"], ["verdict", "trustMode"],
+    ];
 
-    /// <summary>The domain record as a stored line, with its hosts replaced by references, and the parts referred to.</summary>
+    /// <summary>The domain record as a stored line (format 3), and the parts it refers to.</summary>
     public static (JsonObject Line, IReadOnlyList<HostPart> Parts) Split(DomainRecord record)
     {
-        var line = JsonSerializer.SerializeToNode(record, RecordJson.Options)!.AsObject();
+        ArgumentNullException.ThrowIfNull(record);
+        var domain = record.Domain;
+        ArgumentException.ThrowIfNullOrEmpty(domain);
+        var full = JsonSerializer.SerializeToNode(record, RecordJson.Options)!.AsObject();
         var parts = new List<HostPart>();
-        foreach (var hosts in ArraysOf(line))
+        foreach (var path in SharedObjects)
         {
-            for (var i = 0; i < hosts.Count; i++)
+            if (full[path[0]] is JsonObject parent && parent[path[1]] is JsonObject element)
             {
-                if (hosts[i] is not JsonObject host)
-                {
-                    continue;
-                }
-
-                var reference = new JsonArray();
-                var values = new List<JsonNode?>();
-                ExtractPerDomain(host, values);
-                var part = new HostPart(RefOf(host), host);
-                reference.Add(part.Ref);
-                foreach (var value in values)
-                {
-                    reference.Add(value);
-                }
-
-                hosts[i] = reference;
-                parts.Add(part);
+                parent[path[1]] = Reference(element, domain, parts);
             }
+        }
+
+        foreach (var path in SharedArrays)
+        {
+            if (full[path[0]]?[path[1]] is JsonArray array)
+            {
+                for (var i = 0; i < array.Count; i++)
+                {
+                    if (array[i] is JsonObject element)
+                    {
+                        array[i] = Reference(element, domain, parts);
+                    }
+                }
+            }
+        }
+
+        var recordBase = new JsonObject();
+        foreach (var path in BaseFields)
+        {
+            Move(full, recordBase, path);
+        }
+
+        TemplateNode(recordBase, domain);
+        var basePart = new HostPart(RefOf(recordBase), recordBase);
+        parts.Add(basePart);
+
+        var line = new JsonObject { [BaseProperty] = basePart.Ref };
+        foreach (var name in full.Select(p => p.Key).ToList())
+        {
+            var value = full[name];
+            full.Remove(name);
+            line[name] = value;
         }
 
         return (line, parts);
     }
 
-    /// <summary>The domain record of a stored line: references replaced by the shared host JSON and its per-domain values.</summary>
-    /// <exception cref="StorageException">A referenced host observation is missing, or the per-domain values do not fit it.</exception>
-    public static DomainRecord Join(JsonObject line, Func<string, JsonObject?> partOf)
+    /// <summary>The domain record of a stored line of any format; <paramref name="domain"/> is the line's key.</summary>
+    /// <exception cref="StorageException">A referenced part is missing, or the line does not fit it.</exception>
+    public static DomainRecord Join(JsonObject line, string domain, Func<string, JsonObject?> partOf)
     {
-        foreach (var hosts in ArraysOf(line))
+        ArgumentNullException.ThrowIfNull(line);
+        ArgumentException.ThrowIfNullOrEmpty(domain);
+        if (line[BaseProperty] is { } baseRef)
         {
-            for (var i = 0; i < hosts.Count; i++)
+            line.Remove(BaseProperty);
+            var recordBase = Part(IdOf(baseRef), partOf);
+            UntemplateNode(recordBase, domain);
+            Merge(line, recordBase);
+            foreach (var path in SharedObjects)
             {
-                if (hosts[i] is not JsonArray { Count: > 0 } reference)
+                if (line[path[0]] is JsonObject parent && parent[path[1]] is JsonArray reference)
                 {
-                    continue;
+                    parent[path[1]] = Expand(reference, domain, partOf, PerDomain, templated: true);
                 }
+            }
 
-                var id = reference[0]?.GetValue<string>() ?? throw new StorageException(StorageFaultKind.Corrupt, "a host reference without an id");
-                var host = (partOf(id) ?? throw new StorageException(StorageFaultKind.Corrupt, $"host observation {id} is not in {RunDirectoryStore.HostsFile}"))
-                    .DeepClone().AsObject();
-                var next = 1;
-                RestorePerDomain(host, reference, ref next);
-                if (next != reference.Count)
-                {
-                    throw new StorageException(StorageFaultKind.Corrupt, $"host observation {id}: {reference.Count - 1} per-domain values stored, {next - 1} expected");
-                }
+            ExpandArrays(line, SharedArrays, domain, partOf, PerDomain, templated: true);
+        }
+        else
+        {
+            ExpandArrays(line, Format2Arrays, domain, partOf, Format2PerDomain, templated: false);
+        }
 
-                hosts[i] = host;
+        try
+        {
+            return line.Deserialize<DomainRecord>(RecordJson.Options) ?? throw new StorageException(StorageFaultKind.Corrupt, $"{domain}: empty domain record");
+        }
+        catch (JsonException e)
+        {
+            throw new StorageException(StorageFaultKind.Corrupt, $"{domain}: the stored record is not a readable DomainRecord: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The part references of a stored line (none in format 1).</summary>
+    public static IEnumerable<string> RefsOf(JsonObject line)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        if (line[BaseProperty] is { } baseRef)
+        {
+            yield return IdOf(baseRef);
+        }
+
+        foreach (var path in SharedObjects)
+        {
+            if (line[path[0]]?[path[1]] is JsonArray { Count: > 0 } reference)
+            {
+                yield return IdOf(reference[0]);
             }
         }
 
-        return line.Deserialize<DomainRecord>(RecordJson.Options) ?? throw new StorageException(StorageFaultKind.Corrupt, "empty domain record");
-    }
-
-    /// <summary>The key of a stored domain line: its domain.</summary>
-    public static string KeyOf(JsonObject line) =>
-        RecordJson.DomainKey(line["observation"]?["domain"]?.GetValue<string>() ?? throw new StorageException(StorageFaultKind.Corrupt, "a domain line without a domain"));
-
-    /// <summary>The host references of a stored domain line (none in format 1).</summary>
-    public static IEnumerable<string> RefsOf(JsonObject line) =>
-        ArraysOf(line).SelectMany(hosts => hosts.OfType<JsonArray>().Where(r => r.Count > 0).Select(r => r[0]!.GetValue<string>()));
-
-    private static IEnumerable<JsonArray> ArraysOf(JsonObject line)
-    {
         foreach (var path in SharedArrays)
         {
             if (line[path[0]]?[path[1]] is JsonArray array)
             {
-                yield return array;
+                foreach (var reference in array.OfType<JsonArray>().Where(r => r.Count > 0))
+                {
+                    yield return IdOf(reference[0]);
+                }
             }
         }
     }
 
-    /// <summary>The content address of a host observation: 20 characters of the base64url SHA-256 of its JSON (120 bits).</summary>
-    public static string RefOf(JsonObject host)
+    /// <summary>The content address of a part: 20 characters of the base64url SHA-256 of its JSON (120 bits).</summary>
+    public static string RefOf(JsonObject part)
     {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(host.ToJsonString(RecordJson.Options)));
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(part.ToJsonString(RecordJson.Options)));
         return Convert.ToBase64String(hash).Replace('+', '-').Replace('/', '_')[..20];
     }
 
-    private static void ExtractPerDomain(JsonNode? node, List<JsonNode?> values)
+    /// <summary>A text with the domain's name written %d and '%' written %%: reversible (a domain name holds no '%').</summary>
+    public static string Template(string text, string domain)
+    {
+        if (!text.Contains('%', StringComparison.Ordinal) && !text.Contains(domain, StringComparison.Ordinal))
+        {
+            return text;
+        }
+
+        var sb = new StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text.AsSpan(i).StartsWith(domain, StringComparison.Ordinal))
+            {
+                sb.Append("%d");
+                i += domain.Length - 1;
+            }
+            else if (text[i] == '%')
+            {
+                sb.Append("%%");
+            }
+            else
+            {
+                sb.Append(text[i]);
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>The text <see cref="Template"/> made <paramref name="text"/> from.</summary>
+    /// <exception cref="StorageException">A '%' not followed by '%' or 'd'.</exception>
+    public static string Untemplate(string text, string domain)
+    {
+        if (!text.Contains('%', StringComparison.Ordinal))
+        {
+            return text;
+        }
+
+        var sb = new StringBuilder(text.Length + domain.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] != '%')
+            {
+                sb.Append(text[i]);
+                continue;
+            }
+
+            var next = i + 1 < text.Length ? text[i + 1] : '\0';
+            sb.Append(next switch
+            {
+                '%' => "%",
+                'd' => domain,
+                _ => throw new StorageException(StorageFaultKind.Corrupt, $"a stored part of {domain} holds '%' not followed by '%' or 'd': {text}"),
+            });
+            i++;
+        }
+
+        return sb.ToString();
+    }
+
+    private static JsonArray Reference(JsonObject element, string domain, List<HostPart> parts)
+    {
+        var values = new List<JsonNode?>();
+        ExtractPerDomain(element, PerDomain, values);
+        TemplateNode(element, domain);
+        var part = new HostPart(RefOf(element), element);
+        parts.Add(part);
+        var reference = new JsonArray(part.Ref);
+        foreach (var value in values)
+        {
+            reference.Add(value);
+        }
+
+        return reference;
+    }
+
+    private static void ExpandArrays(JsonObject line, string[][] paths, string domain, Func<string, JsonObject?> partOf, HashSet<string> perDomain, bool templated)
+    {
+        foreach (var path in paths)
+        {
+            if (line[path[0]]?[path[1]] is not JsonArray array)
+            {
+                continue;
+            }
+
+            for (var i = 0; i < array.Count; i++)
+            {
+                if (array[i] is JsonArray reference)
+                {
+                    array[i] = Expand(reference, domain, partOf, perDomain, templated);
+                }
+            }
+        }
+    }
+
+    private static JsonObject Expand(JsonArray reference, string domain, Func<string, JsonObject?> partOf, HashSet<string> perDomain, bool templated)
+    {
+        if (reference.Count == 0)
+        {
+            throw new StorageException(StorageFaultKind.Corrupt, $"{domain}: a part reference without an id");
+        }
+
+        var id = IdOf(reference[0]);
+        var element = Part(id, partOf);
+        if (templated)
+        {
+            UntemplateNode(element, domain);
+        }
+
+        var next = 1;
+        RestorePerDomain(element, perDomain, reference, ref next);
+        if (next != reference.Count)
+        {
+            throw new StorageException(StorageFaultKind.Corrupt, $"{domain}: part {id}: {reference.Count - 1} per-domain values stored, {next - 1} expected");
+        }
+
+        return element;
+    }
+
+    private static JsonObject Part(string id, Func<string, JsonObject?> partOf) =>
+        (partOf(id) ?? throw new StorageException(StorageFaultKind.Corrupt, $"part {id} is not stored ({RunDirectoryStore.HostsFile}, or the Table store's parts partition)"))
+            .DeepClone().AsObject();
+
+    private static string IdOf(JsonNode? node) =>
+        node is JsonValue value && value.TryGetValue<string>(out var id) && id.Length > 0
+            ? id
+            : throw new StorageException(StorageFaultKind.Corrupt, $"a part reference that is not an id: {node?.ToJsonString() ?? "null"}");
+
+    /// <summary>Moves the value at a path (when present) from one object to the same path in another.</summary>
+    private static void Move(JsonObject from, JsonObject to, string[] path)
+    {
+        var parent = from;
+        var target = to;
+        for (var i = 0; i < path.Length - 1; i++)
+        {
+            if (parent[path[i]] is not JsonObject next)
+            {
+                return;
+            }
+
+            parent = next;
+            if (target[path[i]] is not JsonObject nextTarget)
+            {
+                nextTarget = [];
+                target[path[i]] = nextTarget;
+            }
+
+            target = nextTarget;
+        }
+
+        var name = path[^1];
+        if (parent.TryGetPropertyValue(name, out var value))
+        {
+            parent.Remove(name);
+            target[name] = value;
+        }
+    }
+
+    /// <summary>Adds the base's values to the line; a value in both means the line is not one this format writes.</summary>
+    private static void Merge(JsonObject line, JsonObject recordBase)
+    {
+        foreach (var name in recordBase.Select(p => p.Key).ToList())
+        {
+            var value = recordBase[name];
+            if (!line.TryGetPropertyValue(name, out var existing))
+            {
+                recordBase.Remove(name);
+                line[name] = value;
+            }
+            else if (existing is JsonObject lineObject && value is JsonObject baseObject)
+            {
+                Merge(lineObject, baseObject);
+            }
+            else
+            {
+                throw new StorageException(StorageFaultKind.Corrupt, $"'{name}' is both in a stored line and in its base part");
+            }
+        }
+    }
+
+    /// <summary>Writes every string value of a part's JSON with the domain's name as %d (property names are the schema's: kept).</summary>
+    private static void TemplateNode(JsonNode? node, string domain) => MapStrings(node, s => Template(s, domain));
+
+    private static void UntemplateNode(JsonNode? node, string domain) => MapStrings(node, s => Untemplate(s, domain));
+
+    private static void MapStrings(JsonNode? node, Func<string, string> map)
     {
         switch (node)
         {
             case JsonObject obj:
                 foreach (var name in obj.Select(p => p.Key).ToList())
                 {
-                    if (PerDomain.Contains(name))
+                    if (obj[name] is JsonValue value && value.TryGetValue<string>(out var text))
+                    {
+                        var mapped = map(text);
+                        if (!ReferenceEquals(mapped, text))
+                        {
+                            obj[name] = mapped;
+                        }
+                    }
+                    else
+                    {
+                        MapStrings(obj[name], map);
+                    }
+                }
+
+                break;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    if (array[i] is JsonValue value && value.TryGetValue<string>(out var text))
+                    {
+                        var mapped = map(text);
+                        if (!ReferenceEquals(mapped, text))
+                        {
+                            array[i] = mapped;
+                        }
+                    }
+                    else
+                    {
+                        MapStrings(array[i], map);
+                    }
+                }
+
+                break;
+        }
+    }
+
+    private static void ExtractPerDomain(JsonNode? node, HashSet<string> perDomain, List<JsonNode?> values)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var name in obj.Select(p => p.Key).ToList())
+                {
+                    if (perDomain.Contains(name))
                     {
                         values.Add(obj[name]?.DeepClone());
                         obj[name] = 0;
                     }
                     else
                     {
-                        ExtractPerDomain(obj[name], values);
+                        ExtractPerDomain(obj[name], perDomain, values);
                     }
                 }
 
@@ -140,32 +435,32 @@ internal static class SharedHosts
             case JsonArray array:
                 foreach (var item in array)
                 {
-                    ExtractPerDomain(item, values);
+                    ExtractPerDomain(item, perDomain, values);
                 }
 
                 break;
         }
     }
 
-    private static void RestorePerDomain(JsonNode? node, JsonArray reference, ref int next)
+    private static void RestorePerDomain(JsonNode? node, HashSet<string> perDomain, JsonArray reference, ref int next)
     {
         switch (node)
         {
             case JsonObject obj:
                 foreach (var name in obj.Select(p => p.Key).ToList())
                 {
-                    if (PerDomain.Contains(name))
+                    if (perDomain.Contains(name))
                     {
                         if (next >= reference.Count)
                         {
-                            throw new StorageException(StorageFaultKind.Corrupt, "a host reference with too few per-domain values");
+                            throw new StorageException(StorageFaultKind.Corrupt, "a part reference with too few per-domain values");
                         }
 
                         obj[name] = reference[next++]?.DeepClone();
                     }
                     else
                     {
-                        RestorePerDomain(obj[name], reference, ref next);
+                        RestorePerDomain(obj[name], perDomain, reference, ref next);
                     }
                 }
 
@@ -173,10 +468,38 @@ internal static class SharedHosts
             case JsonArray array:
                 foreach (var item in array)
                 {
-                    RestorePerDomain(item, reference, ref next);
+                    RestorePerDomain(item, perDomain, reference, ref next);
                 }
 
                 break;
+        }
+    }
+}
+
+/// <summary>The parts a store wrote (per run, or per parts partition), so that each is sent once per store; starts over when large.</summary>
+internal sealed class WrittenParts
+{
+    private const int MaxRemembered = 1_000_000;
+    private readonly HashSet<(string Scope, string Ref)> _written = [];
+
+    public List<HostPart> NotYetWritten(string scope, IEnumerable<HostPart> parts)
+    {
+        lock (_written)
+        {
+            return [.. parts.Where(p => !_written.Contains((scope, p.Ref))).DistinctBy(p => p.Ref)];
+        }
+    }
+
+    public void MarkWritten(string scope, IEnumerable<HostPart> parts)
+    {
+        lock (_written)
+        {
+            if (_written.Count >= MaxRemembered)
+            {
+                _written.Clear();
+            }
+
+            _written.UnionWith(parts.Select(p => (scope, p.Ref)));
         }
     }
 }

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Azure;
 using Azure.Core;
 using Azure.Data.Tables;
@@ -55,6 +57,9 @@ public sealed partial class TableResultStore : IResultStore
     /// <summary>Budget for one transaction's request body (Table Storage refuses batches of 4 MiB or more).</summary>
     public const long MaxBatchBytes = 3_500_000;
 
+    /// <summary>Parts kept after reading single domains (<see cref="ReadDomainAsync"/>); the cache starts over when full.</summary>
+    private const int MaxCachedParts = 100_000;
+
     private const string ManifestRow = "manifest";
     private const string ComputedRow = "_computed";
     private readonly TableStoreOptions _options;
@@ -62,6 +67,8 @@ public sealed partial class TableResultStore : IResultStore
     private readonly TableClient _probes;
     private readonly TableClient _runs;
     private readonly TableClient _stats;
+    private readonly WrittenParts _writtenParts = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Partition, string Ref), JsonObject> _readParts = new();
 
     private TableResultStore(TableServiceClient service, TableStoreOptions options)
     {
@@ -177,26 +184,48 @@ public sealed partial class TableResultStore : IResultStore
         }
     }
 
-    public Task WriteDomainsAsync(string runId, IReadOnlyList<DomainRecord> records, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes domain records in the compact form of the run directory (<see cref="SharedHosts"/>, format 3): each
+    /// entity's payload refers to shared parts, which are stored once per run in the partition "runId|parts" of the
+    /// same table (RowKey = the part's reference) and written, in transactions of their own, before the domain
+    /// entities that refer to them. A writer killed in between leaves unreferenced parts, never a reference without
+    /// its part; writers in several processes may write one part twice, with the same content.
+    /// </summary>
+    public async Task WriteDomainsAsync(string runId, IReadOnlyList<DomainRecord> records, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(records);
-        var entities = records.Select(r =>
+        var partition = PartsPartition(runId);
+        var domains = new List<(TableEntity, long)>(records.Count);
+        var parts = new List<HostPart>();
+        foreach (var r in records)
         {
+            ArgumentNullException.ThrowIfNull(r);
             var key = RecordJson.Key(r);
+            var (line, recordParts) = SharedHosts.Split(r);
+            parts.AddRange(recordParts);
             var entity = new TableEntity(PartitionFor(runId, key), key)
             {
-                ["Domain"] = r.Domain,
-                ["Source"] = TablePayload.Column(r.Source),
                 ["Rank"] = r.Rank,
                 ["ObservedUtc"] = r.Observation.ObservedUtc,
                 ["MxOutcome"] = r.Observation.Mx.Outcome.ToString(),
                 ["HostCount"] = r.Observation.Hosts.Count,
-                ["SchemaVersion"] = r.Observation.SchemaVersion,
             };
-            var size = TablePayload.Write(entity, RecordJson.Serialize(r), $"domain {key}");
-            return (entity, size);
-        });
-        return WriteBatchesAsync(_domains, entities, cancellationToken);
+            domains.Add((entity, TablePayload.Write(entity, JsonSerializer.SerializeToUtf8Bytes(line, RecordJson.Options), $"domain {key}")));
+        }
+
+        var fresh = _writtenParts.NotYetWritten(partition, parts);
+        if (fresh.Count > 0)
+        {
+            var entities = fresh.Select(p =>
+            {
+                var entity = new TableEntity(partition, p.Ref);
+                return (entity, TablePayload.Write(entity, JsonSerializer.SerializeToUtf8Bytes(p.Host, RecordJson.Options), $"part {p.Ref} of run {runId}"));
+            });
+            await WriteBatchesAsync(_domains, entities, cancellationToken).ConfigureAwait(false);
+            _writtenParts.MarkWritten(partition, fresh);
+        }
+
+        await WriteBatchesAsync(_domains, domains, cancellationToken).ConfigureAwait(false);
     }
 
     public Task WriteProbesAsync(string runId, IReadOnlyList<ProbeRecord> records, CancellationToken cancellationToken = default)
@@ -222,7 +251,42 @@ public sealed partial class TableResultStore : IResultStore
     {
         var key = RecordJson.DomainKey(domain);
         var entity = await GetAsync(_domains, PartitionFor(runId, key), key, cancellationToken).ConfigureAwait(false);
-        return entity is null ? null : Decode<DomainRecord>(entity);
+        if (entity is null)
+        {
+            return null;
+        }
+
+        var line = DecodeLine(entity);
+        var partition = PartsPartition(runId);
+        var parts = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+        foreach (var id in SharedHosts.RefsOf(line))
+        {
+            if (parts.ContainsKey(id))
+            {
+                continue;
+            }
+
+            if (!_readParts.TryGetValue((partition, id), out var part))
+            {
+                var row = await GetAsync(_domains, partition, id, cancellationToken).ConfigureAwait(false);
+                if (row is null)
+                {
+                    continue; // Join names the missing part.
+                }
+
+                part = DecodePart(row);
+                if (_readParts.Count >= MaxCachedParts)
+                {
+                    _readParts.Clear();
+                }
+
+                _readParts[(partition, id)] = part;
+            }
+
+            parts[id] = part;
+        }
+
+        return JoinLine(entity, line, parts);
     }
 
     public async Task<ProbeRecord?> ReadProbeAsync(string runId, string host, string address, CancellationToken cancellationToken = default)
@@ -234,9 +298,17 @@ public sealed partial class TableResultStore : IResultStore
 
     public async IAsyncEnumerable<DomainRecord> EnumerateDomainsAsync(string runId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        // The shared parts are few (one per distinct host answer, MX RRset, finding... of the run): read them first.
+        var parts = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+        var partition = PartsPartition(runId);
+        await foreach (var row in QueryAsync(_domains, TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), null, cancellationToken).ConfigureAwait(false))
+        {
+            parts[row.RowKey] = DecodePart(row);
+        }
+
         await foreach (var entity in QueryRunAsync(_domains, runId, null, cancellationToken).ConfigureAwait(false))
         {
-            yield return Decode<DomainRecord>(entity);
+            yield return JoinLine(entity, DecodeLine(entity), parts);
         }
     }
 
@@ -363,9 +435,45 @@ public sealed partial class TableResultStore : IResultStore
     private IAsyncEnumerable<TableEntity> QueryRunAsync(TableClient table, string runId, IEnumerable<string>? select, CancellationToken cancellationToken)
     {
         var id = ValidRunId(runId);
-        // '|' (0x7C) separates the run id from the bucket; '}' (0x7D) is the next character.
-        var filter = TableClient.CreateQueryFilter($"PartitionKey ge {id + "|"} and PartitionKey lt {id + "}"}");
+        // The buckets "runId|000".."runId|999" (digits; ':' follows '9'), not the parts partition "runId|parts".
+        var filter = TableClient.CreateQueryFilter($"PartitionKey ge {id + "|0"} and PartitionKey lt {id + "|:"}");
         return QueryAsync(table, filter, select, cancellationToken);
+    }
+
+    /// <summary>The partition of the Domains table holding a run's shared parts of domain records.</summary>
+    internal static string PartsPartition(string runId) => ValidRunId(runId) + "|parts";
+
+    private static JsonObject DecodeLine(TableEntity entity) => DecodeObject(entity, "domain record");
+
+    private static JsonObject DecodePart(TableEntity entity) => DecodeObject(entity, "part of domain records");
+
+    private static JsonObject DecodeObject(TableEntity entity, string what)
+    {
+        try
+        {
+            return JsonNode.Parse(TablePayload.Read(entity)) as JsonObject
+                ?? throw new StorageException(StorageFaultKind.Corrupt, $"entity {entity.PartitionKey}/{entity.RowKey} holds no JSON object ({what} expected)");
+        }
+        catch (JsonException e)
+        {
+            throw new StorageException(StorageFaultKind.Corrupt, $"entity {entity.PartitionKey}/{entity.RowKey} holds no readable {what}", e);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new StorageException(StorageFaultKind.Corrupt, $"entity {entity.PartitionKey}/{entity.RowKey} holds broken gzip", e);
+        }
+    }
+
+    private static DomainRecord JoinLine(TableEntity entity, JsonObject line, Dictionary<string, JsonObject> parts)
+    {
+        try
+        {
+            return SharedHosts.Join(line, entity.RowKey, id => parts.GetValueOrDefault(id));
+        }
+        catch (StorageException e)
+        {
+            throw new StorageException(StorageFaultKind.Corrupt, $"entity {entity.PartitionKey}/{entity.RowKey}: {e.Message}", e);
+        }
     }
 
     private async IAsyncEnumerable<TableEntity> QueryAsync(TableClient table, string filter, IEnumerable<string>? select, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -29,7 +29,7 @@ public sealed class SharedHostTests : IDisposable
 
         var hostLines = File.ReadAllLines(Path.Combine(_root, "run", RunDirectoryStore.HostsFile));
         // Two host names, each under two preferences: four distinct host observations once the TTLs are set apart.
-        Assert.Equal(4, hostLines.Length);
+        Assert.Equal(4, hostLines.Count(l => l.Contains("\"aaaa\":", StringComparison.Ordinal)));
         Assert.DoesNotContain("mx.shared.example", File.ReadAllText(Path.Combine(_root, "run", RunDirectoryStore.DomainsFile)).Replace("\"exchange\":\"mx.shared.example\"", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
 
         await using var reader = new RunDirectoryStore(_root);
@@ -116,7 +116,7 @@ public sealed class SharedHostTests : IDisposable
 
         // Killed while writing the next batch: half a host line, no domain line yet.
         var hosts = Path.Combine(_root, "run", RunDirectoryStore.HostsFile);
-        var text = await File.ReadAllTextAsync(hosts);
+        var text = (await File.ReadAllLinesAsync(hosts))[^1];
         await File.AppendAllTextAsync(hosts, text[..(text.Length / 2)]);
 
         await using (var store = new RunDirectoryStore(_root))

@@ -120,8 +120,9 @@ public sealed class TableResultStoreTests : IAsyncLifetime
         var records = Enumerable.Range(0, 250).Select(i => Samples.Domain($"d{i}.example")).ToList();
         await store.WriteDomainsAsync("run", records);
 
-        Assert.Equal(3, store.Counters.Transactions);
-        Assert.Equal(250, store.Counters.Entities);
+        // Three transactions of domains, and one of the three parts they share (base, MX RRset, host observation).
+        Assert.Equal(3 + 1, store.Counters.Transactions);
+        Assert.Equal(250 + 3, store.Counters.Entities);
         Assert.Equal(250, (await ListAsync(store.EnumerateDomainNamesAsync("run"))).Distinct().Count());
 
         // The service itself refuses a transaction of 101 (Azurite answers in a form the SDK cannot even
