@@ -322,9 +322,11 @@ public readonly record struct DnsName : IComparable<DnsName>
         for (var i = 0; i < text.Length; i++)
         {
             var c = text[i];
-            if (c == '\\' && i + 1 < text.Length)
+            // \DDD or \X (X not a digit); a malformed escape (\9) is kept as written, for Parse to refuse.
+            var ddd = c == '\\' && i + 3 < text.Length && char.IsAsciiDigit(text[i + 1]) && char.IsAsciiDigit(text[i + 2]) && char.IsAsciiDigit(text[i + 3]);
+            if (ddd || (c == '\\' && i + 1 < text.Length && !char.IsAsciiDigit(text[i + 1])))
             {
-                var (decoded, length) = i + 3 < text.Length && char.IsAsciiDigit(text[i + 1]) && char.IsAsciiDigit(text[i + 2]) && char.IsAsciiDigit(text[i + 3])
+                var (decoded, length) = ddd
                     ? (((text[i + 1] - '0') * 100) + ((text[i + 2] - '0') * 10) + (text[i + 3] - '0'), 4)
                     : (text[i + 1], 2);
                 if (decoded < 128 && (char.IsAsciiLetterOrDigit((char)decoded) || decoded == '-'))

@@ -120,6 +120,14 @@ public sealed class DnsNameTests
     }
 
     [Fact]
+    public void The_unchecked_form_keeps_a_malformed_escape_as_written_for_the_checks_to_refuse()
+    {
+        // \9 is neither \DDD nor \X (RFC 1035 §5.1): not read as the digit 9, so it cannot pass for bad9.example.
+        Assert.Equal(@"bad\9.example", DnsName.Normalize(@"BAD\9.Example."));
+        Assert.NotEqual(DnsName.Parse("bad9.example"), DnsName.Unchecked(@"bad\9.example"));
+    }
+
+    [Fact]
     public void The_limits_are_63_octets_a_label_and_255_on_the_wire()
     {
         // 63 is allowed; with an escape counted as one octet, 62 characters and \065 is a 63-octet label.
