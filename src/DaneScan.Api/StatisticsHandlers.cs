@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using DaneScan.Contracts;
+using DaneScan.Core;
 using DaneScan.Statistics;
 using DaneScan.Storage;
 
@@ -160,7 +161,7 @@ public sealed partial class StatisticsHandlers(IStatisticsQueries queries)
                 return Problem(400, RunIdRule);
             }
 
-            var name = domain?.Trim().TrimEnd('.').ToLowerInvariant();
+            var name = DnsName.TryParse(domain, out var parsed) ? parsed.Value : null;
             if (string.IsNullOrEmpty(name) || !DomainPattern().IsMatch(name))
             {
                 return Problem(400, "domain must be a DNS name in A-label form");

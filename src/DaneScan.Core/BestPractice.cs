@@ -29,7 +29,7 @@ public static class BestPractice
 
         if (dns.Mx.Outcome is DnsOutcome.SecureAnswer or DnsOutcome.InsecureAnswer)
         {
-            var published = dns.Mx.Records.Where(r => !r.IsNullMx).Select(r => r.Exchange.TrimEnd('.').ToLowerInvariant()).Distinct(StringComparer.Ordinal).Count();
+            var published = dns.Mx.Records.Where(r => !r.IsNullMx).Select(r => r.Exchange).Distinct().Count();
             if (published > dns.Hosts.Count)
             {
                 findings.Add(new Finding(

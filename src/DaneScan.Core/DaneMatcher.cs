@@ -194,7 +194,7 @@ public static class DaneMatcher
         var list = new List<string>();
         void Add(string? name)
         {
-            var n = name?.Trim().TrimEnd('.').ToLowerInvariant();
+            var n = string.IsNullOrWhiteSpace(name) ? null : DnsName.Normalize(name);
             if (!string.IsNullOrEmpty(n) && !list.Contains(n))
             {
                 list.Add(n);

@@ -113,9 +113,12 @@ public sealed record RrsetObservation<T>(
 /// <param name="Detail">Free text for humans; never parsed.</param>
 public sealed record LookupAttempt(DateTimeOffset StartedUtc, DnsOutcome Outcome, LookupFailureKind Failure, int? ExtendedDnsError = null, string? Detail = null);
 
-/// <summary>An MX record (RFC 1035 §3.3.9). A null MX (RFC 7505) has preference 0 and exchange ".".</summary>
-public sealed record MxRecord(ushort Preference, string Exchange)
+/// <summary>
+/// An MX record (RFC 1035 §3.3.9). The exchange is normalised where it enters (<see cref="DnsName.Unchecked"/>), and
+/// is a plain string in JSON. A null MX (RFC 7505) has preference 0 and exchange ".".
+/// </summary>
+public sealed record MxRecord(ushort Preference, DnsName Exchange)
 {
     [JsonIgnore]
-    public bool IsNullMx => Exchange is "." or "";
+    public bool IsNullMx => Exchange.IsRoot;
 }

@@ -122,8 +122,8 @@ public sealed class DomainResolver
 
         return mx.Records
             .Where(r => !r.IsNullMx)
-            .GroupBy(r => DnsNames.Normalize(r.Exchange), StringComparer.Ordinal)
-            .Select(g => (Name: g.Key, Preference: g.Min(r => r.Preference), Implicit: false))
+            .GroupBy(r => r.Exchange)
+            .Select(g => (Name: g.Key.Value, Preference: g.Min(r => r.Preference), Implicit: false))
             .OrderBy(h => h.Preference)
             .ThenBy(h => h.Name, StringComparer.Ordinal)
             .Take(maxHosts)

@@ -68,7 +68,7 @@ public sealed class ValidatingResolver : IRrsetResolver
 
     public Task<RrsetObservation<Core.MxRecord>> LookupMxAsync(string name, CancellationToken cancellationToken = default) =>
         LookupAsync(name, QueryType.MX, "MX", static r => r is DnsClient.Protocol.MxRecord mx
-            ? new Core.MxRecord(mx.Preference, DnsNames.Normalize(mx.Exchange.Value))
+            ? new Core.MxRecord(mx.Preference, Core.DnsName.Unchecked(mx.Exchange.Value))
             : null, cancellationToken);
 
     public Task<RrsetObservation<Core.TlsaRecord>> LookupTlsaAsync(string ownerName, CancellationToken cancellationToken = default) =>

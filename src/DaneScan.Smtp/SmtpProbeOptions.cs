@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Authentication;
+using DaneScan.Core;
 
 namespace DaneScan.Smtp;
 
@@ -42,7 +43,8 @@ public sealed class SmtpProbeOptions
         TimeSpan? connectRetryDelay = null)
     {
         ArgumentNullException.ThrowIfNull(ehloIdentity);
-        string identity = ehloIdentity.Trim().TrimEnd('.').ToLowerInvariant();
+        // DNS's normal form (DnsName), then the stricter host-name rules an EHLO identity must meet.
+        string identity = string.IsNullOrWhiteSpace(ehloIdentity) ? string.Empty : DnsName.Normalize(ehloIdentity);
         string? problem = HostNameProblem(identity);
         if (problem is not null)
         {

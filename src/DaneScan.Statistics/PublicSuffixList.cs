@@ -1,4 +1,5 @@
 using System.Globalization;
+using DaneScan.Core;
 
 namespace DaneScan.Statistics;
 
@@ -140,8 +141,8 @@ public sealed class PublicSuffixList
     private static string[] Labels(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        var trimmed = name.Trim().TrimEnd('.').ToLowerInvariant();
-        return trimmed.Length == 0 ? throw new ArgumentException("an empty name has no public suffix", nameof(name)) : trimmed.Split('.');
+        var trimmed = DnsName.Normalize(name);
+        return trimmed == "." ? throw new ArgumentException("an empty name has no public suffix", nameof(name)) : trimmed.Split('.');
     }
 
     /// <summary>How many trailing labels form the public suffix.</summary>

@@ -149,7 +149,7 @@ public sealed class RunStatisticsBuilder(string runId, PublicSuffixList publicSu
     }
 
     /// <summary>The MX provider of a host: its registrable domain under the ICANN section of the list (the host name itself when it has none).</summary>
-    public string Provider(string host) => publicSuffixes.RegistrableDomain(host, icannOnly: true) ?? host.TrimEnd('.').ToLowerInvariant();
+    public string Provider(string host) => publicSuffixes.RegistrableDomain(host, icannOnly: true) ?? DnsName.Normalize(host);
 
     /// <summary>"3 1 1".</summary>
     public static string Parameters(TlsaRecord record)

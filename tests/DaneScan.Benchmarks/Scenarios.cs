@@ -114,7 +114,7 @@ internal sealed class Scenarios
         Domain = domain,
         ObservedUtc = BenchPki.Now,
         Resolver = Resolver,
-        Mx = Answer(domain, "MX", secureMx, [.. hosts.Select(h => new MxRecord(h.Preference, h.Name))]),
+        Mx = Answer(domain, "MX", secureMx, [.. hosts.Select(h => new MxRecord(h.Preference, DnsName.Unchecked(h.Name)))]),
         Hosts = hosts,
     };
 

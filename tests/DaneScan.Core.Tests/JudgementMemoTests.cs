@@ -77,7 +77,7 @@ public class JudgementMemoTests
         var ee = P.SelfSigned.Tlsa(TlsaUsage.DaneEe, TlsaSelector.Spki, TlsaMatchingType.Sha2_256);
         var dns = Domain("many.example", true, Host(Mx, Tlsa(Mx, ee))) with
         {
-            Mx = Answer("many.example", "MX", true, new MxRecord(10, Mx), new MxRecord(20, "mx2.example.net"), new MxRecord(30, "MX3.example.net.")),
+            Mx = Answer("many.example", "MX", true, new MxRecord(10, DnsName.Unchecked(Mx)), new MxRecord(20, DnsName.Unchecked("mx2.example.net")), new MxRecord(30, DnsName.Unchecked("MX3.example.net."))),
         };
 
         var verdict = DaneJudge.Judge(dns, [Tls(Mx, Ip, P.SelfSigned)]);

@@ -38,7 +38,7 @@ internal static class Scenario
         Domain = domain,
         ObservedUtc = TestPki.Now,
         Resolver = Resolver,
-        Mx = Answer(domain, "MX", mxSecure, [.. hosts.Select(h => new MxRecord(h.Preference, h.Name))]),
+        Mx = Answer(domain, "MX", mxSecure, [.. hosts.Select(h => new MxRecord(h.Preference, DnsName.Unchecked(h.Name)))]),
         Hosts = hosts,
     };
 

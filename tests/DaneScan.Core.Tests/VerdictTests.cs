@@ -37,7 +37,7 @@ public class VerdictTests
     [MemberData(nameof(MxCases))]
     public void Mx_status(DnsOutcome outcome, DenialKind denial, string[] exchanges, MxStatus expected)
     {
-        var mx = new RrsetObservation<MxRecord>("example.com", "MX", outcome, denial, [.. exchanges.Select(e => new MxRecord(e == "." ? (ushort)0 : (ushort)10, e))], 300, []);
+        var mx = new RrsetObservation<MxRecord>("example.com", "MX", outcome, denial, [.. exchanges.Select(e => new MxRecord(e == "." ? (ushort)0 : (ushort)10, DnsName.Unchecked(e)))], 300, []);
 
         Assert.Equal(expected, DaneJudge.MxStatusOf(mx));
     }
@@ -60,7 +60,7 @@ public class VerdictTests
     [Fact]
     public void Null_mx_judges_no_host()
     {
-        var dns = Domain("example.com", true) with { Mx = Answer("example.com", "MX", true, new MxRecord(0, ".")) };
+        var dns = Domain("example.com", true) with { Mx = Answer("example.com", "MX", true, new MxRecord(0, DnsName.Unchecked("."))) };
 
         var v = DaneJudge.Judge(dns, []);
 
@@ -73,7 +73,7 @@ public class VerdictTests
     {
         var dns = Domain("example.com", true, Host(Mx, Tlsa(Mx, Ee))) with
         {
-            Mx = Answer("example.com", "MX", true, new MxRecord(0, "."), new MxRecord(10, Mx)),
+            Mx = Answer("example.com", "MX", true, new MxRecord(0, DnsName.Unchecked(".")), new MxRecord(10, DnsName.Unchecked(Mx))),
         };
 
         var v = DaneJudge.Judge(dns, [Tls(Mx, Ip, P.SelfSigned)]);

@@ -85,7 +85,7 @@ public class HostLookupCacheTests
     public void The_mx_host_limit_keeps_the_most_preferred_hosts()
     {
         var mx = new RrsetObservation<MxRecord>("many.test", "MX", DnsOutcome.SecureAnswer, DenialKind.None,
-            [new MxRecord(30, "c.test"), new MxRecord(10, "a.test"), new MxRecord(20, "b.test"), new MxRecord(10, "aa.test")], 300, []);
+            [new MxRecord(30, DnsName.Unchecked("c.test")), new MxRecord(10, DnsName.Unchecked("a.test")), new MxRecord(20, DnsName.Unchecked("b.test")), new MxRecord(10, DnsName.Unchecked("aa.test"))], 300, []);
 
         var hosts = DomainResolver.HostsToResolve("many.test", mx, maxHosts: 2);
 
@@ -146,7 +146,7 @@ public class HostLookupCacheTests
         {
             Counted("MX", name);
             Interlocked.Increment(ref _mx);
-            return Task.FromResult(new RrsetObservation<MxRecord>(name, "MX", DnsOutcome.SecureAnswer, DenialKind.None, [new MxRecord(10, mxHost)], 300, []));
+            return Task.FromResult(new RrsetObservation<MxRecord>(name, "MX", DnsOutcome.SecureAnswer, DenialKind.None, [new MxRecord(10, DnsName.Unchecked(mxHost))], 300, []));
         }
 
         public Task<RrsetObservation<string>> LookupCnameAsync(string name, CancellationToken cancellationToken = default)

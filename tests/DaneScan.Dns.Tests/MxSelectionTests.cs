@@ -18,7 +18,7 @@ public class MxSelectionTests
     public void Hosts_come_in_preference_order_deduplicated_at_their_lowest_preference()
     {
         var hosts = DomainResolver.HostsToResolve("example.test", Mx(DnsOutcome.SecureAnswer, DenialKind.None,
-            new MxRecord(20, "b.example.test"), new MxRecord(10, "c.example.test"), new MxRecord(5, "B.Example.Test."), new MxRecord(10, "a.example.test")));
+            new MxRecord(20, DnsName.Unchecked("b.example.test")), new MxRecord(10, DnsName.Unchecked("c.example.test")), new MxRecord(5, DnsName.Unchecked("B.Example.Test.")), new MxRecord(10, DnsName.Unchecked("a.example.test"))));
         Assert.Equal(["b.example.test", "a.example.test", "c.example.test"], hosts.Select(h => h.Name));
         Assert.Equal([5, 10, 10], hosts.Select(h => (int)h.Preference));
         Assert.All(hosts, h => Assert.False(h.Implicit));
@@ -26,12 +26,12 @@ public class MxSelectionTests
 
     [Fact]
     public void Lone_null_mx_has_no_hosts() =>
-        Assert.Empty(DomainResolver.HostsToResolve("example.test", Mx(DnsOutcome.SecureAnswer, DenialKind.None, new MxRecord(0, "."))));
+        Assert.Empty(DomainResolver.HostsToResolve("example.test", Mx(DnsOutcome.SecureAnswer, DenialKind.None, new MxRecord(0, DnsName.Unchecked(".")))));
 
     [Fact]
     public void Null_mx_beside_other_mx_still_resolves_the_others() =>
         Assert.Equal(["mx.example.test"], DomainResolver.HostsToResolve("example.test",
-            Mx(DnsOutcome.InsecureAnswer, DenialKind.None, new MxRecord(0, "."), new MxRecord(10, "mx.example.test"))).Select(h => h.Name));
+            Mx(DnsOutcome.InsecureAnswer, DenialKind.None, new MxRecord(0, DnsName.Unchecked(".")), new MxRecord(10, DnsName.Unchecked("mx.example.test")))).Select(h => h.Name));
 
     [Theory]
     [InlineData(DnsOutcome.SecureDenial)]

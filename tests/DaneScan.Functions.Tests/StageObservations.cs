@@ -33,7 +33,7 @@ internal static class StageObservations
             Domain = domain,
             ObservedUtc = Observed,
             Resolver = new ResolverInfo("127.0.0.53:53", DnsTrustMode.ValidatingResolverAd),
-            Mx = new RrsetObservation<MxRecord>(domain, "MX", secure, DenialKind.None, [new MxRecord(10, mxHost)], 3600, []),
+            Mx = new RrsetObservation<MxRecord>(domain, "MX", secure, DenialKind.None, [new MxRecord(10, DnsName.Unchecked(mxHost))], 3600, []),
             Hosts = [host],
         };
     }

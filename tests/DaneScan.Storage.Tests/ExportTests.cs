@@ -43,7 +43,7 @@ public sealed class ExportTests : IAsyncLifetime
                     Domain = "nomail.example",
                     ObservedUtc = Samples.When,
                     Resolver = new ResolverInfo("127.0.0.53:53", DnsTrustMode.ValidatingResolverAd),
-                    Mx = new RrsetObservation<MxRecord>("nomail.example", "MX", DnsOutcome.SecureAnswer, DenialKind.None, [new MxRecord(0, ".")], 3600, []),
+                    Mx = new RrsetObservation<MxRecord>("nomail.example", "MX", DnsOutcome.SecureAnswer, DenialKind.None, [new MxRecord(0, DnsName.Unchecked("."))], 3600, []),
                 },
             },
         ]);
@@ -85,7 +85,7 @@ public sealed class ExportTests : IAsyncLifetime
             Domain = domain,
             ObservedUtc = Samples.When,
             Resolver = new ResolverInfo("127.0.0.53:53", DnsTrustMode.ValidatingResolverAd),
-            Mx = new RrsetObservation<MxRecord>(domain, "MX", DnsOutcome.SecureAnswer, DenialKind.None, [.. hosts.Select(h => new MxRecord(h.Preference, h.Name))], 3600, []),
+            Mx = new RrsetObservation<MxRecord>(domain, "MX", DnsOutcome.SecureAnswer, DenialKind.None, [.. hosts.Select(h => new MxRecord(h.Preference, DnsName.Unchecked(h.Name)))], 3600, []),
             Hosts = hosts,
         },
     };

@@ -29,7 +29,7 @@ internal static class Samples
                 Domain = domain,
                 ObservedUtc = When,
                 Resolver = new ResolverInfo("127.0.0.53:53", DnsTrustMode.ValidatingResolverAd),
-                Mx = new RrsetObservation<MxRecord>(domain, "MX", DnsOutcome.SecureAnswer, DenialKind.None, [new MxRecord(10, mxHost)], 3600, []),
+                Mx = new RrsetObservation<MxRecord>(domain, "MX", DnsOutcome.SecureAnswer, DenialKind.None, [new MxRecord(10, DnsName.Unchecked(mxHost))], 3600, []),
                 Hosts = [host],
             },
         };

@@ -19,33 +19,26 @@ public sealed class StoreEquivalenceTests : IDisposable
         var manifest = Samples.Manifest("same") with { State = RunState.Completed };
 
         await using var files = new RunDirectoryStore(_root);
-        var options = new TableStoreOptions { TablePrefix = "eq" + Guid.NewGuid().ToString("N")[..10], Buckets = 16 };
-        var table = await TableResultStore.OpenAsync(TableResultStore.CreateServiceClient(Azurite.ConnectionString, options), options);
-        try
+        await using var tables = new AzuriteStores("eq");
+        var table = await tables.OpenAsync(buckets: 16);
+        foreach (IResultStore store in new IResultStore[] { files, table })
         {
-            foreach (IResultStore store in new IResultStore[] { files, table })
-            {
-                await store.WriteManifestAsync(manifest);
-                // Written in two overlapping halves, as a resumed run would.
-                await store.WriteDomainsAsync("same", domains[..100]);
-                await store.WriteDomainsAsync("same", domains[80..]);
-                await store.WriteProbesAsync("same", probes);
-            }
-
-            var fromFiles = await DatasetExporter.ExportAsync(files, "same", Path.Combine(_root, "files"), ExportFormat.Jsonl);
-            var fromTable = await DatasetExporter.ExportAsync(table, "same", Path.Combine(_root, "table"), ExportFormat.Jsonl);
-
-            Assert.Equal(150, fromFiles.DomainRows);
-            Assert.Equal(7, fromFiles.HostRows);
-            Assert.Equal((await File.ReadAllLinesAsync(fromFiles.DomainsPath)).Order(StringComparer.Ordinal), (await File.ReadAllLinesAsync(fromTable.DomainsPath)).Order(StringComparer.Ordinal));
-            Assert.Equal(await File.ReadAllLinesAsync(fromFiles.HostsPath), await File.ReadAllLinesAsync(fromTable.HostsPath));
-            Assert.Equal(fromFiles.Statistics.Counts.OrderBy(kv => kv.Key), fromTable.Statistics.Counts.OrderBy(kv => kv.Key));
-            Assert.Equal(await files.ReadManifestAsync("same"), await table.ReadManifestAsync("same"), new JsonEquality<RunManifest?>());
+            await store.WriteManifestAsync(manifest);
+            // Written in two overlapping halves, as a resumed run would.
+            await store.WriteDomainsAsync("same", domains[..100]);
+            await store.WriteDomainsAsync("same", domains[80..]);
+            await store.WriteProbesAsync("same", probes);
         }
-        finally
-        {
-            await table.DeleteTablesAsync();
-        }
+
+        var fromFiles = await DatasetExporter.ExportAsync(files, "same", Path.Combine(_root, "files"), ExportFormat.Jsonl);
+        var fromTable = await DatasetExporter.ExportAsync(table, "same", Path.Combine(_root, "table"), ExportFormat.Jsonl);
+
+        Assert.Equal(150, fromFiles.DomainRows);
+        Assert.Equal(7, fromFiles.HostRows);
+        Assert.Equal((await File.ReadAllLinesAsync(fromFiles.DomainsPath)).Order(StringComparer.Ordinal), (await File.ReadAllLinesAsync(fromTable.DomainsPath)).Order(StringComparer.Ordinal));
+        Assert.Equal(await File.ReadAllLinesAsync(fromFiles.HostsPath), await File.ReadAllLinesAsync(fromTable.HostsPath));
+        Assert.Equal(fromFiles.Statistics.Counts.OrderBy(kv => kv.Key), fromTable.Statistics.Counts.OrderBy(kv => kv.Key));
+        Assert.Equal(await files.ReadManifestAsync("same"), await table.ReadManifestAsync("same"), new JsonEquality<RunManifest?>());
     }
 
     private sealed class JsonEquality<T> : IEqualityComparer<T>

@@ -8,16 +8,12 @@ namespace DaneScan.Storage.Tests;
 [Trait("Category", "Integration")]
 public sealed class TableCounterTests : IAsyncLifetime
 {
-    private readonly string _prefix = "c" + Guid.NewGuid().ToString("N")[..10];
+    private readonly AzuriteStores _tables = new("c");
     private TableResultStore _store = null!;
 
-    public async Task InitializeAsync()
-    {
-        var options = new TableStoreOptions { TablePrefix = _prefix, Buckets = 1, MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(100) };
-        _store = await TableResultStore.OpenAsync(TableResultStore.CreateServiceClient(Azurite.ConnectionString, options), options);
-    }
+    public async Task InitializeAsync() => _store = await _tables.OpenAsync(buckets: 1);
 
-    public async Task DisposeAsync() => await _store.DeleteTablesAsync();
+    public Task DisposeAsync() => _tables.DisposeAsync().AsTask();
 
     [AzuriteFact]
     public async Task Opening_counts_one_request_per_table_created()
@@ -80,7 +76,7 @@ public sealed class TableCounterTests : IAsyncLifetime
 
         long stored = 0;
         var entities = 0;
-        var table = TableResultStore.CreateServiceClient(Azurite.ConnectionString).GetTableClient(_prefix + "Domains");
+        var table = _tables.Table("Domains");
         await foreach (var entity in table.QueryAsync<TableEntity>())
         {
             stored += TableEntitySize.BilledBytes(entity);

@@ -7,26 +7,13 @@ namespace DaneScan.Storage.Tests;
 [Trait("Category", "Integration")]
 public sealed class TableResultStoreTests : IAsyncLifetime
 {
-    private readonly string _prefix = "t" + Guid.NewGuid().ToString("N")[..10];
-    private readonly List<TableResultStore> _stores = [];
+    private readonly AzuriteStores _tables = new("t");
 
-    private async Task<TableResultStore> OpenAsync(int buckets = 64)
-    {
-        var options = new TableStoreOptions { TablePrefix = _prefix, Buckets = buckets, MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(100) };
-        var store = await TableResultStore.OpenAsync(TableResultStore.CreateServiceClient(Azurite.ConnectionString, options), options);
-        _stores.Add(store);
-        return store;
-    }
+    private Task<TableResultStore> OpenAsync(int? buckets = null) => _tables.OpenAsync(buckets);
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        if (_stores.Count > 0)
-        {
-            await _stores[0].DeleteTablesAsync();
-        }
-    }
+    public Task DisposeAsync() => _tables.DisposeAsync().AsTask();
 
     private static async Task<List<T>> ListAsync<T>(IAsyncEnumerable<T> items)
     {
@@ -127,7 +114,7 @@ public sealed class TableResultStoreTests : IAsyncLifetime
 
         // The service itself refuses a transaction of 101 (Azurite answers in a form the SDK cannot even
         // parse) and stores none of it: the split is needed, not cosmetic.
-        var table = TableResultStore.CreateServiceClient(Azurite.ConnectionString).GetTableClient(_prefix + "Domains");
+        var table = _tables.Table("Domains");
         var tooMany = Enumerable.Range(0, 101).Select(i => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity("p", $"r{i}"))).ToList();
         await Assert.ThrowsAnyAsync<Exception>(() => table.SubmitTransactionAsync(tooMany));
         Assert.Empty(await ListAsync(table.QueryAsync<TableEntity>(e => e.PartitionKey == "p")));

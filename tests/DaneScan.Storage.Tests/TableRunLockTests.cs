@@ -12,27 +12,14 @@ namespace DaneScan.Storage.Tests;
 public sealed class TableRunLockTests : IAsyncLifetime
 {
     private static readonly TimeSpan ShortLease = TimeSpan.FromSeconds(3);
-    private readonly string _prefix = "l" + Guid.NewGuid().ToString("N")[..10];
-    private readonly List<TableResultStore> _stores = [];
+    private readonly AzuriteStores _tables = new("l");
 
     /// <summary>A store of its own (its own HTTP client), as a second process would have.</summary>
-    private async Task<TableResultStore> OpenAsync()
-    {
-        var options = new TableStoreOptions { TablePrefix = _prefix, MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(100) };
-        var store = await TableResultStore.OpenAsync(TableResultStore.CreateServiceClient(Azurite.ConnectionString, options), options);
-        _stores.Add(store);
-        return store;
-    }
+    private Task<TableResultStore> OpenAsync() => _tables.OpenAsync();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        if (_stores.Count > 0)
-        {
-            await _stores[0].DeleteTablesAsync();
-        }
-    }
+    public Task DisposeAsync() => _tables.DisposeAsync().AsTask();
 
     private static void AssertNamesHolder(StorageException refusal, string runId, TableRunLock holder)
     {

@@ -46,7 +46,7 @@ public sealed partial class WorkerHandlers
         _batches = new ResolveBatchHandler(resolve, probeSender, claims);
         _probe = probe;
         _domainAllowed = domainAllowed ?? (static _ => true);
-        _items = new WorkItemProcessor(loggers?.CreateLogger<WorkItemProcessor>()) { PoisonClassifier = CountAndClassify, PoisonSettlement = PoisonMessages.Settlement };
+        _items = new WorkItemProcessor(loggers?.CreateLogger<WorkItemProcessor>()) { PoisonClassifier = Classify, PoisonSettlement = PoisonMessages.Settlement };
         _logger = (ILogger?)loggers?.CreateLogger<WorkerHandlers>() ?? NullLogger.Instance;
     }
 
@@ -54,20 +54,40 @@ public sealed partial class WorkerHandlers
 
     /// <summary>Handles and settles one message of the resolve queue.</summary>
     public Task<ProcessResult> HandleResolveAsync(ServiceBusReceivedMessage message, IMessageSettler settler, CancellationToken cancellationToken = default) =>
-        Counted(Counters.Resolve, () => _items.ProcessResolveBatchAsync(message, settler, ResolveAsync, cancellationToken));
+        Counted(Counters.Resolve, () => _items.ProcessResolveBatchAsync(message, settler, (batch, ct) => Stage("resolve", () => ResolveAsync(batch, ct), ct), cancellationToken));
 
     /// <summary>Handles and settles one message of the probe queue.</summary>
     public Task<ProcessResult> HandleProbeAsync(ServiceBusReceivedMessage message, IMessageSettler settler, CancellationToken cancellationToken = default) =>
-        Counted(Counters.Probe, () => _items.ProcessProbeRequestAsync(message, settler, _probe.ProbeAsync, cancellationToken));
+        Counted(Counters.Probe, () => _items.ProcessProbeRequestAsync(message, settler, (request, ct) => Stage("probe", () => _probe.ProbeAsync(request, ct), ct), cancellationToken));
 
     /// <summary>The dead-letter decision for a handler's exception: a <see cref="PoisonMessageException"/> is poison, anything else is retried.</summary>
     public static DeadLetterDecision? Classify(Exception exception) => PoisonMessages.Classify(exception);
 
-    /// <summary><see cref="Classify"/>, counting the failure in telemetry (<c>danescan.errors</c>, stage <c>worker</c>) first.</summary>
-    private static DeadLetterDecision? CountAndClassify(Exception exception)
+    /// <summary>
+    /// Runs a stage, counting its failure in telemetry (<c>danescan.errors</c>, tagged with the stage as the Functions
+    /// app tags it) before the processor settles the message. Cancellation at shutdown is not a failure.
+    /// </summary>
+    private static async Task Stage(string stage, Func<Task> run, CancellationToken cancellationToken)
     {
-        DaneScanTelemetry.CountError("worker", exception);
-        return Classify(exception);
+        try
+        {
+            await run().ConfigureAwait(false);
+        }
+        catch (Exception e) when (Counted(stage, e, cancellationToken))
+        {
+            throw; // not reached: Counted only counts
+        }
+    }
+
+    /// <summary>Counts a stage's failure as an exception filter: false, so nothing is caught.</summary>
+    private static bool Counted(string stage, Exception error, CancellationToken cancellationToken)
+    {
+        if (!(error is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            DaneScanTelemetry.CountError(stage, error);
+        }
+
+        return false;
     }
 
     private static async Task<ProcessResult> Counted(QueueCounters counters, Func<Task<ProcessResult>> processing)

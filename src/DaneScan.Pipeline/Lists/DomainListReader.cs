@@ -4,15 +4,20 @@ using System.Runtime.CompilerServices;
 using System.Text;
 
 using DaneScan.Contracts;
+using DaneScan.Core;
 
 namespace DaneScan.Pipeline.Lists;
 
 /// <summary>One accepted name of a list.</summary>
-/// <param name="Domain">The normalised name (A-labels, lower case, no trailing dot).</param>
+/// <param name="Name">The name, normalised where it entered (A-labels, lower case, no trailing dot).</param>
 /// <param name="Source">The list it came from.</param>
 /// <param name="LineNumber">Its 1-based line in the (decompressed) list.</param>
 /// <param name="Rank">The rank from a CSV list, if any.</param>
-public sealed record DomainListEntry(string Domain, string Source, long LineNumber, long? Rank);
+public sealed record DomainListEntry(DnsName Name, string Source, long LineNumber, long? Rank)
+{
+    /// <summary>The name as text, as work items and records carry it.</summary>
+    public string Domain => Name.Value;
+}
 
 /// <summary>Options for reading domain lists.</summary>
 public sealed record DomainListOptions
@@ -209,7 +214,8 @@ public sealed class DomainListReader(DomainListOptions? options = null)
             }
 
             report.Accepted++;
-            yield return new DomainListEntry(normalized.Name!, report.Source, lineNumber, rank);
+            // The normaliser enforced the limits (LDH labels of at most 63, 253 in all): typed without checking them twice.
+            yield return new DomainListEntry(DnsName.Unchecked(normalized.Name!), report.Source, lineNumber, rank);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using DaneScan.Core;
 using DaneScan.Pipeline.Lists;
 
 namespace DaneScan.Pipeline.Politeness;
@@ -117,7 +118,7 @@ public sealed class OptOutList
             return false;
         }
 
-        var candidate = name.TrimEnd('.').ToLowerInvariant();
+        var candidate = DnsName.Normalize(name);
         while (true)
         {
             if (_domains.Contains(candidate))

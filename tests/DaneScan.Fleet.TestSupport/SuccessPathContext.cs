@@ -5,9 +5,9 @@ namespace DaneScan.Functions.Testing;
 /// <summary>
 /// A mock of the Functions host's invocation context (the host cannot run here) for driving the function
 /// shells on their success path, where they do not read it; anything the poison path would read throws.
-/// Shared source: the cost run (tests/DaneScan.Benchmarks) links this file.
+/// Shared with the cost run (tests/DaneScan.Benchmarks), which drives the same shells.
 /// </summary>
-internal sealed class SuccessPathContext(string invocationId) : FunctionContext
+public sealed class SuccessPathContext(string invocationId) : FunctionContext
 {
     public override string InvocationId => invocationId;
 

@@ -1,14 +1,14 @@
 using Azure.Messaging.ServiceBus;
 
-namespace DaneScan.ServiceBus.Tests;
+namespace DaneScan.ServiceBus.Testing;
 
-// Service Bus itself cannot run here (no emulator without Docker, no network to Azure), so these tests
-// stand in for it: a ServiceBusSender and a ServiceBusReceiver subclass that record what the adapter asks
+// Service Bus itself cannot run here (no emulator without Docker, no network to Azure), so tests use
+// stand-ins for it: a ServiceBusSender and a ServiceBusReceiver subclass that record what the adapter asks
 // of them, and message batches made by the SDK's own ServiceBusModelFactory with a size rule like the
 // service's. What they cannot show: the broker's real size accounting, locks, redelivery, duplicate detection.
 
 /// <summary>Records the batches sent; batches hold up to <see cref="MaxBatchBytes"/> of message bodies.</summary>
-internal sealed class RecordingSender(string queue, long maxBatchBytes = WorkQueues.StandardMaxMessageBytes) : ServiceBusSender
+public sealed class RecordingSender(string queue, long maxBatchBytes = WorkQueues.StandardMaxMessageBytes) : ServiceBusSender
 {
     public long MaxBatchBytes { get; } = maxBatchBytes;
 
@@ -55,7 +55,7 @@ internal sealed class RecordingSender(string queue, long maxBatchBytes = WorkQue
 }
 
 /// <summary>Records settlement calls made against received messages.</summary>
-internal sealed class RecordingReceiver : ServiceBusReceiver
+public sealed class RecordingReceiver : ServiceBusReceiver
 {
     public List<(string Operation, string MessageId, string? Reason, string? Description)> Calls { get; } = [];
 
