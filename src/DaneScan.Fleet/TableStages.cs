@@ -3,6 +3,7 @@ using Azure;
 using Azure.Data.Tables;
 using DaneScan.Contracts;
 using DaneScan.Core;
+using DaneScan.Dns;
 using DaneScan.Pipeline.Engine;
 using DaneScan.Pipeline.Telemetry;
 using DaneScan.Storage;
@@ -164,14 +165,31 @@ public sealed class DomainJudgement(IResultStore store, int smtpPort = 25)
 /// once (<see cref="DefaultConcurrency"/>). A domain that <c>domainAllowed</c> refuses (the opt-out
 /// list, as <c>danescan scan</c> applies it) is neither resolved nor stored, but counts as handled in the mark.
 /// </summary>
+/// <remarks>
+/// <c>resolve</c> gets the run id with each domain, so that a stage instance can share host lookups within a run
+/// (<see cref="RunHostCaches"/>): every domain of every batch of the run that names a host reuses its one lookup.
+/// </remarks>
 public sealed class TableResolveStage(
-    Func<string, CancellationToken, Task<DomainObservation>> resolve,
+    Func<string, string, CancellationToken, Task<DomainObservation>> resolve,
     IResultStore store,
     ProbeClaims claims,
     int smtpPort = 25,
     Func<string, bool>? domainAllowed = null,
     int concurrency = TableResolveStage.DefaultConcurrency) : IResolveStage
 {
+    /// <summary>A stage whose resolver does not care which run a domain belongs to (no shared host lookups).</summary>
+    public TableResolveStage(
+        Func<string, CancellationToken, Task<DomainObservation>> resolve,
+        IResultStore store,
+        ProbeClaims claims,
+        int smtpPort = 25,
+        Func<string, bool>? domainAllowed = null,
+        int concurrency = DefaultConcurrency)
+        : this((_, domain, cancellationToken) => resolve(domain, cancellationToken), store, claims, smtpPort, domainAllowed, concurrency)
+    {
+        ArgumentNullException.ThrowIfNull(resolve);
+    }
+
     /// <summary>
     /// Domains of one batch resolved at once. DNS is latency-bound (a cold internet lookup of MX, addresses and
     /// TLSA takes about half a second), so a batch of hundreds resolved one after another would outlast a
@@ -202,7 +220,7 @@ public sealed class TableResolveStage(
             }
 
             var stored = replay ? await store.ReadDomainAsync(batch.RunId, domain, ct).ConfigureAwait(false) : null;
-            var dns = stored?.Observation ?? await resolve(domain, ct).ConfigureAwait(false);
+            var dns = stored?.Observation ?? await resolve(batch.RunId, domain, ct).ConfigureAwait(false);
             var targets = ProbeTarget.For(dns, smtpPort);
             if (targets.Count == 0)
             {

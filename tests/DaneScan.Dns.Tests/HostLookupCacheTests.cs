@@ -97,6 +97,31 @@ public class HostLookupCacheTests
     /// secure address and a secure TLSA RRset) and counts the lookups by type and name; the host's lookups wait
     /// until released, so concurrency is real.
     /// </summary>
+    [Fact]
+    public async Task A_stage_instance_shares_host_lookups_within_a_run_across_batches_and_keeps_runs_apart()
+    {
+        var resolver = new CountingResolver(mxHost: "mx.shared.test");
+        resolver.ReleaseHostLookups();
+        var caches = new RunHostCaches(new DomainResolver(resolver), maxRuns: 2);
+
+        // Two batches of run A (one call each, as two resolve messages would make), then run B.
+        await caches.ResolveAsync("run-a", "d1.test");
+        await caches.ResolveAsync("run-a", "d2.test");
+        Assert.Equal(1, resolver.Count("A", "mx.shared.test"));
+        await caches.ResolveAsync("run-b", "d1.test");
+        Assert.Equal(2, resolver.Count("A", "mx.shared.test"));
+        Assert.Same(caches.For("run-a"), caches.For("run-a"));
+        Assert.Equal(1, caches.For("run-a").HostCache!.Misses);
+        Assert.Equal(1, caches.For("run-a").HostCache!.Hits);
+
+        // A third run drops the least recently used (run B: run A was used last): B starts afresh.
+        await caches.ResolveAsync("run-c", "d1.test");
+        Assert.Equal(3, resolver.Count("A", "mx.shared.test"));
+        await caches.ResolveAsync("run-b", "d3.test");
+        Assert.Equal(4, resolver.Count("A", "mx.shared.test"));
+        Assert.Equal(1, caches.For("run-b").HostCache!.Misses);
+    }
+
     private sealed class CountingResolver(string mxHost) : IRrsetResolver
     {
         private readonly ConcurrentDictionary<(string Type, string Name), int> _counts = new();

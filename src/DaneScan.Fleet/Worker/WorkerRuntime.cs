@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using Azure.Messaging.ServiceBus;
+using DaneScan.Dns;
 using DaneScan.Pipeline.Composition;
 using DaneScan.ServiceBus;
 using DaneScan.Storage;
@@ -73,13 +74,15 @@ public sealed class WorkerRuntime : IAsyncDisposable
     /// <summary>
     /// The table resolve and probe stages over the engine, the one place they are wired (the worker process and
     /// the Functions app both call it): the engine's resolver and polite prober, the opt-out list applied to
-    /// destination domains as <c>danescan scan</c> applies it.
+    /// destination domains as <c>danescan scan</c> applies it. Host lookups are shared within a run by the instance
+    /// (<see cref="RunHostCaches"/>).
     /// </summary>
     public static (TableResolveStage Resolve, TableProbeStage Probe) Stages(ScanEngine engine, TableResultStore store, ProbeClaims claims)
     {
         ArgumentNullException.ThrowIfNull(engine);
+        var hosts = new RunHostCaches(engine.Resolver);
         return (
-            new TableResolveStage(engine.Resolver.ResolveAsync, store, claims, engine.SmtpPort, d => engine.Policy.CheckDomain(d).Allowed),
+            new TableResolveStage(hosts.ResolveAsync, store, claims, engine.SmtpPort, d => engine.Policy.CheckDomain(d).Allowed),
             new TableProbeStage(engine.Prober.ProbeAsync, store, claims, engine.SmtpPort));
     }
 
