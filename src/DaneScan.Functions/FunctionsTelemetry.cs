@@ -35,7 +35,12 @@ public static class FunctionsTelemetry
     /// Registers the Azure Monitor exporter for DaneScan's meter and activity source when
     /// <see cref="ConnectionStringSetting"/> is set; without it (local development) nothing is exported.
     /// </summary>
-    public static IServiceCollection AddDaneScanAzureMonitor(this IServiceCollection services, IConfiguration configuration)
+    /// <param name="services">The app's services.</param>
+    /// <param name="configuration">The app settings.</param>
+    /// <param name="credential">The credential uploads are signed with; by default the app's managed identity (<see cref="Credential"/>).</param>
+    /// <param name="configure">Further exporter options after the connection string and credential (a proxy's transport, offline storage).</param>
+    public static IServiceCollection AddDaneScanAzureMonitor(
+        this IServiceCollection services, IConfiguration configuration, TokenCredential? credential = null, Action<AzureMonitorExporterOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
@@ -45,17 +50,19 @@ public static class FunctionsTelemetry
             return services;
         }
 
-        var credential = Credential(configuration);
+        credential ??= Credential(configuration);
         return services.AddDaneScanTelemetry(
             metrics => metrics.AddAzureMonitorMetricExporter(o =>
             {
                 o.ConnectionString = connectionString;
                 o.Credential = credential;
+                configure?.Invoke(o);
             }),
             traces => traces.AddAzureMonitorTraceExporter(o =>
             {
                 o.ConnectionString = connectionString;
                 o.Credential = credential;
+                configure?.Invoke(o);
             }));
     }
 }
