@@ -90,7 +90,7 @@ public static class AddressChain
         ArgumentNullException.ThrowIfNull(cnameLookup);
         ArgumentNullException.ThrowIfNull(chain);
         return cnameLookup.Outcome == DnsOutcome.SecureAnswer && index < chain.Count &&
-            cnameLookup.Records.Any(target => SameName(target, chain[index]));
+            cnameLookup.Records.Any(target => DnsName.SameName(target, chain[index]));
     }
 
     /// <summary>How the host's answers stand (see <see cref="HostNameSecurity"/>).</summary>
@@ -190,7 +190,7 @@ public static class AddressChain
                     }
 
                     var target = secure.CnameChain.Count > 0 ? secure.CnameChain[^1] : hostName;
-                    return SameName(target, hostName) ? [hostName] : [target, hostName];
+                    return DnsName.SameName(target, hostName) ? [hostName] : [target, hostName];
                 }
 
             case HostNameSecurity.InsecureCname:
@@ -207,7 +207,4 @@ public static class AddressChain
         ArgumentNullException.ThrowIfNull(lookup);
         return lookup.Outcome is DnsOutcome.SecureAnswer or DnsOutcome.InsecureAnswer && lookup.Records.Count > 0;
     }
-
-    private static bool SameName(string x, string y) =>
-        string.Equals(x.TrimEnd('.'), y.TrimEnd('.'), StringComparison.OrdinalIgnoreCase);
 }

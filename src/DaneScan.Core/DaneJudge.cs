@@ -383,11 +383,8 @@ public static class DaneJudge
         bool SameAddress(string a) =>
             IPAddress.TryParse(a, out var x) && IPAddress.TryParse(address, out var y) ? x.Equals(y) : string.Equals(a, address, StringComparison.OrdinalIgnoreCase);
 
-        bool SameName(string a, string? b) => b is not null &&
-            string.Equals(a.TrimEnd('.'), b.TrimEnd('.'), StringComparison.OrdinalIgnoreCase);
-
-        return probes.FirstOrDefault(p => SameName(p.Host, host.Name) && SameAddress(p.Address))
-            ?? probes.FirstOrDefault(p => SameName(p.Host, tlsaBase) && SameAddress(p.Address));
+        return probes.FirstOrDefault(p => DnsName.SameName(p.Host, host.Name) && SameAddress(p.Address))
+            ?? probes.FirstOrDefault(p => DnsName.SameName(p.Host, tlsaBase) && SameAddress(p.Address));
     }
 
     private static string? BaseOf(string? tlsaOwner)

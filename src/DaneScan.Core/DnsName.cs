@@ -106,6 +106,10 @@ public readonly record struct DnsName : IComparable<DnsName>
         return trimmed.Length == 0 ? "." : Canonical(trimmed);
     }
 
+    /// <summary>Whether two names in any presentation form (case, trailing dot, letter escapes) are the same name (RFC 4343).</summary>
+    public static bool SameName(string? a, string? b) =>
+        a is not null && b is not null && string.Equals(Normalize(a), Normalize(b), StringComparison.Ordinal);
+
     /// <summary>The sentence <see cref="Parse"/> gives for an error.</summary>
     public static string Describe(DnsNameError error) => error switch
     {

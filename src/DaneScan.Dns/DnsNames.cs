@@ -71,6 +71,5 @@ public static class DnsNames
     }
 
     /// <summary>Case-insensitive comparison of two names in any form.</summary>
-    public static bool SameName(string a, string b) =>
-        string.Equals(Normalize(a), Normalize(b), StringComparison.OrdinalIgnoreCase);
+    public static bool SameName(string a, string b) => DnsName.SameName(a, b);
 }

@@ -156,4 +156,17 @@ public sealed class DnsNameTests
         Assert.True(nullMx.IsNullMx);
         Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<MxRecord>("""{"preference":0,"exchange":7}""", DaneJson.Options));
     }
+
+    [Theory]
+    [InlineData("MX.Example.ORG.", "mx.example.org", true)] // RFC 4343 §3: ASCII case is not significant
+    [InlineData(@"mx\065.example", "mxa.example", true)] // RFC 4343 §2.1: an escaped letter is that letter
+    [InlineData("_25._tcp.MX.example.", "_25._tcp.mx.example", true)]
+    [InlineData("mx.example", "mx.example.net", false)]
+    [InlineData(@"mx\046x.example", "mx.x.example", false)] // RFC 4343 §2.1: an escaped dot is a label character
+    [InlineData(null, "mx.example", false)]
+    public void Two_presentations_name_the_same_host_by_the_rfc_rules(string? a, string b, bool same)
+    {
+        Assert.Equal(same, DnsName.SameName(a, b));
+        Assert.Equal(same, DnsName.SameName(b, a));
+    }
 }
