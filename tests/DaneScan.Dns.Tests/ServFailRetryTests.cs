@@ -82,13 +82,7 @@ public sealed class ServFailRetryTests(DnsLabFixture fixture)
         // The front answers nothing to the first two queries of each name (the client's attempt and its own
         // immediate retry), as a resolver that drops queries under load does; the third, after the pause, passes.
         await using var front = FlakyFront.Start(new IPEndPoint(IPAddress.Parse($"127.{DnsLabFixture.LabOctet}.0.212"), 53), fixture.Lab.Resolver, failures: 2, drop: true);
-        var resolver = new ValidatingResolver(fixture.ResolverOptions(front.Endpoint) with
-        {
-            AttemptTimeout = TimeSpan.FromMilliseconds(300),
-            Retries = 1,
-            QueryDeadline = TimeSpan.FromSeconds(2),
-            TransientRetryDelay = TimeSpan.FromMilliseconds(400),
-        });
+        var resolver = ShortTimeouts(front, TimeSpan.FromMilliseconds(400));
         var clock = Stopwatch.StartNew();
 
         var mx = await resolver.LookupMxAsync("ee-11.lab");
@@ -106,13 +100,7 @@ public sealed class ServFailRetryTests(DnsLabFixture fixture)
     public async Task With_retries_off_a_timeout_is_final()
     {
         await using var front = FlakyFront.Start(new IPEndPoint(IPAddress.Parse($"127.{DnsLabFixture.LabOctet}.0.213"), 53), fixture.Lab.Resolver, failures: 2, drop: true);
-        var resolver = new ValidatingResolver(fixture.ResolverOptions(front.Endpoint) with
-        {
-            AttemptTimeout = TimeSpan.FromMilliseconds(300),
-            Retries = 1,
-            QueryDeadline = TimeSpan.FromSeconds(2),
-            TransientRetryDelay = TimeSpan.Zero,
-        });
+        var resolver = ShortTimeouts(front, TimeSpan.Zero);
 
         var mx = await resolver.LookupMxAsync("ee-11.lab");
 
@@ -121,6 +109,16 @@ public sealed class ServFailRetryTests(DnsLabFixture fixture)
         Assert.Null(mx.EarlierAttempts);
         Assert.Equal(2, front.Queries);
     }
+
+    /// <summary>A resolver through <paramref name="front"/> whose attempts time out after 300 ms (one immediate retry, 2 s in all).</summary>
+    private ValidatingResolver ShortTimeouts(FlakyFront front, TimeSpan retryDelay) =>
+        new(fixture.ResolverOptions(front.Endpoint) with
+        {
+            AttemptTimeout = TimeSpan.FromMilliseconds(300),
+            Retries = 1,
+            QueryDeadline = TimeSpan.FromSeconds(2),
+            TransientRetryDelay = retryDelay,
+        });
 
     /// <summary>A UDP DNS front: SERVFAIL (no EDE), or no answer at all, for the first queries of each name, then passes queries on.</summary>
     private sealed class FlakyFront : IAsyncDisposable

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using DaneScan.Lab.Cases;
+using DaneScan.Lab.Testing;
 
 namespace DaneScan.EndToEnd.Tests;
 

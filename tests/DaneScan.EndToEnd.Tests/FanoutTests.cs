@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using DaneScan.Lab;
 using DaneScan.Lab.Scale;
+using DaneScan.Lab.Testing;
 
 namespace DaneScan.EndToEnd.Tests;
 

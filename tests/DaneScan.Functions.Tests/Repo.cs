@@ -1,21 +1,11 @@
 using System.Diagnostics;
+using DaneScan.Lab.Testing;
 
 namespace DaneScan.Functions.Tests;
 
 internal static class Repo
 {
-    public static string Root { get; } = FindRoot();
-
-    private static string FindRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DaneScan.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("DaneScan.sln not found above " + AppContext.BaseDirectory);
-    }
+    public static string Root => Repository.Root;
 
     /// <summary>Runs a program with a deadline and returns its exit code and standard output.</summary>
     public static (int ExitCode, string Output, string Error) Run(string file, params string[] args)

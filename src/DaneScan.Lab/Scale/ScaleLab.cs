@@ -210,6 +210,16 @@ public sealed class ScaleLab
             hostAddresses[i] = address;
         }
 
+        // A server many MX names share: its certificate files and the DANE-EE 3 1 1 digest of its key.
+        (string Chain, string Key, string Hash) SharedServer(string name)
+        {
+            using var leaf = pki.SelfSigned([name], LabKeyType.EcdsaP256);
+            var chain = Path.Combine(tlsDir, name + ".chain.pem");
+            var key = Path.Combine(tlsDir, name + ".key.pem");
+            ScriptedSmtpServers.WritePem(chain, key, [leaf]);
+            return (chain, key, Convert.ToHexStringLower(SHA256.HashData(leaf.PublicKey.ExportSubjectPublicKeyInfo())));
+        }
+
         // The hot address and the silent fan-out address come after the ordinary hosts' addresses.
         var hotAddress = lab.Addresses.ScaleHost(scale.Hosts).ToString();
         var silentAddress = lab.Addresses.ScaleHost(scale.Hosts + 1).ToString();
@@ -218,11 +228,7 @@ public sealed class ScaleLab
         var domainNames = new List<string>(scale.Domains + scale.HotHosts + scale.FanoutDomains);
         if (scale.FanoutDomains > 0)
         {
-            using var silentLeaf = pki.SelfSigned(["silent." + HostZone], LabKeyType.EcdsaP256);
-            var silentChain = Path.Combine(tlsDir, "silent." + HostZone + ".chain.pem");
-            var silentKey = Path.Combine(tlsDir, "silent." + HostZone + ".key.pem");
-            ScriptedSmtpServers.WritePem(silentChain, silentKey, [silentLeaf]);
-            var silentHash = Convert.ToHexStringLower(SHA256.HashData(silentLeaf.PublicKey.ExportSubjectPublicKeyInfo()));
+            var (silentChain, silentKey, silentHash) = SharedServer("silent." + HostZone);
             specs.Add(new SmtpHostSpec
             {
                 Address = silentAddress,
@@ -249,11 +255,7 @@ public sealed class ScaleLab
 
         if (scale.HotHosts > 0)
         {
-            using var hotLeaf = pki.SelfSigned(["hot." + HostZone], LabKeyType.EcdsaP256);
-            var hotChain = Path.Combine(tlsDir, "hot." + HostZone + ".chain.pem");
-            var hotKey = Path.Combine(tlsDir, "hot." + HostZone + ".key.pem");
-            ScriptedSmtpServers.WritePem(hotChain, hotKey, [hotLeaf]);
-            var hotHash = Convert.ToHexStringLower(SHA256.HashData(hotLeaf.PublicKey.ExportSubjectPublicKeyInfo()));
+            var (hotChain, hotKey, hotHash) = SharedServer("hot." + HostZone);
             specs.Add(new SmtpHostSpec
             {
                 Address = hotAddress,

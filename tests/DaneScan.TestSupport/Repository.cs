@@ -1,7 +1,7 @@
-namespace DaneScan.EndToEnd.Tests;
+namespace DaneScan.Lab.Testing;
 
 /// <summary>The repository the tests run from (the directory holding DaneScan.sln above the test binaries).</summary>
-internal static class Repository
+public static class Repository
 {
     public static string Root { get; } = FindRoot();
 
