@@ -123,17 +123,21 @@ public sealed class DomainJudgement(IResultStore store, int smtpPort = 25)
     public int SmtpPort { get; } = smtpPort;
 
     /// <summary>True when the domain is judged (now or before); false while a probe is missing or the domain is unknown.</summary>
-    public async Task<bool> TryJudgeAsync(string runId, string domain, CancellationToken cancellationToken = default)
+    public async Task<bool> TryJudgeAsync(string runId, string domain, CancellationToken cancellationToken = default) =>
+        await JudgeAsync(runId, domain, cancellationToken).ConfigureAwait(false) != Judgement.Pending;
+
+    /// <summary>Judges the domain if every probe it needs is stored: whether it was judged by this call, before, or not yet.</summary>
+    public async Task<Judgement> JudgeAsync(string runId, string domain, CancellationToken cancellationToken = default)
     {
         var record = await store.ReadDomainAsync(runId, domain, cancellationToken).ConfigureAwait(false);
         if (record is null)
         {
-            return false;
+            return Judgement.Pending;
         }
 
         if (record.Verdict is not null)
         {
-            return true;
+            return Judgement.Before;
         }
 
         var targets = ProbeTarget.For(record.Observation, SmtpPort);
@@ -143,7 +147,7 @@ public sealed class DomainJudgement(IResultStore store, int smtpPort = 25)
             var probe = await store.ReadProbeAsync(runId, target.Host, target.Address.ToString(), cancellationToken).ConfigureAwait(false);
             if (probe is null)
             {
-                return false;
+                return Judgement.Pending;
             }
 
             probes.Add(probe.Observation);
@@ -152,8 +156,21 @@ public sealed class DomainJudgement(IResultStore store, int smtpPort = 25)
         var verdict = DaneJudge.Judge(new DomainScan(record.Observation, probes));
         await store.WriteDomainsAsync(runId, [record with { Verdict = verdict }], cancellationToken).ConfigureAwait(false);
         DaneScanTelemetry.CountOutcome(verdict);
-        return true;
+        return Judgement.Now;
     }
+}
+
+/// <summary>What <see cref="DomainJudgement.JudgeAsync"/> found.</summary>
+public enum Judgement
+{
+    /// <summary>A probe the domain needs is not stored yet (or the domain is not).</summary>
+    Pending,
+
+    /// <summary>Judged by this call.</summary>
+    Now,
+
+    /// <summary>Judged before (a redelivery).</summary>
+    Before,
 }
 
 /// <summary>
@@ -301,10 +318,17 @@ public sealed class TableProbeStage(
             await store.WriteProbesAsync(request.RunId, [new ProbeRecord { Observation = observation }], cancellationToken).ConfigureAwait(false);
         }
 
+        var judged = 0;
         await foreach (var domain in claims.WaitersAsync(request.RunId, target, cancellationToken).ConfigureAwait(false))
         {
-            await _judge.TryJudgeAsync(request.RunId, domain, cancellationToken).ConfigureAwait(false);
+            if (await _judge.JudgeAsync(request.RunId, domain, cancellationToken).ConfigureAwait(false) == Judgement.Now)
+            {
+                judged++;
+            }
         }
+
+        // Domains that finished the probe stage: those this probe's delivery judged (danescan.domains, stage=probe).
+        DaneScanTelemetry.CountDomains("probe", judged);
 
         // Stored and every waiting domain judged: the claimed target counts as done.
         await claims.Progress.MarkProbedAsync(request.RunId, target, cancellationToken).ConfigureAwait(false);

@@ -81,10 +81,15 @@ public sealed partial class ScanFunctions(ResolveBatchHandler resolveBatches, IP
         }
     }
 
-    /// <summary>Counts a stage's failure in telemetry (<c>danescan.errors</c>) as an exception filter: false, so nothing is caught.</summary>
+    /// <summary>
+    /// Counts a stage's failure in telemetry as an exception filter (false, so nothing is caught): an error
+    /// (<c>danescan.errors</c>) and, since the host abandons the message for redelivery (or dead-letters it after
+    /// the queue's maximum delivery count), a retry (<c>danescan.retries</c>), as the worker counts an abandoned message.
+    /// </summary>
     private static bool Counted(string stage, Exception error)
     {
         DaneScanTelemetry.CountError(stage, error);
+        DaneScanTelemetry.Retries.Add(1, new KeyValuePair<string, object?>("stage", stage));
         return false;
     }
 

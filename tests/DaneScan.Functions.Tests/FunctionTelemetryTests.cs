@@ -86,7 +86,9 @@ public sealed class FunctionTelemetryTests : IAsyncLifetime
             new Dictionary<string, long>(StringComparer.Ordinal) { [nameof(DomainDaneStatus.Failing)] = 1, [nameof(DomainDaneStatus.NotDane)] = 1 }.OrderBy(kv => kv.Key, StringComparer.Ordinal),
             seen.SumBy("danescan.outcomes", "status").OrderBy(kv => kv.Key, StringComparer.Ordinal));
         Assert.Equal(2, seen.Sum("danescan.domains", ("stage", "resolve")));
+        Assert.Equal(1, seen.Sum("danescan.domains", ("stage", "probe"))); // dane.example, finished by its probe; not again on the redelivery
         Assert.Equal(0, seen.Sum("danescan.errors"));
+        Assert.Equal(0, seen.Sum("danescan.retries"));
 
         // The claims table goes away (deleted by hand, say): the next resolve and probe invocations fail.
         await TableResultStore.CreateServiceClient(Azurite.ConnectionString).DeleteTableAsync(_claims.TableName);
@@ -96,6 +98,8 @@ public sealed class FunctionTelemetryTests : IAsyncLifetime
         Assert.Equal(1, seen.Sum("danescan.errors", ("stage", "resolve"), ("error", resolveFailure.GetType().Name)));
         Assert.Equal(1, seen.Sum("danescan.errors", ("stage", "probe"), ("error", probeFailure.GetType().Name)));
         Assert.Equal(2, seen.Sum("danescan.errors"));
+        Assert.Equal(1, seen.Sum("danescan.retries", ("stage", "resolve"))); // each failed invocation hands its message back
+        Assert.Equal(1, seen.Sum("danescan.retries", ("stage", "probe")));
         Assert.Equal(2, seen.Sum("danescan.outcomes"));
     }
 

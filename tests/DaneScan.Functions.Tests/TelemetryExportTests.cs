@@ -42,6 +42,8 @@ public sealed class TelemetryExportTests
         {
             o.Transport = new HttpClientTransport(trusting);
             o.DisableOfflineStorage = true;
+            o.TracesPerSecond = null; // the default rate-limited sampler may drop a test's single span
+            o.SamplingRatio = 1.0F;
         });
         using (var provider = services.BuildServiceProvider())
         {
