@@ -27,28 +27,25 @@ public sealed class WorkerHandlerTests(WorkerLab fixture) : IAsyncLifetime
     private readonly string _prefix = "w" + Guid.NewGuid().ToString("N")[..16];
     private readonly string _runId = $"worker-{Guid.NewGuid():N}"[..22];
     private ScanEngine? _engine;
+    private FleetTables? _tables;
     private TableResultStore _store = null!;
     private ProbeClaims _claims = null!;
 
     public async Task InitializeAsync()
     {
-        if (!Azurite.Required && !Azurite.Listening())
+        _tables = await FleetTables.OpenAsync(_prefix);
+        if (_tables is not null)
         {
-            return;
+            (_store, _claims) = (_tables.Store, _tables.Claims);
         }
-
-        var service = TableResultStore.CreateServiceClient(Azurite.ConnectionString);
-        _store = await TableResultStore.OpenAsync(service, new TableStoreOptions { TablePrefix = _prefix });
-        _claims = await ProbeClaims.OpenAsync(service, _prefix);
     }
 
     public async Task DisposeAsync()
     {
         _engine?.Dispose();
-        if (_store is not null)
+        if (_tables is not null)
         {
-            await _store.DeleteTablesAsync();
-            await TableResultStore.CreateServiceClient(Azurite.ConnectionString).DeleteTableAsync(_claims.TableName);
+            await _tables.DeleteAsync();
         }
     }
 

@@ -210,14 +210,22 @@ public sealed class ScaleLab
             hostAddresses[i] = address;
         }
 
-        // A server many MX names share: its certificate files and the DANE-EE 3 1 1 digest of its key.
-        (string Chain, string Key, string Hash) SharedServer(string name)
+        // A server many MX names share, on its own address: returns the DANE-EE 3 1 1 digest of its key.
+        string SharedServer(string name, string address, SmtpQuirk quirk)
         {
             using var leaf = pki.SelfSigned([name], LabKeyType.EcdsaP256);
             var chain = Path.Combine(tlsDir, name + ".chain.pem");
             var key = Path.Combine(tlsDir, name + ".key.pem");
             ScriptedSmtpServers.WritePem(chain, key, [leaf]);
-            return (chain, key, Convert.ToHexStringLower(SHA256.HashData(leaf.PublicKey.ExportSubjectPublicKeyInfo())));
+            specs.Add(new SmtpHostSpec { Address = address, Port = lab.SmtpPort, BannerName = name, ChainPemFile = chain, KeyPemFile = key, Quirk = quirk });
+            return Convert.ToHexStringLower(SHA256.HashData(leaf.PublicKey.ExportSubjectPublicKeyInfo()));
+        }
+
+        // One MX name on a shared server: its address and a TLSA record matching the server's key.
+        void SharedHost(string host, string address, string hash)
+        {
+            hostRecords.Add(new ZoneRecord { Owner = host, Type = "A", Data = address });
+            hostRecords.Add(new ZoneRecord { Owner = CaseBuilder.TlsaOwner(host), Type = "TLSA", Data = "3 1 1 " + hash });
         }
 
         // The hot address and the silent fan-out address come after the ordinary hosts' addresses.
@@ -228,24 +236,14 @@ public sealed class ScaleLab
         var domainNames = new List<string>(scale.Domains + scale.HotHosts + scale.FanoutDomains);
         if (scale.FanoutDomains > 0)
         {
-            var (silentChain, silentKey, silentHash) = SharedServer("silent." + HostZone);
-            specs.Add(new SmtpHostSpec
-            {
-                Address = silentAddress,
-                Port = lab.SmtpPort,
-                BannerName = "silent." + HostZone,
-                ChainPemFile = silentChain,
-                KeyPemFile = silentKey,
-                Quirk = SmtpQuirk.SilentAfterConnect,
-            });
+            var silentHash = SharedServer("silent." + HostZone, silentAddress, SmtpQuirk.SilentAfterConnect);
             for (var j = 0; j < scale.FanoutDomains; j++)
             {
                 var domain = $"fan{j}.scale-s0.{CaseBuilder.Tld}";
                 for (var k = 0; k < scale.FanoutMx; k++)
                 {
                     var host = $"fan{j}-{k}.{HostZone}";
-                    hostRecords.Add(new ZoneRecord { Owner = host, Type = "A", Data = silentAddress });
-                    hostRecords.Add(new ZoneRecord { Owner = CaseBuilder.TlsaOwner(host), Type = "TLSA", Data = "3 1 1 " + silentHash });
+                    SharedHost(host, silentAddress, silentHash);
                     headRecords.Add(new ZoneRecord { Owner = domain, Type = "MX", Data = $"10 {host}." });
                 }
 
@@ -255,22 +253,12 @@ public sealed class ScaleLab
 
         if (scale.HotHosts > 0)
         {
-            var (hotChain, hotKey, hotHash) = SharedServer("hot." + HostZone);
-            specs.Add(new SmtpHostSpec
-            {
-                Address = hotAddress,
-                Port = lab.SmtpPort,
-                BannerName = "hot." + HostZone,
-                StartTls = StartTlsBehaviour.Offered,
-                ChainPemFile = hotChain,
-                KeyPemFile = hotKey,
-            });
+            var hotHash = SharedServer("hot." + HostZone, hotAddress, SmtpQuirk.None);
             for (var i = 0; i < scale.HotHosts; i++)
             {
                 var host = $"hot{i}.{HostZone}";
                 var domain = $"hot{i}.scale-s0.{CaseBuilder.Tld}";
-                hostRecords.Add(new ZoneRecord { Owner = host, Type = "A", Data = hotAddress });
-                hostRecords.Add(new ZoneRecord { Owner = CaseBuilder.TlsaOwner(host), Type = "TLSA", Data = "3 1 1 " + hotHash });
+                SharedHost(host, hotAddress, hotHash);
                 headRecords.Add(new ZoneRecord { Owner = domain, Type = "MX", Data = $"10 {host}." });
                 domainNames.Add(domain);
                 var status = CaseBuilder.Aggregate([HostOutcome.Authenticated]);
