@@ -23,6 +23,8 @@ internal sealed class JsonlLog<T> : IAsyncDisposable
     where T : class
 {
     private static readonly byte[] KeyProperty = "key"u8.ToArray();
+    private static readonly JsonEncodedText KeyName = JsonEncodedText.Encode("key");
+    private static readonly JsonEncodedText RecordName = JsonEncodedText.Encode("record");
     private readonly string _path;
     private readonly Func<T, string>? _keyOf;
     private readonly SemaphoreSlim _lock = new(1, 1);
@@ -95,8 +97,17 @@ internal sealed class JsonlLog<T> : IAsyncDisposable
     }
 
     /// <summary>Appends the records, each under the key given, whose keys are not in the file yet; returns how many were written.</summary>
-    public async Task<int> AppendAsync(IEnumerable<(string Key, T Record)> records, CancellationToken cancellationToken)
+    public Task<int> AppendAsync(IEnumerable<(string Key, T Record)> records, CancellationToken cancellationToken) =>
+        AppendAsync(records, static (writer, record) => JsonSerializer.Serialize(writer, record, RecordJson.Options), cancellationToken);
+
+    /// <summary>
+    /// Appends records given in another form than <typeparamref name="T"/> (already encoded, for one), each under its
+    /// key, whose keys are not in the file yet; <paramref name="writeRecord"/> writes one record's JSON, which must
+    /// read back as a <typeparamref name="T"/>. Returns how many were written.
+    /// </summary>
+    public async Task<int> AppendAsync<TItem>(IEnumerable<(string Key, TItem Record)> records, Action<Utf8JsonWriter, TItem> writeRecord, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(writeRecord);
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -116,9 +127,14 @@ internal sealed class JsonlLog<T> : IAsyncDisposable
                 }
 
                 added.Add((key, _length + buffer.WrittenCount));
-                using (var writer = new Utf8JsonWriter(buffer))
+                // As StoredLine<T> is written: {"key":...,"record":...}.
+                using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = RecordJson.Options.Encoder }))
                 {
-                    JsonSerializer.Serialize(writer, new StoredLine<T>(key, record), RecordJson.Options);
+                    writer.WriteStartObject();
+                    writer.WriteString(KeyName, key);
+                    writer.WritePropertyName(RecordName);
+                    writeRecord(writer, record);
+                    writer.WriteEndObject();
                 }
 
                 buffer.Write("\n"u8);

@@ -84,6 +84,10 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
     /// <summary>Batches of at least this many records are split on every core.</summary>
     private const int ParallelSplitFrom = 32;
 
+    private static readonly JsonEncodedText PartRefName = JsonEncodedText.Encode(JsonNamingPolicy.CamelCase.ConvertName(nameof(HostPart.Ref)));
+    private static readonly JsonEncodedText PartHostName = JsonEncodedText.Encode(JsonNamingPolicy.CamelCase.ConvertName(nameof(HostPart.Host)));
+    private readonly RecordSplitter _splitter = new();
+
     public async Task WriteDomainsAsync(string runId, IReadOnlyList<DomainRecord> records, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(records);
@@ -93,23 +97,23 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
             ArgumentNullException.ThrowIfNull(record);
         }
 
-        // Splitting a record into its line and parts is pure CPU work (serialisation and content addresses) and
-        // the most of a scan's stored-record cost: a batch is split on every core, then appended in its order.
-        var split = new (JsonObject Line, IReadOnlyList<HostPart> Parts)[records.Count];
+        // Splitting a record into its line and parts is pure CPU work (serialisation, and content addresses of parts
+        // not seen before): a batch is split on every core, then appended in its order.
+        var split = new (byte[] Line, IReadOnlyList<EncodedPart> Parts)[records.Count];
         if (records.Count >= ParallelSplitFrom)
         {
-            Parallel.For(0, records.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => split[i] = SharedHosts.Split(records[i]));
+            Parallel.For(0, records.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => split[i] = _splitter.Split(records[i]));
         }
         else
         {
             for (var i = 0; i < records.Count; i++)
             {
-                split[i] = SharedHosts.Split(records[i]);
+                split[i] = _splitter.Split(records[i]);
             }
         }
 
-        var lines = new List<(string Key, JsonObject Line)>(records.Count);
-        var parts = new List<HostPart>();
+        var lines = new List<(string Key, byte[] Line)>(records.Count);
+        var parts = new List<EncodedPart>();
         for (var i = 0; i < records.Count; i++)
         {
             lines.Add((RecordJson.Key(records[i]), split[i].Line));
@@ -121,11 +125,21 @@ public sealed class RunDirectoryStore : IResultStore, IAsyncDisposable
         var fresh = logs.Written.NotYetWritten(runId, parts);
         if (fresh.Count > 0)
         {
-            await logs.Hosts.AppendAsync(fresh, cancellationToken).ConfigureAwait(false);
+            await logs.Hosts.AppendAsync(fresh.Select(p => (p.Ref, p)), WritePart, cancellationToken).ConfigureAwait(false);
             logs.Written.MarkWritten(runId, fresh);
         }
 
-        await logs.Domains.AppendAsync(lines, cancellationToken).ConfigureAwait(false);
+        await logs.Domains.AppendAsync(lines, static (writer, line) => writer.WriteRawValue(line, skipInputValidation: true), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A part as <see cref="HostPart"/> reads it: {"ref":...,"host":...}.</summary>
+    private static void WritePart(Utf8JsonWriter writer, EncodedPart part)
+    {
+        writer.WriteStartObject();
+        writer.WriteString(PartRefName, part.Ref);
+        writer.WritePropertyName(PartHostName);
+        writer.WriteRawValue(part.Json, skipInputValidation: true);
+        writer.WriteEndObject();
     }
 
     public async Task WriteProbesAsync(string runId, IReadOnlyList<ProbeRecord> records, CancellationToken cancellationToken = default)

@@ -6,7 +6,7 @@ using DaneScan.Contracts;
 
 namespace DaneScan.Storage;
 
-/// <summary>One shared part of a run's stored domain records (hosts.jsonl, or the Table store's parts partition): its content address and JSON.</summary>
+/// <summary>One shared part of a run's stored domain records (hosts.jsonl, or the Table store's parts partition) as read: its content address and JSON.</summary>
 /// <param name="Ref">The content address (<see cref="SharedHosts.RefOf"/>).</param>
 /// <param name="Host">
 /// A shared element of domain records (an MX host observation, a host verdict, an MX RRset, a finding) or a
@@ -27,7 +27,7 @@ internal sealed record HostPart(string Ref, JsonObject Host);
 /// references, with TTLs and reference identifiers as the per-domain values and no <c>%d</c>.</item>
 /// <item><b>Format 1</b> (read only): the record as it is.</item>
 /// </list>
-/// Joining puts the very same record back.
+/// Joining puts the very same record back. <see cref="RecordSplitter"/> writes the lines and parts.
 /// </summary>
 internal static class SharedHosts
 {
@@ -41,76 +41,25 @@ internal static class SharedHosts
     private static readonly HashSet<string> Format2PerDomain = new(StringComparer.Ordinal) { "ttl", "referenceIdentifiers" };
 
     /// <summary>Format 3's shared single elements.</summary>
-    private static readonly string[][] SharedObjects = [["observation", "mx"], ["observation", "recipientDomainTlsa"]];
+    internal static readonly string[][] SharedObjects = [["observation", "mx"], ["observation", "recipientDomainTlsa"]];
 
     /// <summary>Format 3's shared array elements.</summary>
-    private static readonly string[][] SharedArrays = [["observation", "hosts"], ["verdict", "hosts"], ["verdict", "findings"]];
+    internal static readonly string[][] SharedArrays = [["observation", "hosts"], ["verdict", "hosts"], ["verdict", "findings"]];
 
     /// <summary>Format 3's per-domain values: TTLs (everything else that names the domain is written %d).</summary>
-    private static readonly HashSet<string> PerDomain = new(StringComparer.Ordinal) { "ttl" };
+    internal static readonly HashSet<string> PerDomain = new(StringComparer.Ordinal) { "ttl" };
 
     /// <summary>
     /// The values a format-3 line keeps in its base part: those of the run (schema and rules version, resolver,
     /// trust mode, source list), the domain's name (as %d), and the verdict's summary, of which a run has few
     /// combinations.
     /// </summary>
-    private static readonly string[][] BaseFields =
+    internal static readonly string[][] BaseFields =
     [
         ["observation", "schemaVersion"], ["observation", "domain"], ["observation", "resolver"], ["source"],
         ["verdict", "rulesVersion"], ["verdict", "domain"], ["verdict", "mxStatus"], ["verdict", "mxOutcome"],
         ["verdict", "mxSecure"], ["verdict", "primary"], ["verdict", "all"], ["verdict", "trustMode"],
     ];
-
-    /// <summary>The domain record as a stored line (format 3), and the parts it refers to.</summary>
-    public static (JsonObject Line, IReadOnlyList<HostPart> Parts) Split(DomainRecord record)
-    {
-        ArgumentNullException.ThrowIfNull(record);
-        var domain = record.Domain;
-        ArgumentException.ThrowIfNullOrEmpty(domain);
-        var full = JsonSerializer.SerializeToNode(record, RecordJson.Options)!.AsObject();
-        var parts = new List<HostPart>();
-        foreach (var path in SharedObjects)
-        {
-            if (full[path[0]] is JsonObject parent && parent[path[1]] is JsonObject element)
-            {
-                parent[path[1]] = Reference(element, domain, parts);
-            }
-        }
-
-        foreach (var path in SharedArrays)
-        {
-            if (full[path[0]]?[path[1]] is JsonArray array)
-            {
-                for (var i = 0; i < array.Count; i++)
-                {
-                    if (array[i] is JsonObject element)
-                    {
-                        array[i] = Reference(element, domain, parts);
-                    }
-                }
-            }
-        }
-
-        var recordBase = new JsonObject();
-        foreach (var path in BaseFields)
-        {
-            Move(full, recordBase, path);
-        }
-
-        TemplateNode(recordBase, domain);
-        var basePart = new HostPart(RefOf(recordBase), recordBase);
-        parts.Add(basePart);
-
-        var line = new JsonObject { [BaseProperty] = basePart.Ref };
-        foreach (var name in full.Select(p => p.Key).ToList())
-        {
-            var value = full[name];
-            full.Remove(name);
-            line[name] = value;
-        }
-
-        return (line, parts);
-    }
 
     /// <summary>The domain record of a stored line of any format; <paramref name="domain"/> is the line's key.</summary>
     /// <exception cref="StorageException">A referenced part is missing, or the line does not fit it.</exception>
@@ -179,9 +128,10 @@ internal static class SharedHosts
     }
 
     /// <summary>The content address of a part: 20 characters of the base64url SHA-256 of its JSON (120 bits).</summary>
-    public static string RefOf(JsonObject part)
+    public static string RefOf(ReadOnlySpan<byte> partJson)
     {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(part.ToJsonString(RecordJson.Options)));
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(partJson, hash);
         return Convert.ToBase64String(hash).Replace('+', '-').Replace('/', '_')[..20];
     }
 
@@ -245,22 +195,6 @@ internal static class SharedHosts
         return sb.ToString();
     }
 
-    private static JsonArray Reference(JsonObject element, string domain, List<HostPart> parts)
-    {
-        var values = new List<JsonNode?>();
-        ExtractPerDomain(element, PerDomain, values);
-        TemplateNode(element, domain);
-        var part = new HostPart(RefOf(element), element);
-        parts.Add(part);
-        var reference = new JsonArray(part.Ref);
-        foreach (var value in values)
-        {
-            reference.Add(value);
-        }
-
-        return reference;
-    }
-
     private static void ExpandArrays(JsonObject line, string[][] paths, string domain, Func<string, JsonObject?> partOf, HashSet<string> perDomain, bool templated)
     {
         foreach (var path in paths)
@@ -313,36 +247,6 @@ internal static class SharedHosts
             ? id
             : throw new StorageException(StorageFaultKind.Corrupt, $"a part reference that is not an id: {node?.ToJsonString() ?? "null"}");
 
-    /// <summary>Moves the value at a path (when present) from one object to the same path in another.</summary>
-    private static void Move(JsonObject from, JsonObject to, string[] path)
-    {
-        var parent = from;
-        var target = to;
-        for (var i = 0; i < path.Length - 1; i++)
-        {
-            if (parent[path[i]] is not JsonObject next)
-            {
-                return;
-            }
-
-            parent = next;
-            if (target[path[i]] is not JsonObject nextTarget)
-            {
-                nextTarget = [];
-                target[path[i]] = nextTarget;
-            }
-
-            target = nextTarget;
-        }
-
-        var name = path[^1];
-        if (parent.TryGetPropertyValue(name, out var value))
-        {
-            parent.Remove(name);
-            target[name] = value;
-        }
-    }
-
     /// <summary>Adds the base's values to the line; a value in both means the line is not one this format writes.</summary>
     private static void Merge(JsonObject line, JsonObject recordBase)
     {
@@ -364,9 +268,6 @@ internal static class SharedHosts
             }
         }
     }
-
-    /// <summary>Writes every string value of a part's JSON with the domain's name as %d (property names are the schema's: kept).</summary>
-    private static void TemplateNode(JsonNode? node, string domain) => MapStrings(node, s => Template(s, domain));
 
     private static void UntemplateNode(JsonNode? node, string domain) => MapStrings(node, s => Untemplate(s, domain));
 
@@ -413,35 +314,6 @@ internal static class SharedHosts
         }
     }
 
-    private static void ExtractPerDomain(JsonNode? node, HashSet<string> perDomain, List<JsonNode?> values)
-    {
-        switch (node)
-        {
-            case JsonObject obj:
-                foreach (var name in obj.Select(p => p.Key).ToList())
-                {
-                    if (perDomain.Contains(name))
-                    {
-                        values.Add(obj[name]?.DeepClone());
-                        obj[name] = 0;
-                    }
-                    else
-                    {
-                        ExtractPerDomain(obj[name], perDomain, values);
-                    }
-                }
-
-                break;
-            case JsonArray array:
-                foreach (var item in array)
-                {
-                    ExtractPerDomain(item, perDomain, values);
-                }
-
-                break;
-        }
-    }
-
     private static void RestorePerDomain(JsonNode? node, HashSet<string> perDomain, JsonArray reference, ref int next)
     {
         switch (node)
@@ -482,7 +354,7 @@ internal sealed class WrittenParts
     private const int MaxRemembered = 1_000_000;
     private readonly HashSet<(string Scope, string Ref)> _written = [];
 
-    public List<HostPart> NotYetWritten(string scope, IEnumerable<HostPart> parts)
+    public List<EncodedPart> NotYetWritten(string scope, IEnumerable<EncodedPart> parts)
     {
         lock (_written)
         {
@@ -490,7 +362,7 @@ internal sealed class WrittenParts
         }
     }
 
-    public void MarkWritten(string scope, IEnumerable<HostPart> parts)
+    public void MarkWritten(string scope, IEnumerable<EncodedPart> parts)
     {
         lock (_written)
         {

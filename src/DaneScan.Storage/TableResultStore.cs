@@ -68,6 +68,7 @@ public sealed partial class TableResultStore : IResultStore
     private readonly TableClient _runs;
     private readonly TableClient _stats;
     private readonly WrittenParts _writtenParts = new();
+    private readonly RecordSplitter _splitter = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Partition, string Ref), JsonObject> _readParts = new();
 
     private TableResultStore(TableServiceClient service, TableStoreOptions options)
@@ -196,12 +197,12 @@ public sealed partial class TableResultStore : IResultStore
         ArgumentNullException.ThrowIfNull(records);
         var partition = PartsPartition(runId);
         var domains = new List<(TableEntity, long)>(records.Count);
-        var parts = new List<HostPart>();
+        var parts = new List<EncodedPart>();
         foreach (var r in records)
         {
             ArgumentNullException.ThrowIfNull(r);
             var key = RecordJson.Key(r);
-            var (line, recordParts) = SharedHosts.Split(r);
+            var (line, recordParts) = _splitter.Split(r);
             parts.AddRange(recordParts);
             var entity = new TableEntity(PartitionFor(runId, key), key)
             {
@@ -210,7 +211,7 @@ public sealed partial class TableResultStore : IResultStore
                 ["MxOutcome"] = r.Observation.Mx.Outcome.ToString(),
                 ["HostCount"] = r.Observation.Hosts.Count,
             };
-            domains.Add((entity, TablePayload.Write(entity, JsonSerializer.SerializeToUtf8Bytes(line, RecordJson.Options), $"domain {key}")));
+            domains.Add((entity, TablePayload.Write(entity, line, $"domain {key}")));
         }
 
         var fresh = _writtenParts.NotYetWritten(partition, parts);
@@ -219,7 +220,7 @@ public sealed partial class TableResultStore : IResultStore
             var entities = fresh.Select(p =>
             {
                 var entity = new TableEntity(partition, p.Ref);
-                return (entity, TablePayload.Write(entity, JsonSerializer.SerializeToUtf8Bytes(p.Host, RecordJson.Options), $"part {p.Ref} of run {runId}"));
+                return (entity, TablePayload.Write(entity, p.Json, $"part {p.Ref} of run {runId}"));
             });
             await WriteBatchesAsync(_domains, entities, cancellationToken).ConfigureAwait(false);
             _writtenParts.MarkWritten(partition, fresh);
