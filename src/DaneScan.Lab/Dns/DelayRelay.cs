@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
@@ -22,9 +23,14 @@ public sealed class DelayRelay : IAsyncDisposable
     private readonly Socket _udpUpstream;
     private readonly TcpListener _tcpListen;
     private readonly CancellationTokenSource _stop = new();
-    private readonly Channel<Pending> _queries = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    /// <summary>How often a blocked receive or wait looks at the stop signal.</summary>
+    private static readonly TimeSpan StopCheck = TimeSpan.FromMilliseconds(200);
+
+    private readonly long _delayTicks;
+    private readonly Queue<Pending> _queries = new();
     private readonly Pending?[] _inFlight = new Pending?[65536];
     private readonly List<Task> _loops = [];
+    private readonly List<Thread> _threads = [];
     private int _nextId;
     private long _relayed;
     private int _disposed;
@@ -34,8 +40,9 @@ public sealed class DelayRelay : IAsyncDisposable
         _upstream = upstream;
         _delay = delay;
         Listen = listen;
-        _udpListen = new Socket(listen.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        _udpUpstream = new Socket(upstream.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        _delayTicks = (long)(delay.TotalSeconds * Stopwatch.Frequency);
+        _udpListen = new Socket(listen.AddressFamily, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = (int)StopCheck.TotalMilliseconds };
+        _udpUpstream = new Socket(upstream.AddressFamily, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = (int)StopCheck.TotalMilliseconds };
         _tcpListen = new TcpListener(listen);
     }
 
@@ -70,9 +77,13 @@ public sealed class DelayRelay : IAsyncDisposable
             throw new LabException($"the delay relay cannot listen on {listen} (is another lab using this octet?): {e.SocketErrorCode}");
         }
 
-        relay._loops.Add(Task.Run(relay.ReceiveQueriesAsync));
-        relay._loops.Add(Task.Run(relay.ForwardQueriesAsync));
-        relay._loops.Add(Task.Run(relay.ReceiveRepliesAsync));
+        foreach (var (name, loop) in new (string, ThreadStart)[] { ("relay queries", relay.ReceiveQueries), ("relay forward", relay.ForwardQueries), ("relay replies", relay.ReceiveReplies) })
+        {
+            var thread = new Thread(loop) { IsBackground = true, Name = name };
+            thread.Start();
+            relay._threads.Add(thread);
+        }
+
         relay._loops.Add(Task.Run(relay.AcceptAsync));
         return relay;
     }
@@ -85,7 +96,16 @@ public sealed class DelayRelay : IAsyncDisposable
         }
 
         await _stop.CancelAsync().ConfigureAwait(false);
-        _queries.Writer.TryComplete();
+        lock (_queries)
+        {
+            Monitor.PulseAll(_queries);
+        }
+
+        foreach (var thread in _threads)
+        {
+            thread.Join();
+        }
+
         _udpListen.Dispose();
         _udpUpstream.Dispose();
         _tcpListen.Stop();
@@ -102,90 +122,116 @@ public sealed class DelayRelay : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private async Task ReceiveQueriesAsync()
+    // The UDP legs run on threads of their own with blocking sockets: one system call a datagram, no event loop or
+    // thread-pool hop, so that the relay's own CPU (it shares the machine with the resolver and the scanner it
+    // delays) stays small beside theirs. Each blocking receive times out now and then to notice a stop.
+
+    private void ReceiveQueries()
     {
         var buffer = new byte[MaxMessage];
-        EndPoint any = new IPEndPoint(IPAddress.Any, 0);
+        var from = new SocketAddress(_udpListen.AddressFamily);
         while (!_stop.IsCancellationRequested)
         {
-            SocketReceiveFromResult received;
+            int n;
             try
             {
-                received = await _udpListen.ReceiveFromAsync(buffer, SocketFlags.None, any, _stop.Token).ConfigureAwait(false);
+                n = _udpListen.ReceiveFrom(buffer, SocketFlags.None, from);
             }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.ConnectionReset or SocketError.Interrupted)
             {
                 continue;
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            catch (Exception e) when (e is ObjectDisposedException or SocketException)
             {
                 return;
             }
 
-            if (received.ReceivedBytes < 12)
+            if (n < 12)
             {
                 continue; // Not a DNS message: dropped, as a real network would not fix it either.
             }
 
-            var message = buffer.AsSpan(0, received.ReceivedBytes).ToArray();
-            _queries.Writer.TryWrite(new Pending(DateTime.UtcNow + _delay, message, received.RemoteEndPoint, BinaryPrimitives.ReadUInt16BigEndian(message)));
-        }
-    }
-
-    /// <summary>Sends each query once its delay has passed, in arrival order (the delay is the same for all).</summary>
-    private async Task ForwardQueriesAsync()
-    {
-        try
-        {
-            await foreach (var query in _queries.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+            var client = new SocketAddress(from.Family, from.Size);
+            from.Buffer.Span.CopyTo(client.Buffer.Span);
+            var message = buffer.AsSpan(0, n).ToArray();
+            var query = new Pending(Stopwatch.GetTimestamp() + _delayTicks, message, client, BinaryPrimitives.ReadUInt16BigEndian(message));
+            lock (_queries)
             {
-                var wait = query.Due - DateTime.UtcNow;
-                if (wait > TimeSpan.Zero)
+                _queries.Enqueue(query);
+                if (_queries.Count == 1)
                 {
-                    await Task.Delay(wait, _stop.Token).ConfigureAwait(false);
-                }
-
-                var id = (ushort)(Interlocked.Increment(ref _nextId) & 0xFFFF);
-                Volatile.Write(ref _inFlight[id], query);
-                BinaryPrimitives.WriteUInt16BigEndian(query.Message, id);
-                try
-                {
-                    await _udpUpstream.SendToAsync(query.Message, SocketFlags.None, _upstream, _stop.Token).ConfigureAwait(false);
-                    Interlocked.Increment(ref _relayed);
-                }
-                catch (SocketException)
-                {
-                    // The authoritative server is gone: the client times out, as it would on the internet.
+                    Monitor.Pulse(_queries);
                 }
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-        {
-            // Stopping.
-        }
     }
 
-    private async Task ReceiveRepliesAsync()
+    /// <summary>Sends each query once its delay has passed, in arrival order (the delay is the same for all): every query due is sent at each wake-up.</summary>
+    private void ForwardQueries()
     {
-        var buffer = new byte[MaxMessage];
-        EndPoint any = new IPEndPoint(IPAddress.Any, 0);
+        var upstream = _upstream.Serialize();
         while (!_stop.IsCancellationRequested)
         {
-            SocketReceiveFromResult received;
+            Pending query;
+            lock (_queries)
+            {
+                if (!_queries.TryPeek(out query!))
+                {
+                    Monitor.Wait(_queries, StopCheck);
+                    continue;
+                }
+
+                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), query.Due);
+                if (wait > TimeSpan.Zero)
+                {
+                    // New queries are due later than this one: nothing wakes the wait early but a stop.
+                    Monitor.Wait(_queries, wait < StopCheck ? wait : StopCheck);
+                    continue;
+                }
+
+                _queries.Dequeue();
+            }
+
+            var id = (ushort)(++_nextId & 0xFFFF);
+            Volatile.Write(ref _inFlight[id], query);
+            BinaryPrimitives.WriteUInt16BigEndian(query.Message, id);
             try
             {
-                received = await _udpUpstream.ReceiveFromAsync(buffer, SocketFlags.None, any, _stop.Token).ConfigureAwait(false);
+                _udpUpstream.SendTo(query.Message, SocketFlags.None, upstream);
+                Interlocked.Increment(ref _relayed);
             }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+            catch (SocketException)
+            {
+                // The authoritative server is gone: the client times out, as it would on the internet.
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+        }
+    }
+
+    private void ReceiveReplies()
+    {
+        var buffer = new byte[MaxMessage];
+        var from = new SocketAddress(_udpUpstream.AddressFamily);
+        while (!_stop.IsCancellationRequested)
+        {
+            int n;
+            try
+            {
+                n = _udpUpstream.ReceiveFrom(buffer, SocketFlags.None, from);
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.ConnectionReset or SocketError.Interrupted)
             {
                 continue;
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            catch (Exception e) when (e is ObjectDisposedException or SocketException)
             {
                 return;
             }
 
-            if (received.ReceivedBytes < 12)
+            if (n < 12)
             {
                 continue;
             }
@@ -200,11 +246,15 @@ public sealed class DelayRelay : IAsyncDisposable
             BinaryPrimitives.WriteUInt16BigEndian(buffer, query.ClientId);
             try
             {
-                await _udpListen.SendToAsync(buffer.AsMemory(0, received.ReceivedBytes), SocketFlags.None, query.Client, _stop.Token).ConfigureAwait(false);
+                _udpListen.SendTo(buffer.AsSpan(0, n), SocketFlags.None, query.Client);
             }
             catch (SocketException)
             {
                 // The client went away.
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
             }
         }
     }
@@ -305,5 +355,6 @@ public sealed class DelayRelay : IAsyncDisposable
         await writer.ConfigureAwait(false);
     }
 
-    private sealed record Pending(DateTime Due, byte[] Message, EndPoint Client, ushort ClientId);
+    /// <summary>A query held until <paramref name="Due"/> (a <see cref="Stopwatch"/> timestamp).</summary>
+    private sealed record Pending(long Due, byte[] Message, SocketAddress Client, ushort ClientId);
 }
