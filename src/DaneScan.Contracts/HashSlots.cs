@@ -46,7 +46,7 @@ public sealed class HashSlots
         var perSegment = (int)Math.Min(Array.MaxLength, Math.Max(MinSegmentSlots, (long)Math.Ceiling(expected / (double)Segments / MaxLoad) + 1));
         for (var s = 0; s < Segments; s++)
         {
-            _segments[s] = new ulong[perSegment];
+            _segments[s] = NewSegment(perSegment);
         }
 
         _slots = (long)perSegment * Segments;
@@ -123,7 +123,7 @@ public sealed class HashSlots
             return;
         }
 
-        var bigger = new ulong[checked(slots.Length + (slots.Length / 4))];
+        var bigger = NewSegment(checked(slots.Length + (slots.Length / 4)));
         foreach (var value in slots)
         {
             if (value != 0)
@@ -135,6 +135,12 @@ public sealed class HashSlots
         _slots += bigger.Length - slots.Length;
         _segments[segment] = bigger;
     }
+
+    /// <summary>
+    /// A segment on the pinned-object heap: outside gen 2, so the collector's gen-2 budget (which grows with
+    /// what gen 2 holds) does not grow with the table, and no compaction copies it.
+    /// </summary>
+    private static ulong[] NewSegment(int length) => GC.AllocateArray<ulong>(length, pinned: true);
 
     private void Place(ulong[] slots, ulong value)
     {
