@@ -14,9 +14,11 @@ namespace DaneScan.Storage;
 /// written again (first write wins).
 /// </summary>
 /// <remarks>
-/// The writer keeps an index from a 64-bit key fingerprint to the line's offset (about 40 bytes per
-/// record: 100,000 records take about 4 MiB, 10 million about 400 MiB). A fingerprint hit is checked
-/// against the key stored in the file, so a fingerprint collision never drops a record. The writer
+/// The writer keeps an index of one 8-byte slot per line (<see cref="HashSlots"/>, 10 to 13 bytes a record:
+/// 1 million records take 10 to 13 MiB, growing 1/256 at a time): a 28-bit tag of the key's
+/// <see cref="StableHash"/> beside the line's offset. A tag hit is checked against the key stored in the file,
+/// so keys that share a tag are all kept and found. Lines past the 64 GiB a slot's offset holds are indexed by
+/// their key instead (<c>_far</c>). The writer
 /// opens the file with FileShare.Read: a second writer process fails with <see cref="StorageFaultKind.Conflict"/>.
 /// </remarks>
 internal sealed class JsonlLog<T> : IAsyncDisposable
@@ -28,29 +30,41 @@ internal sealed class JsonlLog<T> : IAsyncDisposable
     private readonly string _path;
     private readonly Func<T, string>? _keyOf;
     private readonly SemaphoreSlim _lock = new(1, 1);
-    private readonly Dictionary<ulong, long> _index = [];
-    private readonly Dictionary<string, long> _collided = new(StringComparer.Ordinal);
+    /// <summary>The bits of an index slot that hold a line's offset + 1 (64 GiB); the other 28 hold the key's tag.</summary>
+    internal const int DefaultOffsetBits = 36;
+
+    private readonly int _offsetBits;
+    private readonly ulong _offsetMask;
+    private readonly HashSlots _index;
+    private readonly Dictionary<string, long> _far = new(StringComparer.Ordinal);
+    private readonly List<ulong> _candidates = [];
     private FileStream? _file;
     private long _length;
     private bool _faulted;
 
-    private JsonlLog(string path, Func<T, string>? keyOf)
+    private JsonlLog(string path, Func<T, string>? keyOf, int offsetBits)
     {
         _path = path;
         _keyOf = keyOf;
+        _offsetBits = offsetBits;
+        _offsetMask = (1UL << offsetBits) - 1;
+        _index = new HashSlots(keyBits: 64 - offsetBits);
     }
 
     public long TornBytesDropped { get; private set; }
 
     public long CorruptLines { get; private set; }
 
-    public int Count => _index.Count + _collided.Count;
+    public int Count => (int)_index.Count + _far.Count;
 
     /// <summary>Opens (or creates) the file for appending, indexing what is there and cutting a torn last line.</summary>
     /// <param name="keyOf">The key of a record, for <see cref="AppendAsync(IEnumerable{T}, CancellationToken)"/>; null when records are appended with their keys.</param>
-    public static async Task<JsonlLog<T>> OpenAsync(string path, Func<T, string>? keyOf, CancellationToken cancellationToken)
+    /// <param name="offsetBits">The index slot's offset bits (<see cref="DefaultOffsetBits"/>; fewer in tests, to reach the lines past them).</param>
+    public static async Task<JsonlLog<T>> OpenAsync(string path, Func<T, string>? keyOf, CancellationToken cancellationToken, int offsetBits = DefaultOffsetBits)
     {
-        var log = new JsonlLog<T>(path, keyOf);
+        ArgumentOutOfRangeException.ThrowIfLessThan(offsetBits, 8);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(offsetBits, 56);
+        var log = new JsonlLog<T>(path, keyOf, offsetBits);
         try
         {
             log._file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous);
@@ -70,7 +84,11 @@ internal sealed class JsonlLog<T> : IAsyncDisposable
             committed = offset + line.Length + 1;
             if (TryReadKey(line.Span, out var key))
             {
-                await log.AddToIndexAsync(key, offset, cancellationToken).ConfigureAwait(false);
+                // A key the file holds twice (it never writes one twice) is found at its first line: first write wins.
+                if (await log.FindAsync(key, cancellationToken).ConfigureAwait(false) is null)
+                {
+                    log.AddToIndex(key, offset);
+                }
             }
             else
             {
@@ -158,7 +176,7 @@ internal sealed class JsonlLog<T> : IAsyncDisposable
             _length += buffer.WrittenCount;
             foreach (var (key, offset) in added)
             {
-                await AddToIndexAsync(key, offset, cancellationToken).ConfigureAwait(false);
+                AddToIndex(key, offset);
             }
 
             return added.Count;
@@ -310,34 +328,46 @@ internal sealed class JsonlLog<T> : IAsyncDisposable
 
     private async Task<long?> FindAsync(string key, CancellationToken cancellationToken)
     {
-        if (_collided.TryGetValue(key, out var collidedOffset))
+        if (_far.Count > 0 && _far.TryGetValue(key, out var farOffset))
         {
-            return collidedOffset;
+            return farOffset;
         }
 
-        if (!_index.TryGetValue(StableHash.Of(key), out var offset))
+        var (segment, tagged) = Slot(key, 0);
+        // Callers hold the lock (or open the log, alone): one list serves every lookup.
+        _candidates.Clear();
+        _index.Find(segment, tagged, _candidates);
+        foreach (var candidate in _candidates)
         {
-            return null;
+            var offset = (long)(candidate & _offsetMask) - 1;
+            var line = await ReadLineAtAsync(offset, cancellationToken).ConfigureAwait(false);
+            if (TryReadKey(line.Span, out var stored) && string.Equals(stored, key, StringComparison.Ordinal))
+            {
+                return offset;
+            }
         }
 
-        var line = await ReadLineAtAsync(offset, cancellationToken).ConfigureAwait(false);
-        return TryReadKey(line.Span, out var stored) && string.Equals(stored, key, StringComparison.Ordinal) ? offset : null;
+        return null;
     }
 
-    private async Task AddToIndexAsync(string key, long offset, CancellationToken cancellationToken)
+    /// <summary>Indexes a key the index does not hold.</summary>
+    private void AddToIndex(string key, long offset)
     {
-        var fingerprint = StableHash.Of(key);
-        if (!_index.TryGetValue(fingerprint, out var existing))
+        if (offset + 1 > (long)_offsetMask)
         {
-            _index.Add(fingerprint, offset);
+            _far.Add(key, offset);
             return;
         }
 
-        var line = await ReadLineAtAsync(existing, cancellationToken).ConfigureAwait(false);
-        if (TryReadKey(line.Span, out var stored) && !string.Equals(stored, key, StringComparison.Ordinal))
-        {
-            _collided.TryAdd(key, offset);
-        }
+        var (segment, value) = Slot(key, offset + 1);
+        _index.Add(segment, value);
+    }
+
+    /// <summary>A key's segment (its hash's low 8 bits) and slot value: the hash's top bits (the tag), then the stored offset + 1.</summary>
+    private (byte Segment, ulong Value) Slot(string key, long storedOffset)
+    {
+        var hash = StableHash.Of(key);
+        return ((byte)hash, (hash >> _offsetBits << _offsetBits) | (ulong)storedOffset);
     }
 
     private async Task<ReadOnlyMemory<byte>> ReadLineAtAsync(long offset, CancellationToken cancellationToken)
