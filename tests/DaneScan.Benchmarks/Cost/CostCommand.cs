@@ -155,7 +155,10 @@ internal static class CostCommand
         var checkStore = await TableResultStore.OpenAsync(service, new TableStoreOptions { TablePrefix = prefix }, cancellationToken);
         try
         {
-            var resolver = new DomainResolver(new DnsResolverOptions { Endpoint = DnsResolverOptions.ParseEndpoint(s.Resolver) });
+            // The resolve stage shares host lookups within the run as the fleet's one wiring does
+            // (WorkerRuntime.Stages: RunHostCaches over the engine's resolver); the lookups it sends are counted.
+            var lookups = new CountingRrsetResolver(new ValidatingResolver(new DnsResolverOptions { Endpoint = DnsResolverOptions.ParseEndpoint(s.Resolver) }));
+            var hostCaches = new RunHostCaches(new DomainResolver(lookups));
             using var limiter = new ConnectionLimiter();
             var policy = new PolitenessPolicy(OptOutList.Empty, new AddressPolicy(allowSpecialPurpose: true));
             var prober = new HostProber(new SmtpProber(new SmtpProbeOptions("cost.danescan.test")), policy, limiter);
@@ -178,7 +181,7 @@ internal static class CostCommand
             var senders = new QueueSenders(new WorkQueueSender(resolveQueue), new WorkQueueSender(probeQueue));
             var logs = new CountingLoggerFactory();
             var functions = new ScanFunctions(
-                new ResolveBatchHandler(new TableResolveStage(resolver.ResolveAsync, resolveStore, resolveClaims, s.SmtpPort), senders.Probe, resolveClaims),
+                new ResolveBatchHandler(new TableResolveStage(hostCaches.ResolveAsync, resolveStore, resolveClaims, s.SmtpPort), senders.Probe, resolveClaims),
                 new TableProbeStage(prober.ProbeAsync, probeStore, probeClaims, s.SmtpPort),
                 logs.CreateLogger<ScanFunctions>());
             var enumerator = new BlobRunEnumerator(blobs, enumerateStore, new RunEnumeratorOptions { Resolver = s.Resolver, VantagePoint = "lab" });
@@ -229,7 +232,7 @@ internal static class CostCommand
             var check = await CheckAsync(checkStore, runId, s.ExpectedFile, domains, cancellationToken);
             var stored = await StoredAsync(service, prefix, cancellationToken);
 
-            return CostReport.Build(s, runId, domains.Count, wall, cpu, check, stored, logs.Records, blobRequests.Count,
+            return CostReport.Build(s, runId, domains.Count, wall, cpu, check, stored, logs.Records, blobRequests.Count, lookups.Lookups,
                 [enumerateMeter, resolveMeter, probeMeter, finaliseMeter],
                 new Dictionary<string, TableOperationCounters>(StringComparer.Ordinal)
                 {

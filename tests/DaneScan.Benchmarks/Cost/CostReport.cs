@@ -58,7 +58,7 @@ internal sealed record CostReport
     public required IReadOnlyDictionary<string, StoredTable> Stored { get; init; }
 
     public static CostReport Build(
-        CostSettings s, string runId, int domains, double wall, double cpu, RunCheck check, IReadOnlyDictionary<string, StoredTable> stored, long logRecords, long blobRequests,
+        CostSettings s, string runId, int domains, double wall, double cpu, RunCheck check, IReadOnlyDictionary<string, StoredTable> stored, long logRecords, long blobRequests, long dnsLookups,
         IReadOnlyList<FunctionMeter> meters, IReadOnlyDictionary<string, TableOperationCounters> tables,
         IReadOnlyDictionary<string, (ServiceBusOperationCounters Send, ServiceBusOperationCounters Host)> queues)
     {
@@ -93,6 +93,7 @@ internal sealed record CostReport
         }
 
         Add("blob: requests reading the lists (enumerate)", blobRequests);
+        Add("dns: RRset lookups sent by the resolve stage (MX, A, AAAA, CNAME, TLSA)", dnsLookups);
         Add("servicebus: billed operations (per message and 64 KB)", sbBilled);
         Add("servicebus: API calls (one per send call)", sbCalls);
 
