@@ -314,15 +314,16 @@ public sealed class DelayRelay : IAsyncDisposable
     /// <summary>Copies one direction; with a delay, each chunk is written that long after it was read, in order.</summary>
     private async Task PumpAsync(NetworkStream from, NetworkStream to, TimeSpan delay, CancellationToken cancellationToken)
     {
-        var chunks = Channel.CreateUnbounded<(DateTime Due, byte[] Bytes)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var chunks = Channel.CreateUnbounded<(long Due, byte[] Bytes)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var writer = Task.Run(async () =>
         {
             await foreach (var (due, bytes) in chunks.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                var wait = due - DateTime.UtcNow;
-                if (wait > TimeSpan.Zero)
+                // A timer may fire a few milliseconds early (it runs on a coarse clock): wait again until the
+                // chunk is due by the precise one, so no chunk is passed on before its delay.
+                for (var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due); wait > TimeSpan.Zero; wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due))
                 {
-                    await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)), cancellationToken).ConfigureAwait(false);
                 }
 
                 await to.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
@@ -344,7 +345,7 @@ public sealed class DelayRelay : IAsyncDisposable
                     break;
                 }
 
-                chunks.Writer.TryWrite((DateTime.UtcNow + delay, buffer.AsSpan(0, n).ToArray()));
+                chunks.Writer.TryWrite((Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency), buffer.AsSpan(0, n).ToArray()));
             }
         }
         finally
