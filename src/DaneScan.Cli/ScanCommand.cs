@@ -425,9 +425,21 @@ public static class ScanCommand
             $"dns: {result.QueriesSent} queries ({(runner.Progress.Recorded == 0 ? 0 : (double)result.QueriesSent / runner.Progress.Recorded):0.00} per domain), {result.HostLookups} MX host lookups shared {result.HostLookupsShared} times; chains judged {result.ChainJudgements}, reused {result.ChainJudgementsShared} times; at most {result.PeakParked} domains parked, {result.DomainsPastDeadline} past their deadline; DNS concurrency at the end {result.DnsConcurrencyAtEnd} (cut {result.DnsConcurrencyCuts} times by timeouts)"));
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"pace: run {result.Elapsed.TotalSeconds:0.0} s; polite lower bound {result.PoliteLowerBound.TotalSeconds:0.0} s ({result.BusiestAddressProbes} connections to the busiest address{(result.BusiestAddress is null ? "" : " " + result.BusiestAddress)}, {limits.ConnectionsPerAddress} at a time, {limits.MinIntervalPerAddress.TotalSeconds:0.###} s apart)"));
+        Console.Out.WriteLine(ProcessLine(runner.Progress.Recorded));
         Console.Out.WriteLine($"state: {result.Manifest.State}");
         Console.Out.WriteLine($"results: {where}");
         return result.Manifest.State == RunState.Completed ? ExitCodes.Success : ExitCodes.RunIncomplete;
+    }
+
+    /// <summary>What the scan cost this process: CPU, managed allocation and collections, per domain recorded.</summary>
+    private static string ProcessLine(long recorded)
+    {
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        var cpu = self.TotalProcessorTime;
+        var allocated = GC.GetTotalAllocatedBytes();
+        var perDomain = recorded == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $" ({cpu.TotalMicroseconds / recorded:0} µs and {allocated / 1024.0 / recorded:0.0} KiB a domain)");
+        return string.Create(CultureInfo.InvariantCulture,
+            $"process: CPU {cpu.TotalSeconds:0.0} s, allocated {allocated / 1048576.0:0} MiB{perDomain}; collections gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}; peak working set {self.PeakWorkingSet64 / 1048576.0:0} MiB");
     }
 
     private static async Task ShowProgressAsync(ScanProgress progress, CancellationToken stop)
