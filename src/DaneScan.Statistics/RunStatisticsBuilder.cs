@@ -38,6 +38,11 @@ public sealed class RunStatisticsBuilder(string runId, PublicSuffixList publicSu
     private long _domains, _daneProtected, _trusted, _verifiedPrimary, _trustedPrimary, _surveySigned, _surveyProtected;
     private long _recomputed, _duplicates, _probeCount, _optedOut;
     private IReadOnlyDictionary<string, long> _rejected = new Dictionary<string, long>();
+    private readonly List<string> _keys = new(8);
+
+    /// <summary>The names of finding codes and host reasons, made once (they key the tables).</summary>
+    private static readonly Dictionary<FindingCode, string> FindingNames = Enum.GetValues<FindingCode>().ToDictionary(c => c, c => c.ToString());
+    private static readonly Dictionary<HostReason, string> ReasonNames = Enum.GetValues<HostReason>().ToDictionary(r => r, r => r.ToString());
 
     public string RunId { get; } = runId;
 
@@ -71,22 +76,31 @@ public sealed class RunStatisticsBuilder(string runId, PublicSuffixList publicSu
             }
         }
 
-        foreach (var code in verdict.Findings.Select(f => f.Code.ToString()).Distinct(StringComparer.Ordinal))
+        // Loops over small lists rather than LINQ: this runs once per domain of a survey.
+        var keys = _keys;
+        keys.Clear();
+        foreach (var f in verdict.Findings)
+        {
+            AddDistinct(keys, FindingName(f.Code));
+            if (f.Host is not null)
+            {
+                var code = FindingName(f.Code);
+                var set = _findingHosts.TryGetValue(code, out var s) ? s : _findingHosts[code] = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+                set.Add(f.Host);
+            }
+        }
+
+        foreach (var code in keys)
         {
             _findingDomains[code] = _findingDomains.GetValueOrDefault(code) + 1;
         }
 
-        foreach (var f in verdict.Findings.Where(f => f.Host is not null))
+        foreach (var (dimension, table) in _rows)
         {
-            var set = _findingHosts.TryGetValue(f.Code.ToString(), out var s) ? s : _findingHosts[f.Code.ToString()] = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-            set.Add(f.Host!);
-        }
-
-        foreach (var dimension in _rows.Keys)
-        {
-            foreach (var key in Keys(verdict, rank, dimension).Distinct(StringComparer.Ordinal))
+            keys.Clear();
+            AddKeys(keys, verdict, rank, dimension);
+            foreach (var key in keys)
             {
-                var table = _rows[dimension];
                 var row = table.TryGetValue(key, out var r) ? r : table[key] = new RowCounter();
                 row.Add(c);
             }
@@ -94,6 +108,21 @@ public sealed class RunStatisticsBuilder(string runId, PublicSuffixList publicSu
 
         return c;
     }
+
+    private static void AddDistinct(List<string> keys, string key)
+    {
+        foreach (var k in keys)
+        {
+            if (string.Equals(k, key, StringComparison.Ordinal))
+            {
+                return;
+            }
+        }
+
+        keys.Add(key);
+    }
+
+    private static string FindingName(FindingCode code) => FindingNames.TryGetValue(code, out var name) ? name : code.ToString();
 
     /// <summary>Counts one stored probe (by its outcome).</summary>
     public void AddProbe(ProbeObservation probe)
@@ -114,37 +143,118 @@ public sealed class RunStatisticsBuilder(string runId, PublicSuffixList publicSu
         _optedOut = optedOut;
     }
 
-    /// <summary>The breakdown keys of a domain (see <see cref="BreakdownDimension"/>).</summary>
-    public IEnumerable<string> Keys(DomainVerdict verdict, long? rank, BreakdownDimension dimension)
+    /// <summary>The breakdown keys of a domain (see <see cref="BreakdownDimension"/>), each once.</summary>
+    public IReadOnlyList<string> Keys(DomainVerdict verdict, long? rank, BreakdownDimension dimension)
     {
         ArgumentNullException.ThrowIfNull(verdict);
-        var secureTlsa = verdict.Hosts.Where(h => h.TlsaOutcome == DnsOutcome.SecureAnswer && h.Tlsa.Count > 0).ToList();
+        var keys = new List<string>(2);
+        AddKeys(keys, verdict, rank, dimension);
+        return keys;
+    }
+
+    /// <summary>Adds the distinct breakdown keys of a domain to <paramref name="keys"/> (empty on entry).</summary>
+    private void AddKeys(List<string> keys, DomainVerdict verdict, long? rank, BreakdownDimension dimension)
+    {
         switch (dimension)
         {
             case BreakdownDimension.Tld:
-                return [verdict.Domain[(verdict.Domain.LastIndexOf('.') + 1)..]];
+                keys.Add(verdict.Domain[(verdict.Domain.LastIndexOf('.') + 1)..]);
+                break;
             case BreakdownDimension.PublicSuffix:
-                return [publicSuffixes.PublicSuffix(verdict.Domain)];
+                keys.Add(publicSuffixes.PublicSuffix(verdict.Domain));
+                break;
             case BreakdownDimension.RegistrableDomain:
-                return [publicSuffixes.RegistrableDomain(verdict.Domain) ?? verdict.Domain];
+                keys.Add(publicSuffixes.RegistrableDomain(verdict.Domain) ?? verdict.Domain);
+                break;
             case BreakdownDimension.MxProvider:
-                var primaries = verdict.Hosts.Where(h => h.Primary).ToList();
-                return primaries.Count == 0 ? [NoMx] : primaries.Select(h => Provider(h.Name));
+                foreach (var h in verdict.Hosts)
+                {
+                    if (h.Primary)
+                    {
+                        AddDistinct(keys, Provider(h.Name));
+                    }
+                }
+
+                OrNone(keys, NoMx);
+                break;
             case BreakdownDimension.TlsaParameters:
-                var triples = secureTlsa.SelectMany(h => h.Tlsa).Select(t => Parameters(t.Record)).ToList();
-                return triples.Count == 0 ? [NoTlsa] : triples;
+                foreach (var h in verdict.Hosts)
+                {
+                    if (HasSecureTlsa(h))
+                    {
+                        foreach (var t in h.Tlsa)
+                        {
+                            AddDistinct(keys, Parameters(t.Record));
+                        }
+                    }
+                }
+
+                OrNone(keys, NoTlsa);
+                break;
             case BreakdownDimension.DaneUsage:
-                return secureTlsa.Count == 0 ? [NoTlsa] : [UsageKey(secureTlsa.SelectMany(h => h.Tlsa).Select(t => t.Record.Usage))];
+                bool any = false, ee = false, ta = false;
+                foreach (var h in verdict.Hosts)
+                {
+                    if (HasSecureTlsa(h))
+                    {
+                        any = true;
+                        foreach (var t in h.Tlsa)
+                        {
+                            ee |= t.Record.Usage == TlsaUsage.DaneEe;
+                            ta |= t.Record.Usage == TlsaUsage.DaneTa;
+                        }
+                    }
+                }
+
+                keys.Add(any ? UsageKey(ee, ta) : NoTlsa);
+                break;
             case BreakdownDimension.FailureResultType:
-                var types = verdict.Hosts.Select(h => h.ResultType).Where(t => t != Rfc8460ResultType.None).Select(ResultTypeName).ToList();
-                return types.Count == 0 ? [NoneKey] : types;
+                foreach (var h in verdict.Hosts)
+                {
+                    if (h.ResultType != Rfc8460ResultType.None)
+                    {
+                        AddDistinct(keys, ResultTypeName(h.ResultType));
+                    }
+                }
+
+                OrNone(keys, NoneKey);
+                break;
             case BreakdownDimension.FailureReason:
-                var reasons = verdict.Hosts.Where(IsDaneFailure).Select(h => h.Reason.ToString()).ToList();
-                return reasons.Count == 0 ? [NoneKey] : reasons;
+                foreach (var h in verdict.Hosts)
+                {
+                    if (IsDaneFailure(h))
+                    {
+                        AddDistinct(keys, ReasonNames.TryGetValue(h.Reason, out var name) ? name : h.Reason.ToString());
+                    }
+                }
+
+                OrNone(keys, NoneKey);
+                break;
             case BreakdownDimension.Finding:
-                return verdict.Findings.Count == 0 ? [NoneKey] : verdict.Findings.Select(f => f.Code.ToString());
+                foreach (var f in verdict.Findings)
+                {
+                    AddDistinct(keys, FindingName(f.Code));
+                }
+
+                OrNone(keys, NoneKey);
+                break;
             default:
-                return StatisticsDefinitions.RankBuckets(rank);
+                foreach (var bucket in StatisticsDefinitions.RankBuckets(rank))
+                {
+                    AddDistinct(keys, bucket);
+                }
+
+                break;
+        }
+    }
+
+    private static bool HasSecureTlsa(HostVerdict h) => h.TlsaOutcome == DnsOutcome.SecureAnswer && h.Tlsa.Count > 0;
+
+    private static void OrNone(List<string> keys, string none)
+    {
+        if (keys.Count == 0)
+        {
+            keys.Add(none);
         }
     }
 
@@ -162,10 +272,10 @@ public sealed class RunStatisticsBuilder(string runId, PublicSuffixList publicSu
     public static string UsageKey(IEnumerable<TlsaUsage> usages)
     {
         var set = usages.ToHashSet();
-        var ee = set.Contains(TlsaUsage.DaneEe);
-        var ta = set.Contains(TlsaUsage.DaneTa);
-        return ee && ta ? "dane-ee+dane-ta" : ee ? "dane-ee" : ta ? "dane-ta" : "other";
+        return UsageKey(set.Contains(TlsaUsage.DaneEe), set.Contains(TlsaUsage.DaneTa));
     }
+
+    private static string UsageKey(bool ee, bool ta) => ee && ta ? "dane-ee+dane-ta" : ee ? "dane-ee" : ta ? "dane-ta" : "other";
 
     /// <summary>The RFC 8460 §4.3 name of a result type ("starttls-not-supported", ...).</summary>
     public static string ResultTypeName(Rfc8460ResultType type) => Rfc8460Names.Of(type);

@@ -118,6 +118,30 @@ public sealed class BuilderTests
         Assert.Contains("(MX host, address) pairs by outcome:", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_domain_counts_once_in_a_breakdown_row_however_many_of_its_hosts_give_that_key()
+    {
+        // f: two primary hosts of one provider, both authenticated by a 3 1 1 record. g: two unreachable hosts of
+        // its own, both publishing 3 1 1, both failing with the same reason. Four hosts, two domains: every key
+        // counts a domain once.
+        var b = new RunStatisticsBuilder("run-1", PublicSuffixList.Default);
+        b.AddDomain(Domain("f.example.net", DnsOutcome.SecureAnswer,
+            Authenticated("mx1.provider.co.uk"), Authenticated("mx2.provider.co.uk", ip: "192.0.2.2")));
+        b.AddDomain(Domain("g.example.net", DnsOutcome.SecureAnswer,
+            Unreachable("mx1.g.example.net"), Unreachable("mx2.g.example.net", ip: "192.0.2.6")));
+        var r = b.Build(DateTimeOffset.UnixEpoch).Breakdowns;
+        long Domains(BreakdownDimension d, string key) => r[d].Single(x => x.Key == key).Domains;
+
+        Assert.Equal(1, Domains(BreakdownDimension.MxProvider, "provider.co.uk"));
+        Assert.Equal(1, Domains(BreakdownDimension.MxProvider, "example.net"));
+        Assert.Equal(2, Domains(BreakdownDimension.TlsaParameters, "3 1 1"));
+        Assert.Equal(2, Domains(BreakdownDimension.DaneUsage, "dane-ee"));
+        Assert.Equal(1, Domains(BreakdownDimension.FailureReason, "ConnectFailed"));
+        Assert.Equal(1, Domains(BreakdownDimension.FailureReason, RunStatisticsBuilder.NoneKey));
+        Assert.Equal(2, Domains(BreakdownDimension.Tld, "net"));
+        Assert.All(r, dimension => Assert.Equal(2, dimension.Value.Sum(x => x.Domains)));
+    }
+
     private sealed record Row(BreakdownRow Raw)
     {
         public long Domains => Raw.Domains;
