@@ -30,6 +30,13 @@ internal sealed class JsonlLog<T> : IAsyncDisposable
     private readonly string _path;
     private readonly Func<T, string>? _keyOf;
     private readonly SemaphoreSlim _lock = new(1, 1);
+
+    /// <summary>An append's lines are written here (under the lock) and reused by the next append; one batch too
+    /// large to keep (past <see cref="KeepAppendBytes"/>) is let go afterwards.</summary>
+    private const int AppendBufferBytes = 64 * 1024;
+    private const int KeepAppendBytes = 8 * 1024 * 1024;
+    private ArrayBufferWriter<byte> _appendBuffer = new(AppendBufferBytes);
+    private Utf8JsonWriter? _appendWriter;
     /// <summary>The bits of an index slot that hold a line's offset + 1 (64 GiB); the other 28 hold the key's tag.</summary>
     internal const int DefaultOffsetBits = 36;
 
@@ -134,7 +141,9 @@ internal sealed class JsonlLog<T> : IAsyncDisposable
                 throw new StorageException(StorageFaultKind.FileSystem, $"{_path} had a failed write; reopen the store to recover");
             }
 
-            var buffer = new ArrayBufferWriter<byte>();
+            var buffer = _appendBuffer;
+            buffer.ResetWrittenCount();
+            var writer = _appendWriter ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = RecordJson.Options.Encoder });
             var added = new List<(string Key, long Offset)>();
             var batchKeys = new HashSet<string>(StringComparer.Ordinal);
             foreach (var (key, record) in records)
@@ -146,15 +155,13 @@ internal sealed class JsonlLog<T> : IAsyncDisposable
 
                 added.Add((key, _length + buffer.WrittenCount));
                 // As StoredLine<T> is written: {"key":...,"record":...}.
-                using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = RecordJson.Options.Encoder }))
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString(KeyName, key);
-                    writer.WritePropertyName(RecordName);
-                    writeRecord(writer, record);
-                    writer.WriteEndObject();
-                }
-
+                writer.Reset(buffer);
+                writer.WriteStartObject();
+                writer.WriteString(KeyName, key);
+                writer.WritePropertyName(RecordName);
+                writeRecord(writer, record);
+                writer.WriteEndObject();
+                writer.Flush();
                 buffer.Write("\n"u8);
             }
 
@@ -177,6 +184,12 @@ internal sealed class JsonlLog<T> : IAsyncDisposable
             foreach (var (key, offset) in added)
             {
                 AddToIndex(key, offset);
+            }
+
+            if (buffer.Capacity > KeepAppendBytes)
+            {
+                _appendBuffer = new ArrayBufferWriter<byte>(AppendBufferBytes);
+                _appendWriter?.Reset(_appendBuffer);
             }
 
             return added.Count;
@@ -230,6 +243,7 @@ internal sealed class JsonlLog<T> : IAsyncDisposable
             _file = null;
         }
 
+        _appendWriter?.Dispose();
         _lock.Dispose();
     }
 

@@ -25,6 +25,13 @@ internal sealed class RecordSplitter
     private static readonly byte[] LineHead = [.. "{\""u8, .. JsonEncodedText.Encode(SharedHosts.BaseProperty, RecordJson.Options.Encoder).EncodedUtf8Bytes, .. "\":\""u8];
 
     /// <summary>The first-level names of <see cref="SharedHosts.BaseFields"/>, in order, each with the indexes of its fields.</summary>
+    /// <summary>First-level names whose members are read one by one (the base's fields and the shared elements live under them).</summary>
+    private static readonly HashSet<string> Parents = new(
+        SharedHosts.BaseFields.Where(p => p.Length == 2).Select(p => p[0])
+            .Concat(SharedHosts.SharedObjects.Select(p => p[0]))
+            .Concat(SharedHosts.SharedArrays.Select(p => p[0])),
+        StringComparer.Ordinal);
+
     private static readonly (string Name, int[] Fields)[] BaseGroups =
         [.. SharedHosts.BaseFields.Select((path, i) => (path[0], i)).GroupBy(f => f.Item1).Select(g => (g.Key, g.Select(f => f.i).ToArray()))];
 
@@ -32,6 +39,10 @@ internal sealed class RecordSplitter
     private readonly ConcurrentDictionary<byte[], EncodedPart>.AlternateLookup<ReadOnlySpan<byte>> _partsBySpan;
 
     private readonly int _maxRemembered;
+
+    /// <summary>This thread's buffers and writers (a split never awaits, so a thread uses its own workspace alone).</summary>
+    [ThreadStatic]
+    private static Workspace? t_workspace;
 
     public RecordSplitter(int maxRemembered = DefaultMaxRemembered)
     {
@@ -49,9 +60,17 @@ internal sealed class RecordSplitter
         ArgumentNullException.ThrowIfNull(record);
         var domain = record.Domain;
         ArgumentException.ThrowIfNullOrEmpty(domain);
-        var json = JsonSerializer.SerializeToUtf8Bytes(record, RecordJson.Options);
-        var split = new RecordPass(this, domain, json);
-        return (split.Run(), split.Parts);
+        var workspace = t_workspace ??= new Workspace();
+        try
+        {
+            var json = workspace.Serialise(record);
+            var split = workspace.Pass.Start(this, domain, json);
+            return (split.Run(), split.Parts);
+        }
+        finally
+        {
+            workspace.Release();
+        }
     }
 
     /// <summary>Where the value the reader is on lies in its input (the reader then passes it).</summary>
@@ -79,28 +98,55 @@ internal sealed class RecordSplitter
         return _parts.GetOrAdd(bytes, part);
     }
 
-    /// <summary>One record's pass: the line, its parts and the base's values as they pass.</summary>
-    private sealed class RecordPass(RecordSplitter splitter, string domain, byte[] json)
+    /// <summary>
+    /// One record's pass: the line, its parts and the base's values as they pass. Reused by its thread's
+    /// <see cref="Workspace"/>: <see cref="Start"/> clears what the last record left.
+    /// </summary>
+    private sealed class RecordPass(Workspace workspace)
     {
-        private readonly Templater _template = new(domain);
+        private readonly Templater _template = new();
         private readonly Range?[] _baseValues = new Range?[SharedHosts.BaseFields.Length];
         private readonly HashSet<string> _objects = new(StringComparer.Ordinal);
-        private readonly ArrayBufferWriter<byte> _scratch = new(1024);
         private readonly List<Range> _ttls = [];
+        private RecordSplitter _splitter = null!;
+        private ReadOnlyMemory<byte> _json;
 
-        public List<EncodedPart> Parts { get; } = new(8);
+        /// <summary>The record's parts (a new list for each record: it is handed to the caller).</summary>
+        public List<EncodedPart> Parts { get; private set; } = [];
+
+        private ReadOnlySpan<byte> Json => _json.Span;
+
+        public RecordPass Start(RecordSplitter owner, string domain, ReadOnlyMemory<byte> recordJson)
+        {
+            _splitter = owner;
+            _json = recordJson;
+            _template.Start(domain);
+            Array.Clear(_baseValues);
+            _objects.Clear();
+            _ttls.Clear();
+            Parts = new(8);
+            return this;
+        }
+
+        /// <summary>Lets go of the last record's JSON and parts.</summary>
+        public void Clear()
+        {
+            _splitter = null!;
+            _json = ReadOnlyMemory<byte>.Empty;
+            Parts = [];
+        }
 
         public byte[] Run()
         {
-            var body = new ArrayBufferWriter<byte>(json.Length);
-            using (var line = new Utf8JsonWriter(body, WriterOptions))
+            var body = workspace.Body;
+            var line = workspace.BodyWriter;
             {
-                var reader = new Utf8JsonReader(json);
+                var reader = new Utf8JsonReader(Json);
                 reader.Read();
                 line.WriteStartObject();
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
-                    var name = reader.GetString()!;
+                    var name = Names.Of(ref reader);
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.StartObject && IsParent(name))
                     {
@@ -109,7 +155,7 @@ internal sealed class RecordSplitter
                         line.WriteStartObject();
                         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                         {
-                            var child = reader.GetString()!;
+                            var child = Names.Of(ref reader);
                             reader.Read();
                             Member(line, ref reader, name, child);
                         }
@@ -123,6 +169,7 @@ internal sealed class RecordSplitter
                 }
 
                 line.WriteEndObject();
+                line.Flush();
             }
 
             var basePart = Base();
@@ -151,10 +198,7 @@ internal sealed class RecordSplitter
             at += bytes.Length;
         }
 
-        private static bool IsParent(string name) =>
-            SharedHosts.BaseFields.Any(p => p.Length == 2 && p[0] == name)
-            || SharedHosts.SharedObjects.Any(p => p[0] == name)
-            || SharedHosts.SharedArrays.Any(p => p[0] == name);
+        private static bool IsParent(string name) => Parents.Contains(name);
 
         private static int IndexOf(string[][] paths, string? parent, string name)
         {
@@ -183,14 +227,14 @@ internal sealed class RecordSplitter
             line.WritePropertyName(name);
             if (reader.TokenType == JsonTokenType.StartObject && IndexOf(SharedHosts.SharedObjects, parent, name) >= 0)
             {
-                Reference(line, json.AsSpan(Raw(ref reader)));
+                Reference(line, Json[Raw(ref reader)]);
             }
             else if (reader.TokenType == JsonTokenType.StartArray && IndexOf(SharedHosts.SharedArrays, parent, name) >= 0)
             {
                 line.WriteStartArray();
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    var element = json.AsSpan(Raw(ref reader));
+                    var element = Json[Raw(ref reader)];
                     if (element[0] == (byte)'{')
                     {
                         Reference(line, element);
@@ -205,21 +249,19 @@ internal sealed class RecordSplitter
             }
             else
             {
-                line.WriteRawValue(json.AsSpan(Raw(ref reader)), skipInputValidation: true);
+                line.WriteRawValue(Json[Raw(ref reader)], skipInputValidation: true);
             }
         }
 
         /// <summary>Writes <c>[ref, ttl, ...]</c> for a shared element and notes its part.</summary>
         private void Reference(Utf8JsonWriter line, ReadOnlySpan<byte> element)
         {
-            _scratch.ResetWrittenCount();
             _ttls.Clear();
-            using (var writer = new Utf8JsonWriter(_scratch, WriterOptions))
-            {
-                _template.Copy(writer, element, _ttls);
-            }
+            var writer = workspace.StartScratch();
+            _template.Copy(writer, element, _ttls);
+            writer.Flush();
 
-            var part = splitter.Intern(_scratch.WrittenSpan);
+            var part = _splitter.Intern(workspace.Scratch.WrittenSpan);
             Parts.Add(part);
             line.WriteStartArray();
             line.WriteStringValue(part.Ref);
@@ -234,8 +276,7 @@ internal sealed class RecordSplitter
         /// <summary>The base part: the run-level values and verdict summary, grouped as the record nests them.</summary>
         private EncodedPart Base()
         {
-            _scratch.ResetWrittenCount();
-            using (var writer = new Utf8JsonWriter(_scratch, WriterOptions))
+            var writer = workspace.StartScratch();
             {
                 writer.WriteStartObject();
                 foreach (var (name, fields) in BaseGroups)
@@ -245,7 +286,7 @@ internal sealed class RecordSplitter
                         if (_baseValues[fields[0]] is { } value)
                         {
                             writer.WritePropertyName(name);
-                            _template.Copy(writer, json.AsSpan(value), null);
+                            _template.Copy(writer, Json[value], null);
                         }
 
                         continue;
@@ -263,7 +304,7 @@ internal sealed class RecordSplitter
                         if (_baseValues[i] is { } value)
                         {
                             writer.WritePropertyName(SharedHosts.BaseFields[i][1]);
-                            _template.Copy(writer, json.AsSpan(value), null);
+                            _template.Copy(writer, Json[value], null);
                         }
                     }
 
@@ -271,23 +312,30 @@ internal sealed class RecordSplitter
                 }
 
                 writer.WriteEndObject();
+                writer.Flush();
             }
 
-            return splitter.Intern(_scratch.WrittenSpan);
+            return _splitter.Intern(workspace.Scratch.WrittenSpan);
         }
     }
 
     /// <summary>Copies JSON with every string value templated (<see cref="SharedHosts.Template"/>) and, when asked, every "ttl" set to 0.</summary>
     private sealed class Templater
     {
-        private readonly string _domain;
-        private readonly byte[] _domainUtf8;
+        private string _domain = "";
+        private byte[] _domainUtf8 = [];
 
         /// <summary>True when the name's UTF-8 is how it appears inside JSON strings, so that strings are templated as bytes.</summary>
-        private readonly bool _plain;
+        private bool _plain;
 
-        public Templater(string domain)
+        /// <summary>Templates for <paramref name="domain"/> from now on.</summary>
+        public void Start(string domain)
         {
+            if (ReferenceEquals(domain, _domain))
+            {
+                return;
+            }
+
             _domain = domain;
             _domainUtf8 = Encoding.UTF8.GetBytes(domain);
             _plain = domain.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_');
@@ -395,6 +443,117 @@ internal sealed class RecordSplitter
             {
                 ArrayPool<byte>.Shared.Return(rented);
             }
+        }
+    }
+
+    /// <summary>
+    /// A thread's buffers and JSON writers, reused from record to record: serialising and rewriting a record then
+    /// allocates its stored line, its list of parts and the parts not seen before, little else. A buffer that grew
+    /// past <see cref="KeepBytes"/> for an unusually large record is dropped afterwards rather than kept.
+    /// </summary>
+    private sealed class Workspace
+    {
+        private const int KeepBytes = 1 << 20;
+
+        private static readonly JsonWriterOptions RecordWriterOptions = new()
+        {
+            Encoder = RecordJson.Options.Encoder,
+            Indented = RecordJson.Options.WriteIndented,
+            MaxDepth = RecordJson.Options.MaxDepth,
+        };
+
+        public Workspace()
+        {
+            Pass = new RecordPass(this);
+            RecordWriter = new Utf8JsonWriter(Record, RecordWriterOptions);
+            BodyWriter = new Utf8JsonWriter(Body, WriterOptions);
+            ScratchWriter = new Utf8JsonWriter(Scratch, WriterOptions);
+        }
+
+        public RecordPass Pass { get; }
+
+        public ArrayBufferWriter<byte> Record { get; private set; } = new(8192);
+
+        public ArrayBufferWriter<byte> Body { get; private set; } = new(8192);
+
+        public ArrayBufferWriter<byte> Scratch { get; private set; } = new(2048);
+
+        public Utf8JsonWriter RecordWriter { get; }
+
+        public Utf8JsonWriter BodyWriter { get; }
+
+        public Utf8JsonWriter ScratchWriter { get; }
+
+        /// <summary>The record's JSON, as <c>JsonSerializer.SerializeToUtf8Bytes</c> with the record options writes it.</summary>
+        public ReadOnlyMemory<byte> Serialise(DomainRecord record)
+        {
+            Record.ResetWrittenCount();
+            RecordWriter.Reset(Record);
+            JsonSerializer.Serialize(RecordWriter, record, RecordJson.Options);
+            RecordWriter.Flush();
+            Body.ResetWrittenCount();
+            BodyWriter.Reset(Body);
+            return Record.WrittenMemory;
+        }
+
+        /// <summary>The scratch writer, emptied.</summary>
+        public Utf8JsonWriter StartScratch()
+        {
+            Scratch.ResetWrittenCount();
+            ScratchWriter.Reset(Scratch);
+            return ScratchWriter;
+        }
+
+        /// <summary>After a record: no buffer keeps more than <see cref="KeepBytes"/>.</summary>
+        public void Release()
+        {
+            Pass.Clear();
+            if (Record.Capacity > KeepBytes)
+            {
+                Record = new(8192);
+            }
+
+            if (Body.Capacity > KeepBytes)
+            {
+                Body = new(8192);
+            }
+
+            if (Scratch.Capacity > KeepBytes)
+            {
+                Scratch = new(2048);
+            }
+
+            RecordWriter.Reset(Record);
+            BodyWriter.Reset(Body);
+            ScratchWriter.Reset(Scratch);
+        }
+    }
+
+    /// <summary>
+    /// Property names as strings, made once per distinct name: the names are the record types' own, a small set.
+    /// Escaped names, and any name past <see cref="MaxNames"/>, are read as the reader gives them.
+    /// </summary>
+    private static class Names
+    {
+        private const int MaxNames = 4096;
+        private static readonly ConcurrentDictionary<byte[], string> Known = new(PartBytes.Instance);
+        private static readonly ConcurrentDictionary<byte[], string>.AlternateLookup<ReadOnlySpan<byte>> BySpan = Known.GetAlternateLookup<ReadOnlySpan<byte>>();
+
+        public static string Of(ref Utf8JsonReader reader)
+        {
+            if (reader.ValueIsEscaped || reader.HasValueSequence)
+            {
+                return reader.GetString()!;
+            }
+
+            var span = reader.ValueSpan;
+            if (BySpan.TryGetValue(span, out var name))
+            {
+                return name;
+            }
+
+            name = reader.GetString()!;
+            return Known.Count < MaxNames ? Known.GetOrAdd(span.ToArray(), name) : name;
         }
     }
 

@@ -86,6 +86,42 @@ public sealed class RecordSplitterTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_record_after_a_larger_one_reads_back_with_nothing_of_the_first_left_in_it()
+    {
+        // Splitting reuses each thread's buffers: a record with a verdict and long findings, then records with
+        // no verdict at all, then a record on another MX host, in one batch (one thread) and in a batch large
+        // enough to be split in parallel; every one reads back as it was written.
+        var large = WithFindings("large.example");
+        var bare = Samples.Domain("bare.example") with { Verdict = null };
+        var other = Samples.Domain("other.example", mxHost: "mx.other.example.org", address: "192.0.2.99");
+        DomainRecord[] small = [large, bare, other, WithFindings("again.example"), Samples.Domain("bare2.example") with { Verdict = null }];
+        var many = Enumerable.Range(0, 600).Select(i => (i % 3) switch
+        {
+            0 => WithFindings($"l{i}.example"),
+            1 => Samples.Domain($"b{i}.example") with { Verdict = null },
+            _ => Samples.Domain($"o{i}.example", mxHost: $"mx{i % 7}.example.org", address: $"192.0.2.{i % 200}"),
+        }).ToArray();
+
+        foreach (var (run, records) in new[] { ("small", small), ("many", many) })
+        {
+            await using (var store = new RunDirectoryStore(_root))
+            {
+                await store.WriteDomainsAsync(run, records);
+            }
+
+            await using var reader = new RunDirectoryStore(_root);
+            var read = new Dictionary<string, string>();
+            await foreach (var r in reader.EnumerateDomainsAsync(run))
+            {
+                read[r.Domain] = Json(r);
+            }
+
+            Assert.Equal(records.Length, read.Count);
+            Assert.All(records, r => Assert.Equal(Json(r), read[r.Domain]));
+        }
+    }
+
     private static DomainRecord WithFindings(string domain)
     {
         var record = Samples.Domain(domain);
