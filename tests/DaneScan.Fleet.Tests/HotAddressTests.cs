@@ -116,6 +116,16 @@ public sealed class HotAddressTests(WorkerLab fixture) : IAsyncLifetime
         Assert.Equal(probeQueue.Scheduled.Count, handlers.Counters.ProbesDeferred);
         Assert.Equal(0, handlers.Counters.ProbesWaited);
         Assert.All(probeQueue.Scheduled, s => Assert.InRange((int)s.Message.ApplicationProperties[ProbeDeferrals.CountProperty], 1, TableProbeStage.DefaultMaxDeferrals));
+
+        // Each request's re-sends count up from 1, each with a MessageId of its own (duplicate detection would drop a repeat).
+        foreach (var request in hotRequests)
+        {
+            var counts = probeQueue.Scheduled.Where(s => WorkMessageCodec.DecodeProbeRequest(s.Message.Body.ToMemory().Span).Message!.Host == request.Host)
+                .Select(s => (int)s.Message.ApplicationProperties[ProbeDeferrals.CountProperty]).ToList();
+            Assert.Equal(Enumerable.Range(1, counts.Count), counts);
+        }
+
+        Assert.Equal(probeQueue.Scheduled.Count, probeQueue.Scheduled.Select(s => s.Message.MessageId).Distinct(StringComparer.Ordinal).Count());
         Assert.Equal(all.Count + probeQueue.Scheduled.Count, handlers.Counters.Probe.Completed);
         Assert.Equal((0L, 0L), (handlers.Counters.Probe.Abandoned, handlers.Counters.Probe.DeadLettered));
         Assert.Contains($"({probeQueue.Scheduled.Count} deferred, 0 waited for their turn)", report.Counts, StringComparison.Ordinal);
