@@ -1,4 +1,5 @@
 using DaneScan.Contracts;
+using DaneScan.Pipeline.Politeness;
 
 namespace DaneScan.Fleet;
 
@@ -84,6 +85,27 @@ public interface IResolveStage
 /// <summary>The probe stage for one (host, address): SMTP, STARTTLS, chain capture and TLSA judgement, stored.</summary>
 public interface IProbeStage
 {
-    /// <summary>Probes and stores; probe failures are stored as outcomes, not thrown. Idempotent per (run, host, address).</summary>
-    Task ProbeAsync(ProbeRequest request, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Probes and stores; probe failures are stored as outcomes, not thrown. Idempotent per (run, host, address).
+    /// When the address's turn is not free now (politeness), nothing is probed, stored, judged or marked, and the
+    /// result says how long to wait: the host sends the request back to the probe queue as a scheduled message
+    /// (<see cref="ProbeRequestHandler"/>) rather than holding the execution while it waits.
+    /// </summary>
+    /// <param name="request">The request.</param>
+    /// <param name="deferrals">How many times this request was deferred before (<see cref="ProbeDeferrals.CountProperty"/>).</param>
+    /// <param name="cancellationToken">Cancels the stage.</param>
+    Task<ProbeStageResult> ProbeAsync(ProbeRequest request, int deferrals, CancellationToken cancellationToken = default);
+}
+
+/// <summary>What the probe stage did with one request: done (probed and stored, or stored already), or deferred.</summary>
+/// <param name="Deferred">When deferred, how long from now the request should come back; null when done.</param>
+/// <param name="Reason">Why it was deferred (the limiter's answer); <see cref="DeferralReason.None"/> when done.</param>
+/// <param name="WaitedInProcess">True when the request had been deferred as often as the stage allows and so waited for its turn in the execution.</param>
+public sealed record ProbeStageResult(TimeSpan? Deferred, DeferralReason Reason = DeferralReason.None, bool WaitedInProcess = false)
+{
+    /// <summary>Done without waiting in the execution.</summary>
+    public static ProbeStageResult Done { get; } = new(Deferred: null);
+
+    /// <summary>True when nothing was probed: the request should come back after <see cref="Deferred"/>.</summary>
+    public bool IsDeferred => Deferred is not null;
 }

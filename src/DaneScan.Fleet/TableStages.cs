@@ -5,6 +5,7 @@ using DaneScan.Contracts;
 using DaneScan.Core;
 using DaneScan.Dns;
 using DaneScan.Pipeline.Engine;
+using DaneScan.Pipeline.Politeness;
 using DaneScan.Pipeline.Telemetry;
 using DaneScan.Storage;
 
@@ -290,36 +291,88 @@ public sealed class TableResolveStage(
 }
 
 /// <summary>
-/// The probe stage over Table Storage: probes one target (the CLI's polite <c>HostProber.ProbeAsync</c>)
-/// unless the run already stored it (a redelivery), stores the observation, then judges every domain that
-/// waits on the target and now has all its probes.
+/// The probe stage over Table Storage: probes one target unless the run already stored it (a redelivery), stores
+/// the observation, then judges every domain that waits on the target and now has all its probes. Over a
+/// <see cref="HostProber"/> it never waits for a polite interval in the execution: it probes through
+/// <see cref="HostProber.TryProbeAsync"/>, and when the target's address is not free now it stores nothing,
+/// judges nothing, does not mark the target probed, and returns the deferral for the host to send the request
+/// back as a scheduled message. A request deferred <see cref="MaxDeferrals"/> times already is probed through the
+/// waiting <see cref="HostProber.ProbeAsync"/> instead, so that it makes progress however the slots it was told
+/// turned out (<see cref="ProbeStageResult.WaitedInProcess"/>).
 /// </summary>
-public sealed class TableProbeStage(
-    Func<ProbeTarget, CancellationToken, Task<ProbeObservation>> probe,
-    IResultStore store,
-    ProbeClaims claims,
-    int smtpPort = 25) : IProbeStage
+public sealed class TableProbeStage : IProbeStage
 {
-    private readonly DomainJudgement _judge = new(store, smtpPort);
+    /// <summary>
+    /// The default of <see cref="MaxDeferrals"/>: 5. The limiter books deferred requests into successive slots, so a
+    /// request is deferred about once (twice when the connections before it outlast their estimate); five leaves
+    /// room for that several times over, while a request that keeps losing its turn (to the CLI's waiters on a
+    /// shared limiter, or to new requests that find the address free first) waits for it after five round trips
+    /// through the queue, in one execution, as every request did before deferral.
+    /// </summary>
+    public const int DefaultMaxDeferrals = 5;
 
-    public async Task ProbeAsync(ProbeRequest request, CancellationToken cancellationToken = default)
+    private readonly Func<ProbeTarget, int, CancellationToken, Task<(ProbeTry Try, bool Waited)>> _probe;
+    private readonly IResultStore _store;
+    private readonly ProbeClaims _claims;
+    private readonly DomainJudgement _judge;
+
+    /// <summary>A stage over a prober function that always probes (it never defers).</summary>
+    public TableProbeStage(Func<ProbeTarget, CancellationToken, Task<ProbeObservation>> probe, IResultStore store, ProbeClaims claims, int smtpPort = 25)
+        : this(store, claims, smtpPort, DefaultMaxDeferrals, Always(probe))
+    {
+    }
+
+    /// <summary>A stage over the polite prober: deferred while the address's turn is not free, up to <paramref name="maxDeferrals"/> times.</summary>
+    public TableProbeStage(HostProber prober, IResultStore store, ProbeClaims claims, int smtpPort = 25, int maxDeferrals = DefaultMaxDeferrals)
+        : this(store, claims, smtpPort, maxDeferrals, Polite(prober, maxDeferrals))
+    {
+    }
+
+    private TableProbeStage(IResultStore store, ProbeClaims claims, int smtpPort, int maxDeferrals, Func<ProbeTarget, int, CancellationToken, Task<(ProbeTry Try, bool Waited)>> probe)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(claims);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxDeferrals);
+        _store = store;
+        _claims = claims;
+        _judge = new DomainJudgement(store, smtpPort);
+        MaxDeferrals = maxDeferrals;
+        _probe = probe;
+    }
+
+    /// <summary>Deferrals after which a request waits for its turn in the execution (0: never deferred).</summary>
+    public int MaxDeferrals { get; }
+
+    /// <summary>As <see cref="ProbeAsync(ProbeRequest, int, CancellationToken)"/> for a request never deferred before.</summary>
+    public Task<ProbeStageResult> ProbeAsync(ProbeRequest request, CancellationToken cancellationToken = default) => ProbeAsync(request, 0, cancellationToken);
+
+    public async Task<ProbeStageResult> ProbeAsync(ProbeRequest request, int deferrals, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentOutOfRangeException.ThrowIfNegative(deferrals);
         if (!IPAddress.TryParse(request.Address, out var address))
         {
             throw new PoisonMessageException("InvalidAddress", $"'{request.Address}' is not an IP address");
         }
 
         var target = new ProbeTarget(request.Host, address, request.Port, request.Sni);
-        var stored = await store.ReadProbeAsync(request.RunId, target.Host, address.ToString(), cancellationToken).ConfigureAwait(false);
+        var stored = await _store.ReadProbeAsync(request.RunId, target.Host, address.ToString(), cancellationToken).ConfigureAwait(false);
+        var waited = false;
         if (stored is null)
         {
-            var observation = await probe(target, cancellationToken).ConfigureAwait(false);
-            await store.WriteProbesAsync(request.RunId, [new ProbeRecord { Observation = observation }], cancellationToken).ConfigureAwait(false);
+            var (attempt, inProcess) = await _probe(target, deferrals, cancellationToken).ConfigureAwait(false);
+            if (attempt.Observation is not { } observation)
+            {
+                // Not this target's turn: nothing stored, judged or marked; the host sends the request back.
+                return new ProbeStageResult(attempt.RetryAfter ?? TimeSpan.Zero, attempt.Reason);
+            }
+
+            waited = inProcess;
+            await _store.WriteProbesAsync(request.RunId, [new ProbeRecord { Observation = observation }], cancellationToken).ConfigureAwait(false);
         }
 
         var judged = 0;
-        await foreach (var domain in claims.WaitersAsync(request.RunId, target, cancellationToken).ConfigureAwait(false))
+        await foreach (var domain in _claims.WaitersAsync(request.RunId, target, cancellationToken).ConfigureAwait(false))
         {
             if (await _judge.JudgeAsync(request.RunId, domain, cancellationToken).ConfigureAwait(false) == Judgement.Now)
             {
@@ -331,6 +384,28 @@ public sealed class TableProbeStage(
         DaneScanTelemetry.CountDomains("probe", judged);
 
         // Stored and every waiting domain judged: the claimed target counts as done.
-        await claims.Progress.MarkProbedAsync(request.RunId, target, cancellationToken).ConfigureAwait(false);
+        await _claims.Progress.MarkProbedAsync(request.RunId, target, cancellationToken).ConfigureAwait(false);
+        return waited ? new ProbeStageResult(null, WaitedInProcess: true) : ProbeStageResult.Done;
+    }
+
+    private static Func<ProbeTarget, int, CancellationToken, Task<(ProbeTry Try, bool Waited)>> Always(Func<ProbeTarget, CancellationToken, Task<ProbeObservation>> probe)
+    {
+        ArgumentNullException.ThrowIfNull(probe);
+        return async (target, _, ct) => (new ProbeTry(await probe(target, ct).ConfigureAwait(false), null), false);
+    }
+
+    private static Func<ProbeTarget, int, CancellationToken, Task<(ProbeTry Try, bool Waited)>> Polite(HostProber prober, int maxDeferrals)
+    {
+        ArgumentNullException.ThrowIfNull(prober);
+        return async (target, deferrals, ct) =>
+        {
+            if (deferrals >= maxDeferrals)
+            {
+                DaneScanTelemetry.CountProbeWaitedInProcess();
+                return (new ProbeTry(await prober.ProbeAsync(target, ct).ConfigureAwait(false), null), true);
+            }
+
+            return (await prober.TryProbeAsync(target, deferredBefore: deferrals > 0, ct).ConfigureAwait(false), false);
+        };
     }
 }

@@ -11,11 +11,13 @@ namespace DaneScan.Functions;
 /// <summary>
 /// The resolve and probe stages, triggered by their Service Bus queues. A resolve batch goes through the same
 /// <see cref="ResolveBatchHandler"/> as in <c>danescan worker</c> (normalised names or poison; claimed probe
-/// requests sent, then marked sent on their claims). A poison message is handled as <see cref="PoisonMessages"/>
+/// requests sent, then marked sent on their claims); a probe request through the same <see cref="ProbeRequestHandler"/>
+/// (a deferred one scheduled back onto the probe queue before the invocation returns and the host completes the
+/// message, so no invocation sleeps out a polite interval). A poison message is handled as <see cref="PoisonMessages"/>
 /// defines for every host: logged with its reason and thrown back, so the host abandons it and Service Bus
 /// dead-letters it after the queue's max delivery count.
 /// </summary>
-public sealed partial class ScanFunctions(ResolveBatchHandler resolveBatches, IProbeStage probe, ILogger<ScanFunctions> logger)
+public sealed partial class ScanFunctions(ResolveBatchHandler resolveBatches, ProbeRequestHandler probes, ILogger<ScanFunctions> logger)
 {
     public const string ResolveName = "Resolve";
     public const string ProbeName = "Probe";
@@ -67,9 +69,12 @@ public sealed partial class ScanFunctions(ResolveBatchHandler resolveBatches, IP
             throw Poison(context, decoded.Failure, decoded.Detail, body);
         }
 
+        ArgumentNullException.ThrowIfNull(context);
+        var deferrals = Deferrals(context);
+        ProbeStageResult result;
         try
         {
-            await probe.ProbeAsync(decoded.Message!, cancellationToken).ConfigureAwait(false);
+            result = await probes.HandleAsync(decoded.Message!, deferrals, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (Counted("probe", e))
         {
@@ -79,6 +84,23 @@ public sealed partial class ScanFunctions(ResolveBatchHandler resolveBatches, IP
         {
             throw Poison(context, poison, body);
         }
+
+        if (result.Deferred is { } wait)
+        {
+            LogDeferred(logger, decoded.Message!.RunId, decoded.Message.Host, decoded.Message.Address, result.Reason.ToString(), wait, deferrals + 1);
+        }
+    }
+
+    /// <summary>
+    /// The message's deferral count (<see cref="ProbeDeferrals.CountProperty"/>), from the application properties the
+    /// host puts in the trigger's binding data as a JSON object (<c>ApplicationProperties</c>); 0 when absent.
+    /// </summary>
+    private static int Deferrals(FunctionContext context)
+    {
+        var data = context.BindingContext.BindingData;
+        return data.TryGetValue("ApplicationProperties", out var properties) && properties is not null
+            ? ProbeDeferrals.CountFromJson(properties as string ?? properties.ToString())
+            : 0;
     }
 
     /// <summary>
@@ -115,6 +137,9 @@ public sealed partial class ScanFunctions(ResolveBatchHandler resolveBatches, IP
         PoisonLog.Abandoning(logger, messageId, deliveryCount, reason, description, WorkMessageCodec.Preview(body));
         return poison;
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Run {RunId} probe {Host} {Address}: deferred ({Reason}) for {Wait}, sent back as scheduled message (deferral {Deferrals})")]
+    private static partial void LogDeferred(ILogger logger, string runId, string host, string address, string reason, TimeSpan wait, int deferrals);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} batch {Batch}: {Domains} domains resolved, {Claimed} probes claimed and sent in {SendCalls} calls")]
     private static partial void LogResolved(ILogger logger, string runId, int batch, int domains, int claimed, int sendCalls);

@@ -59,6 +59,32 @@ public sealed partial class WorkQueueSender
         };
     }
 
+    /// <summary>
+    /// The message that sends a deferred probe request back to the queue: the request's body and properties, the
+    /// deferral count in <see cref="ProbeDeferrals.CountProperty"/>, and the MessageId of <see cref="ProbeDeferrals.MessageId"/>.
+    /// </summary>
+    public static ServiceBusMessage ToDeferredMessage(ProbeRequest request, int deferrals)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(deferrals, 1);
+        var message = ToMessage(request);
+        message.MessageId = ProbeDeferrals.MessageId(request, deferrals);
+        message.ApplicationProperties[ProbeDeferrals.CountProperty] = deferrals;
+        return message;
+    }
+
+    /// <summary>
+    /// Sends a deferred probe request back as a scheduled message (<see cref="ServiceBusSender.ScheduleMessageAsync(ServiceBusMessage, DateTimeOffset, CancellationToken)"/>),
+    /// delivered from <paramref name="at"/> on; returns its sequence number. One send operation.
+    /// </summary>
+    public async Task<long> ScheduleDeferredProbeRequestAsync(ProbeRequest request, int deferrals, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        var message = ToDeferredMessage(request, deferrals);
+        var sequence = await _sender.ScheduleMessageAsync(message, at, cancellationToken).ConfigureAwait(false);
+        Counters.RecordSend([message.Body.ToMemory().Length]);
+        LogScheduled(_logger, message.MessageId, _sender.EntityPath, at);
+        return sequence;
+    }
+
     /// <summary>Splits the domains by measured size and sends the batches.</summary>
     public Task<SendSummary> SendResolveBatchesAsync(string runId, IEnumerable<string> domains, int bodyBudgetBytes = WorkQueues.DefaultBodyBudgetBytes, CancellationToken cancellationToken = default) =>
         SendAsync(ResolveBatchSplitter.Split(runId, domains, bodyBudgetBytes).Select(ToMessage), cancellationToken);
@@ -160,6 +186,9 @@ public sealed partial class WorkQueueSender
 
         return new SendSummary(sent, calls, bytes);
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Scheduled deferred message {MessageId} on queue {Queue} for {At:o}")]
+    private static partial void LogScheduled(ILogger logger, string messageId, string queue, DateTimeOffset at);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sent {Count} messages to queue {Queue}")]
     private static partial void LogSent(ILogger logger, int count, string queue);

@@ -52,6 +52,25 @@ public sealed class RecordingSender(string queue, long maxBatchBytes = WorkQueue
         SentBatches.Add([.. _stores[messageBatch]]);
         return Task.CompletedTask;
     }
+
+    /// <summary>Messages scheduled (<see cref="ServiceBusSender.ScheduleMessageAsync(ServiceBusMessage, DateTimeOffset, CancellationToken)"/>), with their due times, in order.</summary>
+    public List<(ServiceBusMessage Message, DateTimeOffset At)> Scheduled { get; } = [];
+
+    /// <summary>Called with each message as it is scheduled (a test's stand-in broker delivers it when due).</summary>
+    public Action<ServiceBusMessage, DateTimeOffset>? OnScheduled { get; set; }
+
+    public override Task<long> ScheduleMessageAsync(ServiceBusMessage message, DateTimeOffset scheduledEnqueueTime, CancellationToken cancellationToken = default)
+    {
+        long sequence;
+        lock (Scheduled)
+        {
+            Scheduled.Add((message, scheduledEnqueueTime));
+            sequence = Scheduled.Count;
+        }
+
+        OnScheduled?.Invoke(message, scheduledEnqueueTime);
+        return Task.FromResult(sequence);
+    }
 }
 
 /// <summary>Records settlement calls made against received messages.</summary>

@@ -237,7 +237,7 @@ public sealed class FleetWorkerHostTests
 
         public bool Cancelled { get; private set; }
 
-        public async Task ProbeAsync(ProbeRequest request, CancellationToken cancellationToken = default)
+        public async Task<ProbeStageResult> ProbeAsync(ProbeRequest request, int deferrals, CancellationToken cancellationToken = default)
         {
             Entered.TrySetResult();
             try
@@ -251,6 +251,7 @@ public sealed class FleetWorkerHostTests
             }
 
             Probed.Enqueue(request.Host);
+            return ProbeStageResult.Done;
         }
     }
 

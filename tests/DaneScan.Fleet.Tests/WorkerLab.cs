@@ -41,8 +41,8 @@ public sealed class WorkerLab : LabFixture
         }
     }
 
-    /// <summary>The engine as <c>danescan worker --lab</c> builds it, through the composition root: the lab's resolver and self-check names, loopback allowed, no pause between connections, the given opt-out list.</summary>
-    public async Task<ScanEngine> NewEngineAsync(OptOutList optOut)
+    /// <summary>The engine as <c>danescan worker --lab</c> builds it, through the composition root: the lab's resolver and self-check names, loopback allowed, the given opt-out list, and no pause between connections unless <paramref name="limits"/> say otherwise.</summary>
+    public async Task<ScanEngine> NewEngineAsync(OptOutList optOut, ConnectionLimits? limits = null)
     {
         var built = await ScanEngineBuilder.BuildAsync(new ScanEngineOptions
         {
@@ -53,7 +53,7 @@ public sealed class WorkerLab : LabFixture
             OptOut = optOut,
             SelfCheckSignedName = LabEnvironment.SignedName,
             SelfCheckBrokenName = LabEnvironment.BogusName,
-            Limits = new ConnectionLimits { MinIntervalPerAddress = TimeSpan.Zero },
+            Limits = limits ?? new ConnectionLimits { MinIntervalPerAddress = TimeSpan.Zero },
         });
         return built.Engine ?? throw new InvalidOperationException(built.Error);
     }
@@ -69,7 +69,7 @@ public sealed class WorkerLabCollection : ICollectionFixture<WorkerLab>
 internal static class Delivered
 {
     public static ServiceBusReceivedMessage From(ServiceBusMessage sent, int deliveryCount = 1) =>
-        ServiceBusModelFactory.ServiceBusReceivedMessage(body: sent.Body, messageId: sent.MessageId, deliveryCount: deliveryCount, subject: sent.Subject);
+        ServiceBusModelFactory.ServiceBusReceivedMessage(body: sent.Body, messageId: sent.MessageId, deliveryCount: deliveryCount, subject: sent.Subject, properties: sent.ApplicationProperties);
 
     public static ServiceBusReceivedMessage Body(BinaryData body, string messageId, int deliveryCount = 1) =>
         ServiceBusModelFactory.ServiceBusReceivedMessage(body: body, messageId: messageId, deliveryCount: deliveryCount);

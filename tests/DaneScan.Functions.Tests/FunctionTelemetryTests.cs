@@ -62,7 +62,7 @@ public sealed class FunctionTelemetryTests : IAsyncLifetime
         var probeQueue = new RecordingSender(WorkQueues.Probe);
         var functions = new ScanFunctions(
             new ResolveBatchHandler(new TableResolveStage((d, _) => Task.FromResult(_dns[d]), _store, _claims), new WorkQueueSender(probeQueue), _claims),
-            new TableProbeStage((t, _) => Task.FromResult(StageObservations.Probe(t)), _store, _claims),
+            new ProbeRequestHandler(new TableProbeStage((t, _) => Task.FromResult(StageObservations.Probe(t)), _store, _claims), new WorkQueueSender(probeQueue)),
             NullLogger<ScanFunctions>.Instance);
         var context = new SuccessPathContext("telemetry");
         using var seen = new Measurements(DaneScanTelemetry.Name);

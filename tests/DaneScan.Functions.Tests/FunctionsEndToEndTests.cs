@@ -91,7 +91,7 @@ public sealed class FunctionsEndToEndTests(FunctionsLab fixture) : IClassFixture
             var senders = new QueueSenders(new WorkQueueSender(resolveQueue), new WorkQueueSender(probeQueue));
             var functions = new ScanFunctions(
                 new ResolveBatchHandler(new TableResolveStage(resolver2.ResolveAsync, fleetStore, claims, fixture.Options.SmtpPort), senders.Probe, claims),
-                new TableProbeStage(prober2.ProbeAsync, fleetStore, claims, fixture.Options.SmtpPort),
+                new ProbeRequestHandler(new TableProbeStage(prober2.ProbeAsync, fleetStore, claims, fixture.Options.SmtpPort), senders.Probe),
                 NullLogger<ScanFunctions>.Instance);
             var enumerator = new BlobRunEnumerator(blobs, fleetStore, new RunEnumeratorOptions { Resolver = fixture.Lab.Resolver.ToString(), VantagePoint = "lab" }, time);
             var enumerate = new EnumerateFunction(

@@ -17,7 +17,7 @@ public sealed class ScanFunctionTests
 {
     private static readonly ScanFunctions Functions = new(
         new ResolveBatchHandler(new UnreachableStages(), new WorkQueueSender(new UnusedSender()), claims: null),
-        new UnreachableStages(),
+        new ProbeRequestHandler(new UnreachableStages(), new WorkQueueSender(new UnusedSender())),
         NullLogger<ScanFunctions>.Instance);
 
     [Theory]
@@ -78,7 +78,7 @@ public sealed class ScanFunctionTests
         var functionLog = new PoisonLogRecorder();
         var functions = new ScanFunctions(
             new ResolveBatchHandler(new UnreachableStages(), new WorkQueueSender(new UnusedSender()), claims: null),
-            new UnreachableStages(),
+            new ProbeRequestHandler(new UnreachableStages(), new WorkQueueSender(new UnusedSender())),
             functionLog);
         var thrown = await Assert.ThrowsAsync<PoisonMessageException>(() => queue == WorkQueues.Resolve
             ? functions.ResolveAsync(bytes, new TriggerContext("m-9", 2), CancellationToken.None)
@@ -157,7 +157,7 @@ public sealed class ScanFunctionTests
         public Task<IReadOnlyList<ProbeRequest>> ResolveAsync(ResolveBatch batch, CancellationToken cancellationToken = default) =>
             throw new InvalidOperationException("a poison message reached the resolve stage");
 
-        public Task ProbeAsync(ProbeRequest request, CancellationToken cancellationToken = default) =>
+        public Task<ProbeStageResult> ProbeAsync(ProbeRequest request, int deferrals, CancellationToken cancellationToken = default) =>
             throw new InvalidOperationException("a poison message reached the probe stage");
     }
 

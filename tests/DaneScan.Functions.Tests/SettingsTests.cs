@@ -180,7 +180,7 @@ public sealed class SettingsTests
     /// <summary>Only registered to show that a registered port is not reported missing; never called.</summary>
     private sealed class UnusedProbeStage : IProbeStage
     {
-        public Task ProbeAsync(ProbeRequest request, CancellationToken cancellationToken = default) =>
+        public Task<ProbeStageResult> ProbeAsync(ProbeRequest request, int deferrals, CancellationToken cancellationToken = default) =>
             throw new InvalidOperationException("not called by this test");
     }
 

@@ -52,6 +52,8 @@ public sealed class WorkerCounters
     private long _domains;
     private long _domainsOptedOut;
     private long _probesSent;
+    private long _probesDeferred;
+    private long _probesWaited;
 
     public QueueCounters Resolve { get; } = new(WorkQueues.Resolve);
 
@@ -65,6 +67,24 @@ public sealed class WorkerCounters
 
     /// <summary>Probe requests this worker put on the probe queue (each claimed target once per run).</summary>
     public long ProbesSent => Interlocked.Read(ref _probesSent);
+
+    /// <summary>Probe requests this worker deferred: sent back to the probe queue as scheduled messages because their address's turn was not free.</summary>
+    public long ProbesDeferred => Interlocked.Read(ref _probesDeferred);
+
+    /// <summary>Probe requests deferred as often as the stage allows that then waited for their turn in the handler.</summary>
+    public long ProbesWaited => Interlocked.Read(ref _probesWaited);
+
+    internal void AddProbeResult(Fleet.ProbeStageResult result)
+    {
+        if (result.IsDeferred)
+        {
+            Interlocked.Increment(ref _probesDeferred);
+        }
+        else if (result.WaitedInProcess)
+        {
+            Interlocked.Increment(ref _probesWaited);
+        }
+    }
 
     internal void AddDomains(int resolved, int optedOut)
     {
@@ -85,7 +105,7 @@ public sealed class WorkerCounters
 
         if (probe)
         {
-            parts.Add(Probe.Describe());
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{Probe.Describe()} ({ProbesDeferred} deferred, {ProbesWaited} waited for their turn)"));
         }
 
         return string.Join("; ", parts);

@@ -27,7 +27,7 @@ public sealed partial class WorkerHandlers
     public const string InvalidDomainReason = ResolveBatchHandler.InvalidDomainReason;
 
     private readonly ResolveBatchHandler _batches;
-    private readonly IProbeStage _probe;
+    private readonly ProbeRequestHandler _probes;
     private readonly Func<string, bool> _domainAllowed;
     private readonly WorkItemProcessor _items;
     private readonly ILogger _logger;
@@ -44,7 +44,7 @@ public sealed partial class WorkerHandlers
         ArgumentNullException.ThrowIfNull(probe);
         ArgumentNullException.ThrowIfNull(probeSender);
         _batches = new ResolveBatchHandler(resolve, probeSender, claims);
-        _probe = probe;
+        _probes = new ProbeRequestHandler(probe, probeSender);
         _domainAllowed = domainAllowed ?? (static _ => true);
         _items = new WorkItemProcessor(loggers?.CreateLogger<WorkItemProcessor>()) { PoisonClassifier = Classify, PoisonSettlement = PoisonMessages.Settlement };
         _logger = (ILogger?)loggers?.CreateLogger<WorkerHandlers>() ?? NullLogger.Instance;
@@ -56,9 +56,23 @@ public sealed partial class WorkerHandlers
     public Task<ProcessResult> HandleResolveAsync(ServiceBusReceivedMessage message, IMessageSettler settler, CancellationToken cancellationToken = default) =>
         Counted(Counters.Resolve, () => _items.ProcessResolveBatchAsync(message, settler, (batch, ct) => Stage("resolve", () => ResolveAsync(batch, ct), ct), cancellationToken));
 
-    /// <summary>Handles and settles one message of the probe queue.</summary>
-    public Task<ProcessResult> HandleProbeAsync(ServiceBusReceivedMessage message, IMessageSettler settler, CancellationToken cancellationToken = default) =>
-        Counted(Counters.Probe, () => _items.ProcessProbeRequestAsync(message, settler, (request, ct) => Stage("probe", () => _probe.ProbeAsync(request, ct), ct), cancellationToken));
+    /// <summary>
+    /// Handles and settles one message of the probe queue. A request the stage defers is scheduled back onto the
+    /// probe queue (<see cref="ProbeRequestHandler"/>) and then this message is completed: the handler never waits
+    /// for an address's turn, except for a request deferred <see cref="TableProbeStage.MaxDeferrals"/> times already.
+    /// </summary>
+    public Task<ProcessResult> HandleProbeAsync(ServiceBusReceivedMessage message, IMessageSettler settler, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var deferrals = ProbeDeferrals.Count(message.ApplicationProperties);
+        return Counted(Counters.Probe, () => _items.ProcessProbeRequestAsync(message, settler, (request, ct) => Stage("probe", () => ProbeAsync(request, deferrals, ct), ct), cancellationToken));
+    }
+
+    private async Task ProbeAsync(ProbeRequest request, int deferrals, CancellationToken cancellationToken)
+    {
+        var result = await _probes.HandleAsync(request, deferrals, cancellationToken).ConfigureAwait(false);
+        Counters.AddProbeResult(result);
+    }
 
     /// <summary>The dead-letter decision for a handler's exception: a <see cref="PoisonMessageException"/> is poison, anything else is retried.</summary>
     public static DeadLetterDecision? Classify(Exception exception) => PoisonMessages.Classify(exception);

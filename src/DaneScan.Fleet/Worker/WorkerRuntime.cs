@@ -83,7 +83,7 @@ public sealed class WorkerRuntime : IAsyncDisposable
         var hosts = new RunHostCaches(engine.Resolver);
         return (
             new TableResolveStage(hosts.ResolveAsync, store, claims, engine.SmtpPort, d => engine.Policy.CheckDomain(d).Allowed),
-            new TableProbeStage(engine.Prober.ProbeAsync, store, claims, engine.SmtpPort));
+            new TableProbeStage(engine.Prober, store, claims, engine.SmtpPort));
     }
 
     public async ValueTask DisposeAsync()

@@ -19,6 +19,6 @@ public sealed class EngineStages(ResolverTrust trust, TableResultStore store, Pr
     public async Task<IReadOnlyList<ProbeRequest>> ResolveAsync(ResolveBatch batch, CancellationToken cancellationToken = default) =>
         await (await _stages.Value.WaitAsync(cancellationToken).ConfigureAwait(false)).Resolve.ResolveAsync(batch, cancellationToken).ConfigureAwait(false);
 
-    public async Task ProbeAsync(ProbeRequest request, CancellationToken cancellationToken = default) =>
-        await (await _stages.Value.WaitAsync(cancellationToken).ConfigureAwait(false)).Probe.ProbeAsync(request, cancellationToken).ConfigureAwait(false);
+    public async Task<ProbeStageResult> ProbeAsync(ProbeRequest request, int deferrals, CancellationToken cancellationToken = default) =>
+        await (await _stages.Value.WaitAsync(cancellationToken).ConfigureAwait(false)).Probe.ProbeAsync(request, deferrals, cancellationToken).ConfigureAwait(false);
 }

@@ -69,6 +69,7 @@ public static class StageRegistration
         services.AddSingleton<IProbeStage>(sp => sp.GetRequiredService<EngineStages>());
         services.AddSingleton(sp => sp.GetRequiredService<ProbeClaims>().Progress);
         services.AddSingleton(sp => new ResolveBatchHandler(sp.GetRequiredService<IResolveStage>(), sp.GetRequiredService<QueueSenders>().Probe, sp.GetRequiredService<ProbeClaims>()));
+        services.AddSingleton(sp => new ProbeRequestHandler(sp.GetRequiredService<IProbeStage>(), sp.GetRequiredService<QueueSenders>().Probe, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new RunFinaliser(sp.GetRequiredService<TableResultStore>(), sp.GetRequiredService<RunProgress>(), sp.GetService<Microsoft.Extensions.Logging.ILogger<RunFinaliser>>())
         {
             StallAfter = sp.GetRequiredService<IOptions<FinaliseOptions>>().Value.StallAfter,

@@ -21,6 +21,13 @@ public sealed record ConnectionLimits
     public static TimeSpan DefaultInterval { get; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// The shortest "come back later" <see cref="ConnectionLimiter.TryAcquire"/> gives (100 ms): a request sent back
+    /// through a queue takes a round trip of about that anyway, and a zero interval must not turn a busy address
+    /// into a stream of immediate retries.
+    /// </summary>
+    public static TimeSpan MinimumRetry { get; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
     /// The shortest a run can be under these limits when one address needs <paramref name="probes"/>
     /// connections: the probes, <see cref="ConnectionsPerAddress"/> at a time, each turn after the first
     /// <see cref="MinIntervalPerAddress"/> after the last (the connections' own time not counted).
@@ -36,8 +43,15 @@ public sealed record ConnectionLimits
 /// for its address, so a busy address does not starve the others.
 /// </summary>
 /// <remarks>
-/// Memory: one small entry per address with a connection open, waiting, or closed within the interval;
+/// <para>
+/// Two ways in, over the same state: <see cref="AcquireAsync"/> waits for the turn (the CLI's local pipeline),
+/// <see cref="TryAcquire"/> never waits and says when to come back instead (the fleet's probe stage, which sends
+/// the request back to its queue as a scheduled message rather than holding a billed execution while it sleeps).
+/// </para>
+/// <para>
+/// Memory: one small entry per address with a connection open, waiting, booked, or closed within the interval;
 /// older entries are pruned as the table grows.
+/// </para>
 /// </remarks>
 public sealed class ConnectionLimiter : IDisposable
 {
@@ -113,7 +127,7 @@ public sealed class ConnectionLimiter : IDisposable
 
             await _global.WaitAsync(cancellationToken).ConfigureAwait(false);
             holdsGlobal = true;
-            return new ConnectionLease(this, key, state);
+            return new ConnectionLease(this, key, state, Now());
         }
         finally
         {
@@ -126,6 +140,66 @@ public sealed class ConnectionLimiter : IDisposable
 
                 Leave(state);
             }
+        }
+    }
+
+    /// <summary>
+    /// Returns a lease at once when <paramref name="address"/> has a free turn, its interval since the last
+    /// connection has passed and a global slot is free; otherwise, without waiting, says how long to wait before
+    /// asking again (<see cref="ConnectionAttempt.RetryAfter"/>, never less than <see cref="ConnectionLimits.MinimumRetry"/>):
+    /// <list type="bullet">
+    /// <item><see cref="DeferralReason.Interval"/>: the address is free but its last connection ended less than the
+    /// interval ago: exactly when the interval ends.</item>
+    /// <item><see cref="DeferralReason.AddressBusy"/>: the address has its connections open: an estimate, one
+    /// <em>step</em> from now, where a step is the interval plus how long the address's last connection lasted
+    /// (the interval alone before the first one ended).</item>
+    /// <item><see cref="DeferralReason.GlobalCap"/>: every global slot is taken: one interval from now (not booked:
+    /// the cap is not the address's).</item>
+    /// </list>
+    /// Booking: many requests for one address arriving at once (a large provider's thousands of MX host names on
+    /// one address) are told successive slots, each a step after the last one told out, so that they come back
+    /// spread over the time the address needs for them, each deferred about once, rather than all at the same
+    /// moment to be deferred again together. A slot is an estimate (how long the connections before it will
+    /// last is not known in advance), so a request that comes back a little early finds the address not yet
+    /// ready; with <paramref name="deferredBefore"/> it then is told the earliest time the address could be free,
+    /// without a new slot after all the others: it holds a slot already. A lease, when given, is given to whoever
+    /// asks first, booked or not: a free turn is never left idle.
+    /// </summary>
+    /// <param name="address">The destination.</param>
+    /// <param name="deferredBefore">True when this request was deferred by this limiter before (it is coming back at its slot).</param>
+    public ConnectionAttempt TryAcquire(IPAddress address, bool deferredBefore = false)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var key = AddressPolicy.Canonical(address);
+        lock (_gate)
+        {
+            if (!_addresses.TryGetValue(key, out var state))
+            {
+                state = new AddressState(_limits.ConnectionsPerAddress);
+                _addresses.Add(key, state);
+            }
+
+            var now = Now();
+            var step = _limits.MinIntervalPerAddress + (state.LastDuration ?? TimeSpan.Zero);
+            if (!state.Turn.Wait(0))
+            {
+                return Defer(state, DeferralReason.AddressBusy, now + step, step, book: !deferredBefore, now);
+            }
+
+            if (state.LastEnd is { } lastEnd && lastEnd + _limits.MinIntervalPerAddress > now)
+            {
+                state.Turn.Release();
+                return Defer(state, DeferralReason.Interval, lastEnd + _limits.MinIntervalPerAddress, step, book: !deferredBefore, now);
+            }
+
+            if (!_global.Wait(0))
+            {
+                state.Turn.Release();
+                return Defer(state, DeferralReason.GlobalCap, now + _limits.MinIntervalPerAddress, step, book: false, now);
+            }
+
+            state.Users++;
+            return new ConnectionAttempt(new ConnectionLease(this, key, state, now), TimeSpan.Zero, DeferralReason.None);
         }
     }
 
@@ -143,16 +217,39 @@ public sealed class ConnectionLimiter : IDisposable
         }
     }
 
-    internal void Release(IPAddress key, AddressState state, bool connected)
+    internal void Release(IPAddress key, AddressState state, bool connected, TimeSpan started)
     {
         if (connected)
         {
-            state.LastEnd = Now();
+            lock (_gate)
+            {
+                var now = Now();
+                state.LastEnd = now;
+                state.LastDuration = now - started;
+            }
         }
 
         _global.Release();
         state.Turn.Release();
         Leave(state);
+    }
+
+    /// <summary>A deferral until <paramref name="earliest"/>, or (booked) until the slot a step after the address's last booked one if that is later. Called under the gate.</summary>
+    private static ConnectionAttempt Defer(AddressState state, DeferralReason reason, TimeSpan earliest, TimeSpan step, bool book, TimeSpan now)
+    {
+        var at = earliest;
+        if (book)
+        {
+            if (state.NextSlot is { } booked && booked + step > at)
+            {
+                at = booked + step;
+            }
+
+            state.NextSlot = at;
+        }
+
+        var wait = at - now;
+        return new ConnectionAttempt(null, wait > ConnectionLimits.MinimumRetry ? wait : ConnectionLimits.MinimumRetry, reason);
     }
 
     /// <summary>Monotonic time from the time provider.</summary>
@@ -170,7 +267,9 @@ public sealed class ConnectionLimiter : IDisposable
 
             var now = Now();
             var stale = _addresses
-                .Where(kv => kv.Value.Users == 0 && (kv.Value.LastEnd is null || now - kv.Value.LastEnd.Value >= _limits.MinIntervalPerAddress))
+                .Where(kv => kv.Value.Users == 0
+                    && (kv.Value.LastEnd is null || now - kv.Value.LastEnd.Value >= _limits.MinIntervalPerAddress)
+                    && (kv.Value.NextSlot is null || kv.Value.NextSlot.Value <= now))
                 .Select(kv => kv.Key)
                 .ToList();
             foreach (var k in stale)
@@ -190,6 +289,12 @@ public sealed class ConnectionLimiter : IDisposable
         public int Users { get; set; }
 
         public TimeSpan? LastEnd { get; set; }
+
+        /// <summary>How long the last connection to the address lasted (from its lease to its end).</summary>
+        public TimeSpan? LastDuration { get; set; }
+
+        /// <summary>The last slot <see cref="TryAcquire"/> told a deferred request for this address (monotonic).</summary>
+        public TimeSpan? NextSlot { get; set; }
     }
 }
 
@@ -199,13 +304,15 @@ public sealed class ConnectionLease : IDisposable
     private readonly ConnectionLimiter _owner;
     private readonly IPAddress _key;
     private readonly ConnectionLimiter.AddressState _state;
+    private readonly TimeSpan _started;
     private int _disposed;
 
-    internal ConnectionLease(ConnectionLimiter owner, IPAddress key, ConnectionLimiter.AddressState state)
+    internal ConnectionLease(ConnectionLimiter owner, IPAddress key, ConnectionLimiter.AddressState state, TimeSpan started)
     {
         _owner = owner;
         _key = key;
         _state = state;
+        _started = started;
     }
 
     public IPAddress Address => _key;
@@ -219,7 +326,33 @@ public sealed class ConnectionLease : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _owner.Release(_key, _state, connected);
+            _owner.Release(_key, _state, connected, _started);
         }
     }
+}
+
+/// <summary>Why <see cref="ConnectionLimiter.TryAcquire"/> gave no lease.</summary>
+public enum DeferralReason
+{
+    /// <summary>Not deferred: the attempt holds a lease.</summary>
+    None,
+
+    /// <summary>The address's last connection ended less than the interval ago.</summary>
+    Interval,
+
+    /// <summary>The address has as many connections open as it may.</summary>
+    AddressBusy,
+
+    /// <summary>The global cap on open connections is reached.</summary>
+    GlobalCap,
+}
+
+/// <summary>What <see cref="ConnectionLimiter.TryAcquire"/> answered: a lease to connect with now, or how long to wait before asking again.</summary>
+/// <param name="Lease">The lease (dispose it when the connection closes), or null when deferred.</param>
+/// <param name="RetryAfter">When deferred, how long from now to ask again; zero with a lease.</param>
+/// <param name="Reason">Why it was deferred; <see cref="DeferralReason.None"/> with a lease.</param>
+public sealed record ConnectionAttempt(ConnectionLease? Lease, TimeSpan RetryAfter, DeferralReason Reason)
+{
+    /// <summary>True when there is no lease: come back after <see cref="RetryAfter"/>.</summary>
+    public bool Deferred => Lease is null;
 }

@@ -38,6 +38,15 @@ public static class DaneScanTelemetry
     /// <summary>SMTP probes in flight (connected or waiting for their address's turn).</summary>
     public static UpDownCounter<long> ProbesInFlight { get; } = Meter.CreateUpDownCounter<long>("danescan.probes.in_flight", "{probe}", "SMTP probes in flight.");
 
+    /// <summary>
+    /// Probe requests sent back to the probe queue as scheduled messages because their address's turn was not
+    /// free (the fleet's probe stage never waits for it in an execution); tag <c>reason</c> (Interval, AddressBusy, GlobalCap).
+    /// </summary>
+    public static Counter<long> ProbeDeferrals { get; } = Meter.CreateCounter<long>("danescan.probes.deferred", "{request}", "Probe requests deferred to a scheduled message because their address's turn was not free (tag reason).");
+
+    /// <summary>Probe requests deferred as often as the stage allows, which then waited for their address's turn in the execution.</summary>
+    public static Counter<long> ProbesWaitedInProcess { get; } = Meter.CreateCounter<long>("danescan.probes.waited", "{request}", "Probe requests deferred as often as allowed that then waited for their turn in the execution.");
+
     /// <summary>Work given back for another attempt (an abandoned message); tag <c>stage</c>.</summary>
     public static Counter<long> Retries { get; } = Meter.CreateCounter<long>("danescan.retries", "{attempt}", "Work handed back for another attempt (tag stage).");
 
@@ -76,6 +85,13 @@ public static class DaneScanTelemetry
         ArgumentNullException.ThrowIfNull(verdict);
         Outcomes.Add(1, new KeyValuePair<string, object?>("status", verdict.All.ToString()));
     }
+
+    /// <summary>Counts a probe request deferred to a scheduled message (<see cref="ProbeDeferrals"/>).</summary>
+    public static void CountProbeDeferral(Politeness.DeferralReason reason) =>
+        ProbeDeferrals.Add(1, new KeyValuePair<string, object?>("reason", reason.ToString()));
+
+    /// <summary>Counts a probe request that waited for its turn in the execution after its last allowed deferral (<see cref="ProbesWaitedInProcess"/>).</summary>
+    public static void CountProbeWaitedInProcess() => ProbesWaitedInProcess.Add(1);
 
     /// <summary>Counts a failure of <paramref name="stage"/>, tagged with the exception's type.</summary>
     public static void CountError(string stage, Exception error)

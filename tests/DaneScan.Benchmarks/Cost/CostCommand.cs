@@ -182,7 +182,7 @@ internal static class CostCommand
             var logs = new CountingLoggerFactory();
             var functions = new ScanFunctions(
                 new ResolveBatchHandler(new TableResolveStage(hostCaches.ResolveAsync, resolveStore, resolveClaims, s.SmtpPort), senders.Probe, resolveClaims),
-                new TableProbeStage(prober.ProbeAsync, probeStore, probeClaims, s.SmtpPort),
+                new ProbeRequestHandler(new TableProbeStage(prober.ProbeAsync, probeStore, probeClaims, s.SmtpPort), senders.Probe),
                 logs.CreateLogger<ScanFunctions>());
             var enumerator = new BlobRunEnumerator(blobs, enumerateStore, new RunEnumeratorOptions { Resolver = s.Resolver, VantagePoint = "lab" });
             var enumerate = new EnumerateFunction(
