@@ -118,10 +118,11 @@ public sealed class ConnectionLimiter : IDisposable
             holdsAddress = true;
             if (state.LastEnd is { } lastEnd)
             {
-                var wait = lastEnd + _limits.MinIntervalPerAddress - Now();
-                if (wait > TimeSpan.Zero)
+                // A timer may fire a little early (it runs on a coarse clock): wait again until the interval has
+                // passed by the monotonic clock, so no connection starts before its interval is over.
+                for (var wait = lastEnd + _limits.MinIntervalPerAddress - Now(); wait > TimeSpan.Zero; wait = lastEnd + _limits.MinIntervalPerAddress - Now())
                 {
-                    await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait, _time, cancellationToken).ConfigureAwait(false);
                 }
             }
 
