@@ -38,11 +38,12 @@ bash eng/bicep.sh
 bash eng/check-definitions.sh
 
 # Test projects run one after another: several start lab processes on their own loopback addresses.
+# The console logger at "minimal" prints each failure with its message and stack trace, nothing for passes.
 log="$state/test.log"
 status=0
 for proj in tests/*.Tests/*.csproj; do
   echo "== $proj"
-  dotnet test "$proj" --no-build -c Release --verbosity quiet -nologo 2>&1 | tee -a "$log" || status=1
+  dotnet test "$proj" --no-build -c Release --verbosity quiet -nologo --logger "console;verbosity=minimal" 2>&1 | tee -a "$log" || status=1
 done
 
 passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')

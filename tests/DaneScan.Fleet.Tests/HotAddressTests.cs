@@ -92,7 +92,8 @@ public sealed class HotAddressTests(WorkerLab fixture) : IAsyncLifetime
         }
 
         // Politeness on the hot address: each connection starts at least the interval after the previous one
-        // ended. The start is the probe's own (taken before it connects), the end the span's (after it closed).
+        // ended. The start is the probe's own (taken before it connects), the end the span's (after it closed, before
+        // the lease that starts the interval was given back).
         var order = hotRequests.OrderBy(r => observations[r.Host].StartedUtc).ToList();
         for (var i = 1; i < order.Count; i++)
         {

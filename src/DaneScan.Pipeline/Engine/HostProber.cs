@@ -63,8 +63,7 @@ public sealed class HostProber(SmtpProber prober, PolitenessPolicy policy, Conne
             return new ProbeTry(null, attempt.RetryAfter, attempt.Reason);
         }
 
-        using var inFlight = DaneScanTelemetry.TrackProbe(target.Host, target.Address.ToString());
-        return new ProbeTry(await ProbeWithLeaseAsync(target, lease, cancellationToken).ConfigureAwait(false), null);
+        return new ProbeTry(await ProbeWithLeaseAsync(target, lease, cancellationToken, trackSpan: true).ConfigureAwait(false), null);
     }
 
     /// <summary>The opt-out list, the address policy and the budget: the observation of a refused target, or null.</summary>
@@ -79,11 +78,16 @@ public sealed class HostProber(SmtpProber prober, PolitenessPolicy policy, Conne
         return budget?.Refusal(target.Address) is { } early ? NotProbed(target, ProbeSkipReason.Policy, early) : null;
     }
 
-    /// <summary>Probes with the lease held (disposed when done); the budget is asked again first, since the connections before this one may have used it up.</summary>
-    private async Task<ProbeObservation> ProbeWithLeaseAsync(ProbeTarget target, ConnectionLease lease, CancellationToken cancellationToken)
+    /// <summary>
+    /// Probes with the lease held (disposed when done); the budget is asked again first, since the connections before
+    /// this one may have used it up. With <paramref name="trackSpan"/> the probe span is opened here and ends before the
+    /// lease is released, so a span's end never falls after the moment the address's polite interval starts counting.
+    /// </summary>
+    private async Task<ProbeObservation> ProbeWithLeaseAsync(ProbeTarget target, ConnectionLease lease, CancellationToken cancellationToken, bool trackSpan = false)
     {
         using (lease)
         {
+            using var inFlight = trackSpan ? DaneScanTelemetry.TrackProbe(target.Host, target.Address.ToString()) : default;
             if (budget?.Refusal(target.Address) is { } spent)
             {
                 lease.ReleaseUnused();
