@@ -39,7 +39,7 @@ internal static class CostCommand
 {
     private const string Usage = """
         usage: DaneScan.Benchmarks cost [--lab STATE] [--domains N] [--concurrency C] [--batch-bytes B]
-                                        [--memory-mb 512|2048|4096] [--vcpus V] [--table-connection CS] [--json FILE] [--keep]
+                                        [--memory-mb 512|2048|4096] [--vcpus V] [--table-connection CS] [--json FILE] [--keep] [--waiting-probes]
                                         [--resolve-seconds S] [--probe-seconds S] [--probe-timeout-share F] [--probe-timeout-seconds S]
           --lab STATE          a running lab with scale domains (danescan lab up --scale N --hosts M --no-cases); default /tmp/danescan-lab-64
           --domains N          scan the first N scale domains (default all)
@@ -50,6 +50,8 @@ internal static class CostCommand
           --table-connection   Table Storage connection string (default $DANESCAN_TABLE_CONNECTION or UseDevelopmentStorage=true)
           --json FILE          also write the report as JSON to FILE
           --keep               keep the tables (default: deleted at the end)
+          --waiting-probes     wire the probe stage as it was before deferral: an execution waits for its address's
+                               polite turn instead of sending the request back as a scheduled message (the comparison)
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -64,7 +66,7 @@ internal static class CostCommand
             }
 
             var flag = args[i];
-            options[flag] = flag is "--keep" or "--help" ? "true" : i + 1 < args.Length ? args[++i] : null;
+            options[flag] = flag is "--keep" or "--help" or "--waiting-probes" ? "true" : i + 1 < args.Length ? args[++i] : null;
         }
 
         if (options.ContainsKey("--help"))
@@ -97,6 +99,7 @@ internal static class CostCommand
             VCpus = Number("--vcpus", 1),
             TableConnection = Text("--table-connection", Environment.GetEnvironmentVariable("DANESCAN_TABLE_CONNECTION") is { Length: > 0 } cs ? cs : "UseDevelopmentStorage=true"),
             Keep = options.ContainsKey("--keep"),
+            WaitingProbes = options.ContainsKey("--waiting-probes"),
             Latency = new LatencyModel
             {
                 ResolveSecondsPerDomain = Number("--resolve-seconds", 0.5),
@@ -182,7 +185,12 @@ internal static class CostCommand
             var logs = new CountingLoggerFactory();
             var functions = new ScanFunctions(
                 new ResolveBatchHandler(new TableResolveStage(hostCaches.ResolveAsync, resolveStore, resolveClaims, s.SmtpPort), senders.Probe, resolveClaims),
-                new ProbeRequestHandler(new TableProbeStage(prober.ProbeAsync, probeStore, probeClaims, s.SmtpPort), senders.Probe),
+                // As WorkerRuntime.Stages wires it: a busy address sends the request back as a scheduled message.
+                new ProbeRequestHandler(
+                    s.WaitingProbes
+                        ? new TableProbeStage(prober.ProbeAsync, probeStore, probeClaims, s.SmtpPort)
+                        : new TableProbeStage(prober, probeStore, probeClaims, s.SmtpPort),
+                    senders.Probe),
                 logs.CreateLogger<ScanFunctions>());
             var enumerator = new BlobRunEnumerator(blobs, enumerateStore, new RunEnumeratorOptions { Resolver = s.Resolver, VantagePoint = "lab" });
             var enumerate = new EnumerateFunction(
@@ -203,8 +211,8 @@ internal static class CostCommand
 
             // The timer fires once; the host loops take the two queues meanwhile.
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var resolveLoop = HostLoop.RunAsync(resolveQueue, resolveMeter, s.Concurrency, body => functions.ResolveAsync(body, new SuccessPathContext("cost"), cts.Token), Done, cts.Token);
-            var probeLoop = HostLoop.RunAsync(probeQueue, probeMeter, s.Concurrency, body => functions.ProbeAsync(body, new SuccessPathContext("cost"), cts.Token), Done, cts.Token);
+            var resolveLoop = HostLoop.RunAsync(resolveQueue, resolveMeter, s.Concurrency, m => functions.ResolveAsync(m.Body, new SuccessPathContext("cost", m.ApplicationProperties), cts.Token), Done, cts.Token);
+            var probeLoop = HostLoop.RunAsync(probeQueue, probeMeter, s.Concurrency, m => functions.ProbeAsync(m.Body, new SuccessPathContext("cost", m.ApplicationProperties), cts.Token), Done, cts.Token);
             Interlocked.Increment(ref pending);
             await enumerateMeter.RunAsync(() => enumerate.RunAsync(new TimerInfo(), cts.Token));
             Volatile.Write(ref enumerated, true);
@@ -232,7 +240,7 @@ internal static class CostCommand
             var check = await CheckAsync(checkStore, runId, s.ExpectedFile, domains, cancellationToken);
             var stored = await StoredAsync(service, prefix, cancellationToken);
 
-            return CostReport.Build(s, runId, domains.Count, wall, cpu, check, stored, logs.Records, blobRequests.Count, lookups.Lookups,
+            return CostReport.Build(s, runId, domains.Count, wall, cpu, check, stored, logs.Records, blobRequests.Count, lookups.Lookups, probeQueue.Scheduled,
                 [enumerateMeter, resolveMeter, probeMeter, finaliseMeter],
                 new Dictionary<string, TableOperationCounters>(StringComparer.Ordinal)
                 {
@@ -321,6 +329,7 @@ internal static class CostCommand
         var b = new StringBuilder();
         var ci = CultureInfo.InvariantCulture;
         b.AppendLine(ci, $"Fleet run {r.RunId}: {r.Domains:N0} domains, {r.Check.Probes:N0} probes ({r.ProbesPerDomain:0.000} per domain), {r.WallSeconds:0.0} s wall, {r.ProcessCpuSeconds:0.0} s CPU");
+        b.AppendLine(ci, $"probe stage: {(r.WaitingProbes ? "waiting for an address's turn in the execution" : "a busy address's request sent back as a scheduled message")}");
         b.AppendLine(ci, $"check: {r.Check.Recorded:N0} recorded, {r.Check.Unjudged} unjudged, {r.Check.Mismatches} differ from the lab's expectations");
         b.AppendLine();
         b.AppendLine("| counted operation | total | per domain | per million domains |");
@@ -389,6 +398,9 @@ internal sealed record CostSettings
     public required string TableConnection { get; init; }
 
     public bool Keep { get; init; }
+
+    /// <summary>Wire the waiting probe stage (before deferral) instead of the fleet's deferring one.</summary>
+    public bool WaitingProbes { get; init; }
 
     public required LatencyModel Latency { get; init; }
 }

@@ -32,6 +32,9 @@ internal sealed record CostReport
 
     public required int Concurrency { get; init; }
 
+    /// <summary>True when the probe stage waited for an address's turn in its execution (the comparison wiring).</summary>
+    public required bool WaitingProbes { get; init; }
+
     public required int BatchBodyBytes { get; init; }
 
     public required int MemoryMb { get; init; }
@@ -58,7 +61,7 @@ internal sealed record CostReport
     public required IReadOnlyDictionary<string, StoredTable> Stored { get; init; }
 
     public static CostReport Build(
-        CostSettings s, string runId, int domains, double wall, double cpu, RunCheck check, IReadOnlyDictionary<string, StoredTable> stored, long logRecords, long blobRequests, long dnsLookups,
+        CostSettings s, string runId, int domains, double wall, double cpu, RunCheck check, IReadOnlyDictionary<string, StoredTable> stored, long logRecords, long blobRequests, long dnsLookups, long probesDeferred,
         IReadOnlyList<FunctionMeter> meters, IReadOnlyDictionary<string, TableOperationCounters> tables,
         IReadOnlyDictionary<string, (ServiceBusOperationCounters Send, ServiceBusOperationCounters Host)> queues)
     {
@@ -92,6 +95,7 @@ internal sealed record CostReport
             sbCalls += send.SendCalls + host.MessagesReceived + host.Completes;
         }
 
+        Add("probe requests deferred (sent back as scheduled messages; each one more send, receive and complete)", probesDeferred);
         Add("blob: requests reading the lists (enumerate)", blobRequests);
         Add("dns: RRset lookups sent by the resolve stage (MX, A, AAAA, CNAME, TLSA)", dnsLookups);
         Add("servicebus: billed operations (per message and 64 KB)", sbBilled);
@@ -159,6 +163,7 @@ internal sealed record CostReport
             ProcessCpuSeconds = cpu,
             Check = check,
             Concurrency = s.Concurrency,
+            WaitingProbes = s.WaitingProbes,
             BatchBodyBytes = s.BatchBodyBytes,
             MemoryMb = s.MemoryMb,
             VCpus = s.VCpus,

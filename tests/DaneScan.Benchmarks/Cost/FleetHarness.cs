@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text.Json;
 using System.Threading.Channels;
 using Azure.Messaging.ServiceBus;
 using DaneScan.ServiceBus;
@@ -10,21 +11,47 @@ namespace DaneScan.Benchmarks.Cost;
 /// <summary>
 /// A stand-in for one Service Bus queue (Service Bus cannot run here): a <see cref="ServiceBusSender"/>
 /// whose batches land in an in-memory channel, in order, delivered once (no locks, redelivery or duplicate
-/// detection). What the fleet sends is counted by its real <see cref="WorkQueueSender"/>; what the Functions
-/// host would do on the receiving side (one peek-lock receive and one complete per message, since the
-/// triggers auto-complete) is counted here in <see cref="Host"/>.
+/// detection); a scheduled message (<see cref="ScheduleMessageAsync(ServiceBusMessage, DateTimeOffset, CancellationToken)"/>,
+/// how the probe stage sends back a request whose address is busy) joins the channel when it falls due. What the
+/// fleet sends is counted by its real <see cref="WorkQueueSender"/>; what the Functions host would do on the
+/// receiving side (one peek-lock receive and one complete per message, since the triggers auto-complete) is
+/// counted here in <see cref="Host"/>.
 /// </summary>
 internal sealed class MemoryQueue(string name, Action onEnqueued) : ServiceBusSender
 {
-    private readonly Channel<byte[]> _channel = Channel.CreateUnbounded<byte[]>();
+    private readonly Channel<QueuedMessage> _channel = Channel.CreateUnbounded<QueuedMessage>();
     private readonly ConcurrentDictionary<ServiceBusMessageBatch, List<ServiceBusMessage>> _batches = new();
+    private long _sequence;
+    private long _scheduled;
 
     public override string EntityPath => name;
 
     /// <summary>The receiving side's operations, as the Functions host would make them.</summary>
     public ServiceBusOperationCounters Host { get; } = new();
 
-    public ChannelReader<byte[]> Reader => _channel.Reader;
+    /// <summary>Messages sent as scheduled messages (each one deferral of a probe request).</summary>
+    public long Scheduled => Interlocked.Read(ref _scheduled);
+
+    public ChannelReader<QueuedMessage> Reader => _channel.Reader;
+
+    public override Task<long> ScheduleMessageAsync(ServiceBusMessage message, DateTimeOffset scheduledEnqueueTime, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        onEnqueued();
+        Interlocked.Increment(ref _scheduled);
+        var due = scheduledEnqueueTime - DateTimeOffset.UtcNow;
+        _ = DeliverLaterAsync(QueuedMessage.From(message), due > TimeSpan.Zero ? due : TimeSpan.Zero);
+        return Task.FromResult(Interlocked.Increment(ref _sequence));
+    }
+
+    private async Task DeliverLaterAsync(QueuedMessage message, TimeSpan due)
+    {
+        await Task.Delay(due).ConfigureAwait(false);
+        if (!_channel.Writer.TryWrite(message))
+        {
+            throw new InvalidOperationException($"queue {name} closed with a scheduled message not yet due");
+        }
+    }
 
     public void Close() => _channel.Writer.TryComplete();
 
@@ -59,7 +86,7 @@ internal sealed class MemoryQueue(string name, Action onEnqueued) : ServiceBusSe
         foreach (var message in messages)
         {
             onEnqueued();
-            if (!_channel.Writer.TryWrite(message.Body.ToArray()))
+            if (!_channel.Writer.TryWrite(QueuedMessage.From(message)))
             {
                 throw new InvalidOperationException($"queue {name} is closed");
             }
@@ -67,6 +94,14 @@ internal sealed class MemoryQueue(string name, Action onEnqueued) : ServiceBusSe
 
         return Task.CompletedTask;
     }
+}
+
+/// <summary>A message as the trigger sees it: the body, and the application properties as the binding data's JSON object.</summary>
+internal sealed record QueuedMessage(byte[] Body, string? ApplicationProperties)
+{
+    public static QueuedMessage From(ServiceBusMessage message) => new(
+        message.Body.ToArray(),
+        message.ApplicationProperties.Count == 0 ? null : JsonSerializer.Serialize(message.ApplicationProperties));
 }
 
 /// <summary>Executions of one function: how many, their summed wall time, and how long at least one was running.</summary>
@@ -138,16 +173,16 @@ internal sealed class FunctionMeter(string name)
 /// </summary>
 internal static class HostLoop
 {
-    public static async Task RunAsync(MemoryQueue queue, FunctionMeter meter, int maxConcurrentCalls, Func<byte[], Task> function, Action onDone, CancellationToken cancellationToken)
+    public static async Task RunAsync(MemoryQueue queue, FunctionMeter meter, int maxConcurrentCalls, Func<QueuedMessage, Task> function, Action onDone, CancellationToken cancellationToken)
     {
         var workers = Enumerable.Range(0, maxConcurrentCalls).Select(async _ =>
         {
-            await foreach (var body in queue.Reader.ReadAllAsync(cancellationToken))
+            await foreach (var message in queue.Reader.ReadAllAsync(cancellationToken))
             {
-                queue.Host.RecordReceive(body.Length);
+                queue.Host.RecordReceive(message.Body.Length);
                 try
                 {
-                    await meter.RunAsync(() => function(body));
+                    await meter.RunAsync(() => function(message));
                     queue.Host.RecordComplete();
                 }
                 finally
