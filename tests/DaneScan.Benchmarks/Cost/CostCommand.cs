@@ -185,7 +185,8 @@ internal static class CostCommand
             var logs = new CountingLoggerFactory();
             var functions = new ScanFunctions(
                 new ResolveBatchHandler(new TableResolveStage(hostCaches.ResolveAsync, resolveStore, resolveClaims, s.SmtpPort), senders.Probe, resolveClaims),
-                // As WorkerRuntime.Stages wires it: a busy address sends the request back as a scheduled message.
+                // By default the deferring stage, as WorkerRuntime.Stages wires it (a busy address sends the request back as a
+                // scheduled message); with --waiting-probes the stage as it was before deferral.
                 new ProbeRequestHandler(
                     s.WaitingProbes
                         ? new TableProbeStage(prober.ProbeAsync, probeStore, probeClaims, s.SmtpPort)
