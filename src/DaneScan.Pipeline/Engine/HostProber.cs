@@ -34,7 +34,6 @@ public sealed class HostProber(SmtpProber prober, PolitenessPolicy policy, Conne
             return refused;
         }
 
-        using var inFlight = DaneScanTelemetry.TrackProbe(target.Host, target.Address.ToString());
         var lease = await _limiter.AcquireAsync(target.Address, cancellationToken).ConfigureAwait(false);
         return await ProbeWithLeaseAsync(target, lease, cancellationToken).ConfigureAwait(false);
     }
@@ -63,7 +62,7 @@ public sealed class HostProber(SmtpProber prober, PolitenessPolicy policy, Conne
             return new ProbeTry(null, attempt.RetryAfter, attempt.Reason);
         }
 
-        return new ProbeTry(await ProbeWithLeaseAsync(target, lease, cancellationToken, trackSpan: true).ConfigureAwait(false), null);
+        return new ProbeTry(await ProbeWithLeaseAsync(target, lease, cancellationToken).ConfigureAwait(false), null);
     }
 
     /// <summary>The opt-out list, the address policy and the budget: the observation of a refused target, or null.</summary>
@@ -80,14 +79,15 @@ public sealed class HostProber(SmtpProber prober, PolitenessPolicy policy, Conne
 
     /// <summary>
     /// Probes with the lease held (disposed when done); the budget is asked again first, since the connections before
-    /// this one may have used it up. With <paramref name="trackSpan"/> the probe span is opened here and ends before the
-    /// lease is released, so a span's end never falls after the moment the address's polite interval starts counting.
+    /// this one may have used it up. The probe span (and the in-flight count) covers the time the lease is held and ends
+    /// before the lease is released, so a span's end never falls after the moment the address's polite interval starts
+    /// counting, whichever way the lease was got.
     /// </summary>
-    private async Task<ProbeObservation> ProbeWithLeaseAsync(ProbeTarget target, ConnectionLease lease, CancellationToken cancellationToken, bool trackSpan = false)
+    private async Task<ProbeObservation> ProbeWithLeaseAsync(ProbeTarget target, ConnectionLease lease, CancellationToken cancellationToken)
     {
         using (lease)
         {
-            using var inFlight = trackSpan ? DaneScanTelemetry.TrackProbe(target.Host, target.Address.ToString()) : default;
+            using var inFlight = DaneScanTelemetry.TrackProbe(target.Host, target.Address.ToString());
             if (budget?.Refusal(target.Address) is { } spent)
             {
                 lease.ReleaseUnused();
