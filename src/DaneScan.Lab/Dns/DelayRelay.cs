@@ -23,6 +23,14 @@ public sealed class DelayRelay : IAsyncDisposable
     private readonly Socket _udpUpstream;
     private readonly TcpListener _tcpListen;
     private readonly CancellationTokenSource _stop = new();
+    /// <summary>
+    /// Receive buffer of each UDP socket. The relay shares the machine's cores with the resolver and the scanner it
+    /// delays; with the kernel's default (about 200 KB, some 150 datagrams) a few tens of milliseconds without the
+    /// CPU drop replies by the thousand, and the latency lab would simulate loss as well as delay. Capped by the
+    /// kernel at <c>net.core.rmem_max</c>.
+    /// </summary>
+    private const int SocketBuffer = 8 << 20;
+
     /// <summary>How often a blocked receive or wait looks at the stop signal.</summary>
     private static readonly TimeSpan StopCheck = TimeSpan.FromMilliseconds(200);
 
@@ -41,8 +49,8 @@ public sealed class DelayRelay : IAsyncDisposable
         _delay = delay;
         Listen = listen;
         _delayTicks = (long)(delay.TotalSeconds * Stopwatch.Frequency);
-        _udpListen = new Socket(listen.AddressFamily, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = (int)StopCheck.TotalMilliseconds };
-        _udpUpstream = new Socket(upstream.AddressFamily, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = (int)StopCheck.TotalMilliseconds };
+        _udpListen = new Socket(listen.AddressFamily, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = (int)StopCheck.TotalMilliseconds, ReceiveBufferSize = SocketBuffer };
+        _udpUpstream = new Socket(upstream.AddressFamily, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = (int)StopCheck.TotalMilliseconds, ReceiveBufferSize = SocketBuffer };
         _tcpListen = new TcpListener(listen);
     }
 
